@@ -1,0 +1,183 @@
+/**
+ * Every error checkpointer throws is a `CheckpointError` with a stable `code`, so callers can
+ * branch on `error.code` without string matching. Messages say which file, what is wrong and what
+ * to do next.
+ */
+export type CheckpointErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CHECKPOINT_CORRUPT'
+  | 'CHECKPOINT_VERSION'
+  | 'CHECKPOINT_LOCKED'
+  | 'CHECKPOINT_LOCK_LOST'
+  | 'CHECKPOINT_MISMATCH'
+  | 'CHECKPOINT_CLOSED'
+  | 'CHECKPOINT_STORE'
+  | 'PIPELINE_STEP_FAILED'
+  | 'ABORTED';
+
+export class CheckpointError extends Error {
+  readonly code: CheckpointErrorCode;
+
+  constructor(code: CheckpointErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`[checkpointer] ${message}`, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A value passed to the API is not what it should be (a programming error, not bad data). */
+export class CheckpointArgumentError extends CheckpointError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** One thing wrong inside a checkpoint document, e.g. `steps.enrich.completedItems[3]`. */
+export interface CorruptionProblem {
+  /** Where in the document, in JavaScript accessor notation; empty for the whole file. */
+  readonly path: string;
+  /** What was expected and what was found. */
+  readonly message: string;
+}
+
+/** A checkpoint file (or journal) cannot be read, and no good backup could replace it. */
+export class CheckpointCorruptError extends CheckpointError {
+  readonly file: string;
+  readonly problems: readonly CorruptionProblem[];
+
+  constructor(
+    file: string,
+    problems: readonly CorruptionProblem[],
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    const first = problems[0];
+    const where = first && first.path ? `${first.path} ` : '';
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : '';
+    const hint =
+      options?.hint ??
+      'restore a backup with "checkpointer restore" or start over with { onCorrupt: \'restart\' }';
+    super(
+      'CHECKPOINT_CORRUPT',
+      `${file}: ${where}${first?.message ?? 'unreadable'}${more} — ${hint}`,
+      options,
+    );
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+/** The checkpoint was written by a newer format version than this library understands. */
+export class CheckpointVersionError extends CheckpointError {
+  readonly file: string;
+  readonly version: number;
+
+  constructor(file: string, version: number, supported: number) {
+    super(
+      'CHECKPOINT_VERSION',
+      `${file}: format version ${version} is newer than this checkpointer supports (${supported}) — upgrade checkpointer to read it`,
+    );
+    this.file = file;
+    this.version = version;
+  }
+}
+
+/** Another live process holds the checkpoint's lock. */
+export class CheckpointLockedError extends CheckpointError {
+  readonly file: string;
+  readonly pid: number | undefined;
+  readonly host: string | undefined;
+
+  constructor(file: string, holder: { pid?: number; host?: string }) {
+    const who =
+      holder.pid === undefined
+        ? 'another process'
+        : `process ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}`;
+    super(
+      'CHECKPOINT_LOCKED',
+      `${file} is locked by ${who} — wait for it to finish, stop it, or open with { lock: false } for read-only use`,
+    );
+    this.file = file;
+    this.pid = holder.pid;
+    this.host = holder.host;
+  }
+}
+
+/** The lock was lost or taken over while open: this process must not write any more. */
+export class CheckpointLockLostError extends CheckpointError {
+  readonly file: string;
+
+  constructor(file: string, options?: { cause?: unknown }) {
+    super(
+      'CHECKPOINT_LOCK_LOST',
+      `${file}: the lock was lost or taken over by another process; refusing to write so that two writers never fork the checkpoint — reopen it to continue`,
+      options,
+    );
+    this.file = file;
+  }
+}
+
+export type MismatchKind = 'pipeline' | 'config' | 'steps';
+
+/** The checkpoint belongs to another pipeline, configuration or step list. */
+export class CheckpointMismatchError extends CheckpointError {
+  readonly kind: MismatchKind;
+  readonly expected: unknown;
+  readonly actual: unknown;
+
+  constructor(kind: MismatchKind, message: string, expected: unknown, actual: unknown) {
+    super('CHECKPOINT_MISMATCH', message);
+    this.kind = kind;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A call was made after `close()` or `complete()`. */
+export class CheckpointClosedError extends CheckpointError {
+  constructor(location: string) {
+    super('CHECKPOINT_CLOSED', `${location}: the checkpoint is closed — open it again to use it`);
+  }
+}
+
+/** A store failed to read or write for a reason that is not corruption (permissions, disk full…). */
+export class CheckpointStoreError extends CheckpointError {
+  readonly location: string;
+
+  constructor(location: string, message: string, options?: { cause?: unknown }) {
+    super('CHECKPOINT_STORE', `${location}: ${message}`, options);
+    this.location = location;
+  }
+}
+
+/** A pipeline step threw; the checkpoint is kept so that the next run resumes at this step. */
+export class PipelineStepError extends CheckpointError {
+  readonly step: string;
+
+  constructor(step: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('PIPELINE_STEP_FAILED', `step "${step}" failed: ${reason} — run again to resume here`, {
+      cause,
+    });
+    this.step = step;
+  }
+}
+
+/** Work stopped because of an AbortSignal or a SIGINT/SIGTERM; progress up to here is saved. */
+export class CheckpointAbortError extends CheckpointError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ABORTED', message, options);
+  }
+}
+
+/** Describes a value for an argument error, p-queue style: "`0` (number)". */
+export function describeValue(value: unknown): string {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch {
+    shown = type;
+  }
+  if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
+  return `\`${shown}\` (${type})`;
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { CheckpointCorruptError } from './errors.js';
+import { itemKey } from './item-key.js';
+import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import type { ItemDetail, StepDocument, StepSummary } from './model.js';
+
+/**
+ * `migrations[v]` turns a format-`v` document into a format-`v + 1` one; the reader applies
+ * them in turn up to the current version, so any old file can still be opened.
+ */
+export const migrations: Record<number, (document: JsonObject, file: string) => JsonValue> = {
+  0: fromLegacy,
+};
+
+const text = (value: JsonValue | undefined): string | undefined =>
+  typeof value === 'string' ? value : undefined;
+const list = (value: JsonValue | undefined): JsonValue[] => (Array.isArray(value) ? value : []);
+
+/**
+ * Format 0: the hand-written Python checkpoints this library replaces — per-step
+ * `completed_items` / `failed_items` / `in_progress_items`, `completed_stages`,
+ * `completed_steps` with `steps_summary`, `config_snapshot` and `context`. Importing them lets a
+ * team switch to checkpointer without losing a run in progress.
+ */
+function fromLegacy(doc: JsonObject, file: string): JsonValue {
+  const looksLegacy = ['steps', 'completed_stages', 'completed_steps'].some((key) => key in doc);
+  if (!looksLegacy) {
+    throw new CheckpointCorruptError(file, [
+      { path: 'version', message: 'missing: this is not a checkpoint file (no version, no steps)' },
+    ]);
+  }
+  const meta = isJsonObject(doc.metadata) ? doc.metadata : {};
+  const now = new Date().toISOString();
+  const createdAt = text(meta.created_at) ?? text(doc.start_time) ?? text(doc.timestamp) ?? now;
+  const steps: Record<string, StepDocument> = {};
+  const legacySteps = isJsonObject(doc.steps) ? doc.steps : {};
+  for (const [name, step] of Object.entries(legacySteps)) {
+    if (!isJsonObject(step)) continue;
+    const details = (items: JsonValue[]): ItemDetail[] =>
+      items.map((item) => ({ key: itemKey(item), attempts: 1 }));
+    steps[name] = {
+      completedItems: list(step.completed_items).map(itemKey),
+      failedItems: details(list(step.failed_items)),
+      pendingItems: details(list(step.in_progress_items)),
+    };
+  }
+  const summaries = isJsonObject(doc.steps_summary) ? doc.steps_summary : {};
+  for (const name of list(doc.completed_steps)) {
+    if (typeof name !== 'string') continue;
+    const summary = isJsonObject(summaries[name]) ? summaries[name] : {};
+    const migrated: StepSummary = { status: 'completed' };
+    const startedAt = text(summary.start_time);
+    const endedAt = text(summary.end_time);
+    if (startedAt) migrated.startedAt = startedAt;
+    if (endedAt) migrated.endedAt = endedAt;
+    if (isJsonObject(summary.metadata)) migrated.metadata = summary.metadata;
+    steps[name] = { ...(steps[name] ?? { completedItems: [] }), summary: migrated };
+  }
+  const stages = list(doc.completed_stages)
+    .filter((stage): stage is string => typeof stage === 'string')
+    .map((stage) => ({ name: stage, completedAt: createdAt }));
+  const config = doc.config_snapshot;
+  return {
+    version: 1,
+    metadata: {
+      ...(text(meta.pipeline_type) ?? text(doc.pipeline_name)
+        ? { pipeline: text(meta.pipeline_type) ?? text(doc.pipeline_name) }
+        : {}),
+      runId: text(doc.run_guid) ?? text(doc.session_id) ?? randomUUID(),
+      createdAt,
+      updatedAt: text(meta.last_updated) ?? text(doc.checkpoint_time) ?? text(doc.timestamp) ?? createdAt,
+      ...(config === undefined ? {} : { config }),
+    },
+    steps: steps as unknown as JsonObject,
+    stages,
+    context: isJsonObject(doc.context) ? doc.context : {},
+    counters: {},
+    errors: [],
+  };
+}

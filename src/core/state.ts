@@ -1,0 +1,249 @@
+import type { JsonObject, JsonValue } from './json.js';
+import {
+  FORMAT_VERSION,
+  type CheckpointChange,
+  type CheckpointDocument,
+  type CheckpointMetadata,
+  type ErrorInfo,
+  type ErrorLogEntry,
+  type ItemChange,
+  type ItemDetail,
+  type ItemStatus,
+  type StepDocument,
+  type StepSummary,
+} from './model.js';
+
+/** Details of an item that is not simply "completed". */
+export interface ItemRecord {
+  status: ItemStatus;
+  attempts: number;
+  error?: ErrorInfo;
+  /** Epoch milliseconds. */
+  updatedAt?: number;
+  result?: JsonValue;
+}
+
+/** Item counts of one step. */
+export interface StepCounts {
+  completed: number;
+  failed: number;
+  inProgress: number;
+  /** Items started in an earlier run and interrupted; they will be retried. */
+  interrupted: number;
+  deadLetter: number;
+}
+
+/**
+ * One step's items. Completed keys live in a Set (O(1) lookups, a few dozen bytes per item);
+ * the rarer items with attempts, errors or results also have a record in `items`.
+ */
+export class StepState {
+  readonly completed = new Set<string>();
+  readonly items = new Map<string, ItemRecord>();
+  summary: StepSummary | undefined;
+
+  status(key: string): ItemStatus {
+    if (this.completed.has(key)) return 'completed';
+    return this.items.get(key)?.status ?? 'pending';
+  }
+
+  counts(): StepCounts {
+    const counts: StepCounts = { completed: this.completed.size, failed: 0, inProgress: 0, interrupted: 0, deadLetter: 0 };
+    for (const record of this.items.values()) {
+      if (record.status === 'failed') counts.failed++;
+      else if (record.status === 'in_progress') counts.inProgress++;
+      else if (record.status === 'dead_letter') counts.deadLetter++;
+      else if (record.status === 'pending') counts.interrupted++;
+    }
+    return counts;
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The whole checkpoint in memory, and the rules for changing it. Pure: no I/O, no clock (times
+ * come in with the changes), so that replaying a journal reproduces the state exactly.
+ */
+export class CheckpointState {
+  metadata: CheckpointMetadata;
+  readonly steps = new Map<string, StepState>();
+  readonly stages = new Map<string, { completedAt: string; result?: JsonValue }>();
+  context: JsonObject = {};
+  readonly counters = new Map<string, number>();
+  errors: ErrorLogEntry[] = [];
+  readonly maxErrors: number;
+  #updatedAt: number;
+
+  constructor(metadata: CheckpointMetadata, maxErrors = 100) {
+    this.metadata = metadata;
+    this.maxErrors = maxErrors;
+    this.#updatedAt = Date.parse(metadata.updatedAt) || 0;
+  }
+
+  static fromDocument(document: CheckpointDocument, maxErrors?: number): CheckpointState {
+    const state = new CheckpointState(document.metadata, maxErrors);
+    for (const [name, saved] of Object.entries(document.steps)) {
+      const step = state.step(name);
+      for (const key of saved.completedItems) step.completed.add(key);
+      const load = (details: ItemDetail[] | undefined, status: ItemStatus): void => {
+        for (const { key, updatedAt, ...detail } of details ?? []) {
+          step.items.set(key, { ...detail, status, ...(updatedAt ? { updatedAt: Date.parse(updatedAt) } : {}) });
+          if (status === 'completed') step.completed.add(key);
+        }
+      };
+      load(saved.failedItems, 'failed');
+      load(saved.inProgressItems, 'in_progress');
+      load(saved.pendingItems, 'pending');
+      load(saved.deadLetterItems, 'dead_letter');
+      load(saved.completedDetails, 'completed');
+      step.summary = saved.summary;
+    }
+    for (const stage of document.stages) {
+      state.stages.set(stage.name, { completedAt: stage.completedAt, ...(stage.result === undefined ? {} : { result: stage.result }) });
+    }
+    state.context = document.context;
+    for (const [name, value] of Object.entries(document.counters)) state.counters.set(name, value);
+    state.errors = document.errors.slice(-state.maxErrors);
+    return state;
+  }
+
+  get updatedAt(): number {
+    return this.#updatedAt;
+  }
+
+  step(name: string): StepState {
+    let step = this.steps.get(name);
+    if (!step) {
+      step = new StepState();
+      this.steps.set(name, step);
+    }
+    return step;
+  }
+
+  apply(change: CheckpointChange): void {
+    switch (change.op) {
+      case 'item':
+        this.#applyItem(change);
+        return;
+      case 'step':
+        this.step(change.step).summary = change.summary;
+        break;
+      case 'stage':
+        this.stages.delete(change.stage);
+        this.stages.set(change.stage, {
+          completedAt: iso(change.at),
+          ...(change.result === undefined ? {} : { result: change.result }),
+        });
+        this.#touch(change.at);
+        return;
+      case 'context':
+        this.context = change.context;
+        break;
+      case 'counter':
+        this.counters.set(change.name, change.value);
+        break;
+      case 'resetStep':
+        this.steps.delete(change.step);
+        break;
+      case 'retryFailed':
+        for (const [name, step] of this.steps) {
+          if (change.step !== undefined && change.step !== name) continue;
+          for (const [key, record] of step.items) {
+            if (record.status === 'failed' || record.status === 'dead_letter') step.items.delete(key);
+          }
+        }
+        break;
+      case 'resetAll':
+        this.steps.clear();
+        this.stages.clear();
+        this.context = {};
+        this.counters.clear();
+        this.errors = [];
+        break;
+      case 'metadata':
+        this.metadata = change.metadata;
+        break;
+    }
+  }
+
+  #applyItem(change: ItemChange): void {
+    const step = this.step(change.step);
+    const { key, status, attempts, at } = change;
+    if (status === 'completed') {
+      step.completed.add(key);
+      if (attempts > 1 || change.result !== undefined) {
+        step.items.set(key, { status, attempts, updatedAt: at, ...(change.result === undefined ? {} : { result: change.result }) });
+      } else if (step.items.size > 0) {
+        step.items.delete(key);
+      }
+    } else {
+      step.completed.delete(key);
+      if (status === 'pending' && attempts === 0) step.items.delete(key);
+      else step.items.set(key, { status, attempts, updatedAt: at, ...(change.error ? { error: change.error } : {}) });
+      if (change.error && (status === 'failed' || status === 'dead_letter')) {
+        this.#logError({ at: iso(at), message: change.error.message, ...(change.error.name ? { name: change.error.name } : {}), step: change.step, key });
+      }
+    }
+    this.#touch(at);
+  }
+
+  #logError(entry: ErrorLogEntry): void {
+    this.errors.push(entry);
+    if (this.errors.length > this.maxErrors) this.errors.splice(0, this.errors.length - this.maxErrors);
+  }
+
+  #touch(at: number): void {
+    if (at > this.#updatedAt) this.#updatedAt = at;
+  }
+
+  /**
+   * Items left `in_progress` by a run that ended without finishing them were interrupted: they
+   * become pending again, keeping their attempt count — or dead letters once that count reaches
+   * `maxAttempts` (an item that crashes the process every time must not block the run forever).
+   */
+  releaseInterrupted(maxAttempts: number): number {
+    let released = 0;
+    for (const step of this.steps.values()) {
+      for (const record of step.items.values()) {
+        if (record.status !== 'in_progress') continue;
+        record.status = record.attempts >= maxAttempts ? 'dead_letter' : 'pending';
+        released++;
+      }
+    }
+    return released;
+  }
+
+  toDocument(): CheckpointDocument {
+    const steps: [string, StepDocument][] = [];
+    for (const [name, step] of this.steps) steps.push([name, stepDocument(step)]);
+    return {
+      version: FORMAT_VERSION,
+      metadata: { ...this.metadata, updatedAt: iso(Math.max(this.#updatedAt, Date.parse(this.metadata.createdAt) || 0)) },
+      // fromEntries defines own properties, so a step named "__proto__" stays a plain key.
+      steps: Object.fromEntries(steps),
+      stages: [...this.stages].map(([name, stage]) => ({ name, ...stage })),
+      context: this.context,
+      counters: Object.fromEntries(this.counters),
+      errors: this.errors,
+    };
+  }
+}
+
+function stepDocument(step: StepState): StepDocument {
+  const lists: Record<ItemStatus, ItemDetail[]> = { completed: [], failed: [], in_progress: [], pending: [], dead_letter: [] };
+  for (const [key, record] of step.items) {
+    const { status, updatedAt, ...detail } = record;
+    lists[status].push({ key, ...detail, ...(updatedAt === undefined ? {} : { updatedAt: iso(updatedAt) }) });
+  }
+  const document: StepDocument = {
+    completedItems: Array.from(step.completed),
+    failedItems: lists.failed,
+    inProgressItems: lists.in_progress,
+  };
+  if (lists.pending.length) document.pendingItems = lists.pending;
+  if (lists.dead_letter.length) document.deadLetterItems = lists.dead_letter;
+  if (lists.completed.length) document.completedDetails = lists.completed;
+  if (step.summary) document.summary = step.summary;
+  return document;
+}

@@ -1,0 +1,51 @@
+export { CheckpointManager } from './manager/checkpoint-manager.js';
+export type { ProgressSummary, StepProgress } from './manager/checkpoint-manager.js';
+export type { CheckpointOptions, ConfigChangePolicy, Logger } from './manager/options.js';
+export { StepHandle } from './manager/step-handle.js';
+export { JsonFileStore } from './stores/file/json-file-store.js';
+export { YamlFileStore } from './stores/file/yaml-file-store.js';
+export { FileStore } from './stores/file/file-store.js';
+export type { CorruptPolicy, Durability, FileStoreOptions } from './stores/file/file-store-options.js';
+export { MemoryStore } from './stores/memory-store.js';
+export type { CheckpointStore, LoadedCheckpoint, StoreEvents, StoreSession } from './stores/store.js';
+export { itemKey, fingerprint, MAX_ITEM_KEY_LENGTH } from './core/item-key.js';
+export { canonicalJson } from './core/json.js';
+export type { JsonObject, JsonPrimitive, JsonValue } from './core/json.js';
+export { parseChange, parseDocument } from './core/schema.js';
+export { FORMAT_VERSION } from './core/model.js';
+export type {
+  CheckpointChange,
+  CheckpointDocument,
+  CheckpointMetadata,
+  ErrorInfo,
+  ErrorLogEntry,
+  ItemDetail,
+  ItemStatus,
+  StageDocument,
+  StepDocument,
+  StepStatus,
+  StepSummary,
+} from './core/model.js';
+export type { StepCounts } from './core/state.js';
+export {
+  CheckpointAbortError,
+  CheckpointArgumentError,
+  CheckpointClosedError,
+  CheckpointCorruptError,
+  CheckpointError,
+  CheckpointLockedError,
+  CheckpointLockLostError,
+  CheckpointMismatchError,
+  CheckpointStoreError,
+  CheckpointVersionError,
+  PipelineStepError,
+} from './core/errors.js';
+export type { CheckpointErrorCode, CorruptionProblem, MismatchKind } from './core/errors.js';
+export type {
+  CheckpointEvents,
+  FlushEvent,
+  ItemEvent,
+  RecoveredEvent,
+  StageEvent,
+  WarningEvent,
+} from './core/events.js';

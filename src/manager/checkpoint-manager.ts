@@ -1,0 +1,341 @@
+import { CheckpointArgumentError, CheckpointClosedError, describeValue } from '../core/errors.js';
+import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js';
+import { itemKey as defaultItemKey } from '../core/item-key.js';
+import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
+import type { CheckpointChange, ItemStatus, StepSummary } from '../core/model.js';
+import type { CheckpointState, StepCounts } from '../core/state.js';
+import type { CheckpointStore } from '../stores/store.js';
+import { toErrorInfo } from './error-info.js';
+import { loadState, storeForOptions, validateOptions } from './load-state.js';
+import type { CheckpointOptions, Logger } from './options.js';
+import { StepHandle } from './step-handle.js';
+
+export interface StepProgress extends StepCounts {
+  status?: StepSummary['status'];
+}
+
+export interface ProgressSummary {
+  pipeline: string | undefined;
+  runId: string;
+  steps: Record<string, StepProgress>;
+  /** Completed stages, in the order they completed. */
+  stages: string[];
+  counters: Record<string, number>;
+  /** How many entries the error log holds. */
+  errors: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const clone = <T extends JsonValue>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+function assertName(kind: 'step' | 'stage', name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 1024) {
+    throw new CheckpointArgumentError(`Expected \`${kind}\` to be a non-empty string, got ${describeValue(name)}`);
+  }
+}
+
+/**
+ * The checkpoint of one run: which items of each step are done, failed or in progress, which
+ * stages completed, the run's context and counters. Reads are synchronous and O(1); every mark
+ * is handed to the store and resolves once it is as durable as the store's durability promises.
+ *
+ * @example
+ * const cp = await CheckpointManager.open({ path: 'run/checkpoint.json' });
+ * for (const doc of cp.pendingItems('enrich', docs)) {
+ *   await cp.markItemInProgress('enrich', doc);
+ *   try { await enrich(doc); await cp.markItemCompleted('enrich', doc); }
+ *   catch (error) { await cp.markItemFailed('enrich', doc, error); }
+ * }
+ * await cp.complete();
+ */
+export class CheckpointManager {
+  readonly #store: CheckpointStore;
+  readonly #options: CheckpointOptions;
+  readonly #emitter: Emitter<CheckpointEvents>;
+  readonly #keyOf: (item: unknown) => string;
+  readonly #maxAttempts: number;
+  #state!: CheckpointState;
+  #closed = false;
+
+  private constructor(store: CheckpointStore, options: CheckpointOptions, logger: Logger) {
+    this.#store = store;
+    this.#options = options;
+    this.#maxAttempts = options.maxAttempts ?? Infinity;
+    this.#emitter = new Emitter((error) => logger.error('[checkpointer] an event listener threw', error));
+    const custom = options.itemKey as ((item: unknown) => string) | undefined;
+    this.#keyOf = custom ? (item) => checkedKey(custom(item)) : defaultItemKey;
+    this.#emitter.on('warning', ({ message, cause }) => logger.warn(`[checkpointer] ${message}`, ...(cause ? [cause] : [])));
+    this.#emitter.on('recovered', (event) => logger.warn(
+      `[checkpointer] ${event.location} was damaged (${event.problems[0]?.message ?? 'unreadable'}); loaded the backup ${event.from}` +
+        (event.movedTo ? ` and moved the damaged file to ${event.movedTo}` : ''),
+    ));
+  }
+
+  /** Opens (or creates) a checkpoint. Interrupted items become pending again. */
+  static async open(options: CheckpointOptions): Promise<CheckpointManager> {
+    if (typeof options !== 'object' || options === null) {
+      throw new CheckpointArgumentError(`Expected options to be an object, got ${describeValue(options)}`);
+    }
+    validateOptions(options);
+    const store = storeForOptions(options);
+    const manager = new CheckpointManager(store, options, options.logger ?? console);
+    manager.#state = await loadState(store, options, (state) => ({
+      snapshot: () => state().toDocument(),
+      emit: (event, payload) => manager.#emitter.emit(event, payload as never),
+    }));
+    manager.#state.releaseInterrupted(manager.#maxAttempts);
+    return manager;
+  }
+
+  /** Where the checkpoint lives (a file path, a table…). */
+  get location(): string {
+    return this.#store.location;
+  }
+
+  get runId(): string {
+    return this.#state.metadata.runId;
+  }
+
+  get pipeline(): string | undefined {
+    return this.#state.metadata.pipeline;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.#options.signal;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The key this checkpoint uses for `item`. */
+  keyOf(item: unknown): string {
+    return this.#keyOf(item);
+  }
+
+  isItemCompleted(step: string, item: unknown): boolean {
+    return this.#state.steps.get(step)?.completed.has(this.#keyOf(item)) ?? false;
+  }
+
+  getItemStatus(step: string, item: unknown): ItemStatus {
+    return this.#state.steps.get(step)?.status(this.#keyOf(item)) ?? 'pending';
+  }
+
+  /** Attempts, last error and result of an item, if it has any. */
+  getItem(step: string, item: unknown): { status: ItemStatus; attempts: number; error?: { message: string; name?: string }; result?: JsonValue } {
+    const key = this.#keyOf(item);
+    const steps = this.#state.steps.get(step);
+    const record = steps?.items.get(key);
+    const status = steps?.status(key) ?? 'pending';
+    return record ? { ...record, status } : { status, attempts: status === 'completed' ? 1 : 0 };
+  }
+
+  /** Whether `forEach` / `pendingItems` would hand this item out. */
+  isItemPending(step: string, item: unknown): boolean {
+    const status = this.getItemStatus(step, item);
+    return status === 'pending' || status === 'in_progress' || (status === 'failed' && this.#options.retryFailed !== false);
+  }
+
+  /** The items still to do, in input order: not completed, not dead letters, failed ones unless `retryFailed: false`. */
+  pendingItems<T>(step: string, items: Iterable<T>): T[] {
+    const out: T[] = [];
+    for (const item of items) if (this.isItemPending(step, item)) out.push(item);
+    return out;
+  }
+
+  async markItemInProgress(step: string, item: unknown): Promise<void> {
+    assertName('step', step);
+    const key = this.#keyOf(item);
+    const steps = this.#state.steps.get(step);
+    const attempts = (steps?.items.get(key)?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
+    await this.#commitItem({ op: 'item', step, key, status: 'in_progress', attempts, at: Date.now() });
+  }
+
+  async markItemCompleted(step: string, item: unknown, result?: JsonValue): Promise<void> {
+    assertName('step', step);
+    const key = this.#keyOf(item);
+    const steps = this.#state.steps.get(step);
+    if (result === undefined && steps?.completed.has(key)) {
+      this.#assertWritable();
+      return;
+    }
+    if (result !== undefined) assertJson(result, 'result');
+    const record = steps?.items.get(key);
+    const attempts = record ? (record.status === 'in_progress' ? record.attempts : record.attempts + 1) : 1;
+    await this.#commitItem({ op: 'item', step, key, status: 'completed', attempts, at: Date.now(), ...(result === undefined ? {} : { result: clone(result) }) });
+  }
+
+  async markItemFailed(step: string, item: unknown, error: unknown): Promise<void> {
+    assertName('step', step);
+    const key = this.#keyOf(item);
+    const record = this.#state.steps.get(step)?.items.get(key);
+    const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? 0) + 1;
+    const status = attempts >= this.#maxAttempts ? 'dead_letter' : 'failed';
+    await this.#commitItem({ op: 'item', step, key, status, attempts, at: Date.now(), error: toErrorInfo(error) });
+  }
+
+  isStageCompleted(stage: string): boolean {
+    return this.#state.stages.has(stage);
+  }
+
+  getStageResult<T extends JsonValue = JsonValue>(stage: string): T | undefined {
+    return this.#state.stages.get(stage)?.result as T | undefined;
+  }
+
+  async markStageCompleted(stage: string, result?: JsonValue): Promise<void> {
+    assertName('stage', stage);
+    if (result !== undefined) assertJson(result, 'result');
+    await this.#commit({ op: 'stage', stage, at: Date.now(), ...(result === undefined ? {} : { result: clone(result) }) });
+    this.#emitter.emit('stage', { stage, ...(result === undefined ? {} : { result }) });
+  }
+
+  /** The run's context (JSON), as last set. */
+  get context(): Readonly<JsonObject> {
+    return this.#state.context;
+  }
+
+  async setContext(context: JsonObject): Promise<void> {
+    if (!isJsonObject(context)) throw new CheckpointArgumentError(`Expected \`context\` to be a plain object, got ${describeValue(context)}`);
+    assertJson(context, 'context');
+    await this.#commit({ op: 'context', context: clone(context) });
+  }
+
+  getCounter(name: string): number {
+    return this.#state.counters.get(name) ?? 0;
+  }
+
+  /** Adds `by` to a named counter (cost, tokens, …) and returns the new value. */
+  async increment(counter: string, by = 1): Promise<number> {
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new CheckpointArgumentError(`Expected \`by\` to be a finite number, got ${describeValue(by)}`);
+    }
+    const value = this.getCounter(counter) + by;
+    await this.#commit({ op: 'counter', name: counter, value });
+    return value;
+  }
+
+  getStepSummary(step: string): StepSummary | undefined {
+    return this.#state.steps.get(step)?.summary;
+  }
+
+  /** Records a step's status, times and metadata (the Pipeline does this for its steps). */
+  async setStepSummary(step: string, summary: StepSummary): Promise<void> {
+    assertName('step', step);
+    assertJson(summary, 'summary');
+    await this.#commit({ op: 'step', step, summary: clone(summary as unknown as JsonObject) as unknown as StepSummary });
+  }
+
+  /** The steps this checkpoint knows, in the order they first appeared. */
+  get steps(): string[] {
+    return [...this.#state.steps.keys()];
+  }
+
+  getProgressSummary(): ProgressSummary {
+    const state = this.#state;
+    const steps: [string, StepProgress][] = [];
+    for (const [name, step] of state.steps) {
+      steps.push([name, { ...step.counts(), ...(step.summary ? { status: step.summary.status } : {}) }]);
+    }
+    const { pipeline, runId, createdAt } = state.metadata;
+    return {
+      pipeline,
+      runId,
+      steps: Object.fromEntries(steps),
+      stages: [...state.stages.keys()],
+      counters: Object.fromEntries(state.counters),
+      errors: state.errors.length,
+      createdAt,
+      updatedAt: new Date(Math.max(state.updatedAt, Date.parse(createdAt) || 0)).toISOString(),
+    };
+  }
+
+  /** The bounded error log, oldest first. */
+  get errors(): ReadonlyArray<{ at: string; message: string; name?: string; step?: string; key?: string }> {
+    return this.#state.errors;
+  }
+
+  /** Forgets everything about one step: its items will all be done again. */
+  async resetStep(step: string): Promise<void> {
+    assertName('step', step);
+    await this.#commit({ op: 'resetStep', step });
+  }
+
+  /** Forgets all steps, stages, context, counters and errors; keeps the run id and config. */
+  async resetAll(): Promise<void> {
+    await this.#commit({ op: 'resetAll' });
+  }
+
+  /** Makes failed and dead-letter items pending again, with their attempts reset. */
+  async retryFailedItems(step?: string): Promise<void> {
+    if (step !== undefined) assertName('step', step);
+    await this.#commit(step === undefined ? { op: 'retryFailed' } : { op: 'retryFailed', step });
+  }
+
+  /** Operations bound to one step, plus `forEach`. */
+  step(name: string): StepHandle {
+    assertName('step', name);
+    return new StepHandle(this, name);
+  }
+
+  on<E extends keyof CheckpointEvents>(event: E, listener: Listener<CheckpointEvents[E]>): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  off<E extends keyof CheckpointEvents>(event: E, listener: Listener<CheckpointEvents[E]>): void {
+    this.#emitter.off(event, listener);
+  }
+
+  /** Makes every acknowledged mark durable now (fsync for file stores). */
+  async flush(): Promise<void> {
+    this.#assertWritable();
+    await this.#store.flush();
+  }
+
+  /** Flushes, compacts and releases the lock. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#store.close();
+  }
+
+  /** The run succeeded: deletes the checkpoint (unless `keepOnComplete`) and closes. */
+  async complete(): Promise<void> {
+    if (this.#closed) throw new CheckpointClosedError(this.location);
+    if (this.#options.keepOnComplete) return this.close();
+    this.#closed = true;
+    await this.#store.remove();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #assertWritable(): void {
+    if (this.#closed) throw new CheckpointClosedError(this.location);
+  }
+
+  async #commit(change: CheckpointChange): Promise<void> {
+    this.#assertWritable();
+    this.#state.apply(change);
+    await this.#store.append(change);
+  }
+
+  async #commitItem(change: Extract<CheckpointChange, { op: 'item' }>): Promise<void> {
+    this.#assertWritable();
+    this.#state.apply(change);
+    const written = this.#store.append(change);
+    if (this.#emitter.has('item')) {
+      const { step, key, status, attempts, error } = change;
+      this.#emitter.emit('item', { step, key, status, attempts, ...(error ? { error } : {}) });
+    }
+    await written;
+  }
+}
+
+function checkedKey(key: unknown): string {
+  if (typeof key !== 'string') {
+    throw new CheckpointArgumentError(`Expected the \`itemKey\` option to return a string, got ${describeValue(key)}`);
+  }
+  return key;
+}

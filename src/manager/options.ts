@@ -1,0 +1,75 @@
+import type { JsonValue } from '../core/json.js';
+import type { CheckpointStore } from '../stores/store.js';
+import type { FileStoreOptions } from '../stores/file/file-store-options.js';
+
+/** Console-like logger; `console` and pino both fit. */
+export interface Logger {
+  debug?(message: string, ...rest: unknown[]): void;
+  info?(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  error(message: string, ...rest: unknown[]): void;
+}
+
+/** What to do when the checkpoint was written with a different `config`. */
+export type ConfigChangePolicy = 'reject' | 'restart' | 'accept';
+
+export interface CheckpointOptions extends FileStoreOptions {
+  /**
+   * The checkpoint file: `.json` opens a JsonFileStore, `.yaml`/`.yml` a YamlFileStore.
+   * Give either `path` or `store`.
+   * @example 'input_data/pipeline_checkpoint.json'
+   */
+  path?: string;
+  /** Any CheckpointStore: MemoryStore, a file store with its own options, PostgresStore, yours. */
+  store?: CheckpointStore;
+  /**
+   * The pipeline this checkpoint belongs to. Opening a checkpoint of another pipeline fails with
+   * CheckpointMismatchError instead of skipping the wrong items.
+   */
+  pipeline?: string;
+  /**
+   * The run's configuration. It is saved with the checkpoint and fingerprinted; see
+   * `onConfigChange` for what happens when it differs on resume.
+   */
+  config?: JsonValue;
+  /**
+   * `reject` fails with CheckpointMismatchError; `restart` starts over (the old checkpoint is kept
+   * as a backup); `accept` keeps the progress and records the new config.
+   * @default 'reject'
+   */
+  onConfigChange?: ConfigChangePolicy;
+  /**
+   * Whether failed items are handed out again on resume (by `pendingItems` and `forEach`).
+   * @default true
+   */
+  retryFailed?: boolean;
+  /**
+   * After this many attempts (counted across runs, including runs killed mid-item) an item that
+   * still fails becomes a dead letter: it is not retried until `retryFailedItems()` resets it.
+   * @default Infinity
+   */
+  maxAttempts?: number;
+  /**
+   * How many entries the error log keeps (oldest dropped first).
+   * @default 100
+   */
+  maxErrors?: number;
+  /**
+   * Derives an item's key; by default strings are their own key and other JSON values are keyed
+   * by their canonical JSON (see `itemKey`).
+   * @example { itemKey: (doc) => doc.id }
+   */
+  itemKey?(item: never): string;
+  /** Default AbortSignal for work run through this checkpoint (`forEach`). */
+  signal?: AbortSignal;
+  /**
+   * Where warnings (recovery from a backup, a failed save) are written.
+   * @default console
+   */
+  logger?: Logger;
+  /**
+   * Keep the checkpoint after `complete()` instead of deleting it.
+   * @default false
+   */
+  keepOnComplete?: boolean;
+}

@@ -1,0 +1,108 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { CheckpointLockedError, CheckpointStoreError } from '../../core/errors.js';
+
+/** A lock not refreshed for this long belongs to a dead (or frozen) process on some host. */
+const STALE_MS = 10_000;
+const UPDATE_MS = 2_000;
+
+interface Owner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function readOwner(lockDirectory: string): Owner | undefined {
+  try {
+    const owner = JSON.parse(readFileSync(join(lockDirectory, 'owner.json'), 'utf8')) as Partial<Owner>;
+    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? (owner as Owner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isStale(lockDirectory: string): Promise<boolean> {
+  try {
+    return (await stat(lockDirectory)).mtimeMs < Date.now() - STALE_MS;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Moves a dead holder's lock out of the way. The lock directory is renamed first (atomic), then
+ * the owner inside is checked again: if another process re-locked in between, its lock is put
+ * back rather than removed.
+ */
+async function takeOver(lockDirectory: string, dead: Owner | undefined): Promise<void> {
+  const tomb = `${lockDirectory}.stale-${process.pid}-${Date.now()}`;
+  try {
+    await rename(lockDirectory, tomb);
+  } catch {
+    return; // Someone else removed it first; just try to lock again.
+  }
+  const owner = readOwner(tomb);
+  if (owner && dead && (owner.pid !== dead.pid || owner.since !== dead.since)) {
+    await rename(tomb, lockDirectory).catch(() => {});
+    return;
+  }
+  await rm(tomb, { recursive: true, force: true });
+}
+
+/**
+ * An exclusive lock on a checkpoint file, held as the directory `<file>.lock` (proper-lockfile)
+ * with `owner.json` (pid, host) inside. A holder that died on this host is taken over at once;
+ * one on another host once its lock has not been refreshed for 10 seconds.
+ */
+export class FileLock {
+  readonly #release: () => Promise<void>;
+  readonly #directory: string;
+
+  private constructor(directory: string, release: () => Promise<void>) {
+    this.#directory = directory;
+    this.#release = release;
+  }
+
+  static async acquire(file: string, onLost: (error: Error) => void): Promise<FileLock> {
+    const directory = `${file}.lock`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const release = await lockfile.lock(file, { realpath: false, stale: STALE_MS, update: UPDATE_MS, retries: 0, onCompromised: onLost });
+        const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+        writeFileSync(join(directory, 'owner.json'), JSON.stringify(owner));
+        return new FileLock(directory, release);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ELOCKED' && code !== 'ENOTEMPTY') {
+          throw new CheckpointStoreError(file, `could not lock: ${(error as Error).message}`, { cause: error });
+        }
+        const owner = readOwner(directory);
+        const dead = owner ? owner.host === hostname() && !isAlive(owner.pid) : false;
+        if (attempt < 5 && (dead || (await isStale(directory)))) {
+          await takeOver(directory, owner);
+          continue;
+        }
+        throw new CheckpointLockedError(file, owner ?? {});
+      }
+    }
+  }
+
+  async release(): Promise<void> {
+    // proper-lockfile removes the lock with rmdir, which needs the directory empty.
+    await rm(join(this.#directory, 'owner.json'), { force: true });
+    await this.#release().catch(() => {});
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What an acknowledged (awaited) mark survives:
+ * - `full`: power loss — the mark resolves after fsync; concurrent marks share one fsync.
+ * - `normal`: a crash or `kill -9` of the process — the mark resolves once its record is written
+ *   to the operating system; fsync runs every `fsyncIntervalMs` and on flush/close.
+ * - `batched`: records are written every `batchSize` marks or `batchIntervalMs`; a crash loses at
+ *   most one batch.
+ */
+export type Durability = 'full' | 'normal' | 'batched';
+
+/** What to do when a checkpoint is damaged and no backup is good. */
+export type CorruptPolicy = 'fail' | 'restart';
+
+export interface FileStoreOptions {
+  /**
+   * What an acknowledged mark survives; see {@link Durability}.
+   * @default 'normal'
+   */
+  durability?: Durability;
+  /**
+   * With `normal` durability, how often the journal is fsynced.
+   * @default 1000
+   */
+  fsyncIntervalMs?: number;
+  /**
+   * With `batched` durability, how many marks are written together.
+   * @default 100
+   */
+  batchSize?: number;
+  /**
+   * With `batched` durability, the longest a mark waits to be written.
+   * @default 1000
+   */
+  batchIntervalMs?: number;
+  /**
+   * How many previous snapshots to keep: `file.bak`, `file.bak.1`, `file.bak.2`, …
+   * @default 3
+   */
+  backups?: number;
+  /**
+   * Hold a lock file so that only one process writes the checkpoint; `false` for read-only
+   * tools that must not wait for the writer.
+   * @default true
+   */
+  lock?: boolean;
+  /**
+   * `fail` throws CheckpointCorruptError when the checkpoint and all backups are damaged;
+   * `restart` moves the damaged files aside and starts an empty checkpoint.
+   * @default 'fail'
+   */
+  onCorrupt?: CorruptPolicy;
+  /**
+   * The journal is compacted into a new snapshot once it is larger than the snapshot and at
+   * least this many bytes.
+   * @default 1048576
+   */
+  minCompactBytes?: number;
+}

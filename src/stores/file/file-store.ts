@@ -1,0 +1,332 @@
+import { mkdirSync, renameSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import {
+  CheckpointClosedError,
+  CheckpointCorruptError,
+  CheckpointLockLostError,
+  CheckpointStoreError,
+} from '../../core/errors.js';
+import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
+import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
+import { backupPaths, rotateBackups } from './backups.js';
+import { FileLock } from './file-lock.js';
+import type { Durability, FileStoreOptions } from './file-store-options.js';
+import { corruptName, fsyncDirectory, removeIfExists, renameIfExists } from './fs-durable.js';
+import { encodeRecord, JournalFile, readJournal, sealedJournals, type JournalRecord } from './journal.js';
+import { readSnapshot, type ReadSnapshot } from './read-snapshot.js';
+import { renderSnapshot, type SnapshotFormat } from './snapshot-format.js';
+import { GroupCommit } from './group-commit.js';
+
+const RESOLVED = Promise.resolve();
+
+/**
+ * A checkpoint kept as a human-readable snapshot plus an append-only journal beside it
+ * (`<file>.journal`). A mark appends one checksummed line — O(1), not a rewrite of the file.
+ * When the journal outgrows the snapshot (and on close) the journal is sealed, a new snapshot is
+ * written atomically, the previous one becomes a `.bak`, and the sealed journal is deleted.
+ */
+export class FileStore implements CheckpointStore {
+  readonly location: string;
+  readonly path: string;
+  readonly #journalPath: string;
+  readonly #format: SnapshotFormat;
+  readonly #durability: Durability;
+  readonly #options: Required<Pick<FileStoreOptions, 'fsyncIntervalMs' | 'batchSize' | 'batchIntervalMs' | 'backups' | 'lock' | 'onCorrupt' | 'minCompactBytes'>>;
+  #session: StoreSession | undefined;
+  #journal: JournalFile | undefined;
+  #lock: FileLock | undefined;
+  #lockLost: Error | undefined;
+  #sequence = 0;
+  #sealed = 0;
+  #snapshotBytes = 0;
+  #pending: string[] = [];
+  #unsynced = false;
+  #directoryUnsynced = false;
+  #timer: NodeJS.Timeout | undefined;
+  #snapshots: Promise<void> = RESOLVED;
+  #compacting = false;
+  readonly #commits = new GroupCommit(() => this.#commitPending());
+
+  constructor(path: string, format: SnapshotFormat, options: FileStoreOptions = {}) {
+    this.path = resolve(path);
+    this.location = path;
+    this.#journalPath = `${this.path}.journal`;
+    this.#format = format;
+    this.#durability = options.durability ?? 'normal';
+    this.#options = {
+      fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+      batchSize: options.batchSize ?? 100,
+      batchIntervalMs: options.batchIntervalMs ?? 1000,
+      backups: options.backups ?? 3,
+      lock: options.lock ?? true,
+      onCorrupt: options.onCorrupt ?? 'fail',
+      minCompactBytes: options.minCompactBytes ?? 1 << 20,
+    };
+  }
+
+  get durability(): Durability {
+    return this.#durability;
+  }
+
+  async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
+    this.#session = session;
+    mkdirSync(dirname(this.path), { recursive: true });
+    if (this.#options.lock) {
+      this.#lock = await FileLock.acquire(this.path, (error) => {
+        this.#lockLost = error;
+        session.emit('warning', { message: `${this.location}: lock lost (${error.message}); further writes are refused`, cause: error });
+      });
+    }
+    try {
+      return await this.#load(session);
+    } catch (error) {
+      await this.#lock?.release();
+      this.#lock = undefined;
+      throw error;
+    }
+  }
+
+  async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
+    const files = [...sealedJournals(this.#journalPath), this.#journalPath];
+    const journals = await Promise.all(files.map((file) => readJournal(file)));
+    const records = journals.flatMap((journal) => journal.records);
+    const torn = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
+    if (torn > 0) session.emit('warning', { message: `${this.location}: dropped ${torn} torn record(s) at the end of the journal (a write cut short by a crash)` });
+    let snapshot: ReadSnapshot | undefined;
+    try {
+      snapshot = await this.#readSnapshotOrBackup(records.length > 0, session);
+    } catch (error) {
+      if (!(error instanceof CheckpointCorruptError) || this.#options.onCorrupt !== 'restart') throw error;
+      for (const file of [this.path, ...files]) await renameIfExists(file, corruptName(file));
+      session.emit('warning', { message: `${this.location} is damaged and no backup is good; moved it aside and started over (onCorrupt: 'restart')`, cause: error });
+      snapshot = undefined;
+      records.length = 0;
+    }
+    const since = snapshot?.content.sequence ?? 0;
+    const changes = records.filter((record) => record.sequence > since);
+    this.#sequence = Math.max(since, records.at(-1)?.sequence ?? 0);
+    this.#snapshotBytes = snapshot?.bytes ?? 0;
+    const tidy = files.length === 1 && torn === 0 && changes.length === records.length;
+    await this.#startJournal(tidy ? undefined : changes);
+    if (!snapshot) return undefined;
+    const { sequence: _sequence, ...document } = snapshot.content;
+    return { document, changes: changes.map((record) => record.change) };
+  }
+
+  /** Reads the snapshot; if it is damaged (or missing while a journal exists) the newest good backup. */
+  async #readSnapshotOrBackup(haveJournal: boolean, session: StoreSession): Promise<ReadSnapshot | undefined> {
+    let damage: CheckpointCorruptError;
+    try {
+      const snapshot = await readSnapshot(this.path, this.#format);
+      if (snapshot) return snapshot;
+      if (!haveJournal) return undefined;
+      damage = new CheckpointCorruptError(this.path, [{ path: '', message: 'missing, but its journal exists' }]);
+    } catch (error) {
+      if (!(error instanceof CheckpointCorruptError)) throw error;
+      damage = error;
+    }
+    for (const backup of backupPaths(this.path, this.#options.backups)) {
+      let snapshot: ReadSnapshot | undefined;
+      try {
+        snapshot = await readSnapshot(backup, this.#format);
+      } catch {
+        continue;
+      }
+      if (!snapshot) continue;
+      const movedTo = corruptName(this.path);
+      const moved = await renameIfExists(this.path, movedTo);
+      session.emit('recovered', { location: this.location, from: backup, problems: damage.problems, ...(moved ? { movedTo } : {}) });
+      return snapshot;
+    }
+    throw damage;
+  }
+
+  /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */
+  async #startJournal(records: JournalRecord[] | undefined): Promise<void> {
+    if (records) {
+      await writeFileAtomic(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''), { fsync: true });
+      for (const sealed of sealedJournals(this.#journalPath)) await removeIfExists(sealed);
+      await fsyncDirectory(this.path);
+    }
+    const existing = await readFile(this.#journalPath).then((buffer) => buffer.length, () => 0);
+    this.#journal = new JournalFile(this.#journalPath, existing);
+    this.#directoryUnsynced = true;
+    this.#startTimer();
+  }
+
+  #startTimer(): void {
+    const every = this.#durability === 'normal' ? this.#options.fsyncIntervalMs : this.#durability === 'batched' ? this.#options.batchIntervalMs : 0;
+    if (every <= 0) return;
+    this.#timer = setInterval(() => {
+      if (this.#durability === 'batched') this.#writePending();
+      else if (this.#unsynced) void this.#syncJournal().catch((error: unknown) => this.#warn('periodic fsync failed', error));
+    }, every);
+    this.#timer.unref();
+  }
+
+  append(change: CheckpointChange): Promise<void> {
+    const journal = this.#writable();
+    const line = encodeRecord(++this.#sequence, change);
+    switch (this.#durability) {
+      case 'normal':
+        this.#writeSync(journal, line);
+        this.#maybeCompact();
+        return RESOLVED;
+      case 'batched':
+        this.#pending.push(line);
+        if (this.#pending.length >= this.#options.batchSize) this.#writePending();
+        return RESOLVED;
+      case 'full':
+        this.#pending.push(line);
+        return this.#commits.request();
+    }
+  }
+
+  #writable(): JournalFile {
+    if (this.#lockLost) throw new CheckpointLockLostError(this.location, { cause: this.#lockLost });
+    if (!this.#journal) throw new CheckpointClosedError(this.location);
+    return this.#journal;
+  }
+
+  #writeSync(journal: JournalFile, text: string): void {
+    try {
+      journal.writeSync(text);
+    } catch (error) {
+      throw new CheckpointStoreError(this.location, `could not append to the journal: ${(error as Error).message}`, { cause: error });
+    }
+    this.#unsynced = true;
+  }
+
+  #writePending(): void {
+    if (this.#pending.length === 0 || !this.#journal) return;
+    const text = this.#pending.join('');
+    this.#pending = [];
+    this.#writeSync(this.#journal, text);
+    this.#maybeCompact();
+  }
+
+  /** One group commit (`full`): every record appended since the last one, one write, one fsync. */
+  async #commitPending(): Promise<void> {
+    const journal = this.#writable();
+    const text = this.#pending.join('');
+    this.#pending = [];
+    try {
+      await journal.write(text);
+      await this.#syncJournal(journal);
+    } catch (error) {
+      throw new CheckpointStoreError(this.location, `could not write the journal: ${(error as Error).message}`, { cause: error });
+    }
+    this.#maybeCompact();
+  }
+
+  async #syncJournal(journal = this.#journal): Promise<void> {
+    this.#unsynced = false;
+    const directory = this.#directoryUnsynced;
+    this.#directoryUnsynced = false;
+    await journal?.sync();
+    if (directory) await fsyncDirectory(this.path);
+  }
+
+  #maybeCompact(): void {
+    const journal = this.#journal;
+    if (this.#compacting || !journal || journal.bytes < Math.max(this.#snapshotBytes, this.#options.minCompactBytes)) return;
+    this.#compacting = true;
+    void this.#compact('journal outgrew the snapshot').catch((error: unknown) => this.#warn('compaction failed; the journal is kept and will be retried', error));
+  }
+
+  /**
+   * Seals the journal, writes `document` (default: the current state) as the new snapshot and
+   * deletes the sealed journals it covers. Sealing is synchronous, so every record up to the
+   * captured sequence is in the snapshot and every later one lands in the new journal.
+   */
+  #compact(reason: string, document?: CheckpointDocument): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        if (this.#lockLost || !this.#journal) return;
+        this.#writePending();
+        const old = this.#journal;
+        const sealed = `${this.#journalPath}.${++this.#sealed}`;
+        renameSync(this.#journalPath, sealed);
+        this.#journal = new JournalFile(this.#journalPath, 0);
+        this.#directoryUnsynced = true;
+        void old.closeWhenIdle();
+        const sequence = this.#sequence;
+        const content = document ?? this.#session!.snapshot();
+        const text = await renderSnapshot(this.#format, content, sequence);
+        await rotateBackups(this.path, this.#options.backups);
+        await writeFileAtomic(this.path, text, { fsync: true });
+        await fsyncDirectory(this.path);
+        this.#snapshotBytes = Buffer.byteLength(text);
+        for (const file of sealedJournals(this.#journalPath)) await removeIfExists(file);
+        this.#session?.emit('flush', { location: this.location, reason });
+      } finally {
+        this.#compacting = false;
+      }
+    };
+    this.#snapshots = this.#snapshots.then(run, run);
+    return this.#snapshots;
+  }
+
+  async save(document: CheckpointDocument): Promise<void> {
+    this.#writable();
+    this.#compacting = true;
+    await this.#compact('save', document);
+  }
+
+  async flush(): Promise<void> {
+    this.#writable();
+    this.#writePending();
+    await this.#commits.idle();
+    await this.#syncJournal();
+    this.#session?.emit('flush', { location: this.location, reason: 'flush' });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#journal) return;
+    clearInterval(this.#timer);
+    try {
+      if (!this.#lockLost) {
+        this.#writePending();
+        await this.#commits.idle();
+        await this.#snapshots;
+        if (this.#journal.bytes > 0) {
+          this.#compacting = true;
+          await this.#compact('close');
+        } else {
+          await this.#syncJournal();
+        }
+      }
+    } finally {
+      await this.#shutDown();
+    }
+  }
+
+  async remove(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#pending = [];
+    await this.#commits.idle().catch(() => {});
+    await this.#snapshots.catch(() => {});
+    const journal = this.#journal;
+    this.#journal = undefined;
+    await journal?.closeWhenIdle();
+    const files = [this.path, this.#journalPath, ...sealedJournals(this.#journalPath), ...backupPaths(this.path, this.#options.backups)];
+    for (const file of files) await removeIfExists(file);
+    await fsyncDirectory(this.path);
+    await this.#shutDown();
+  }
+
+  async #shutDown(): Promise<void> {
+    await this.#snapshots.catch(() => {});
+    const journal = this.#journal;
+    this.#journal = undefined;
+    await journal?.closeWhenIdle();
+    await this.#lock?.release();
+    this.#lock = undefined;
+  }
+
+  #warn(what: string, error: unknown): void {
+    this.#session?.emit('warning', { message: `${this.location}: ${what}: ${(error as Error).message}`, cause: error });
+  }
+}

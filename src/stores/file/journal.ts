@@ -1,0 +1,172 @@
+import { closeSync, fdatasync, ftruncateSync, openSync, readdirSync, write, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { CheckpointCorruptError } from '../../core/errors.js';
+import type { CheckpointChange } from '../../core/model.js';
+import { parseChange } from '../../core/schema.js';
+import { crc32 } from './crc32.js';
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+
+/**
+ * One record a line: `<crc32 hex> {"n":<sequence>,...change}`. The checksum recognises a torn
+ * or damaged line; the sequence number tells which records a snapshot already contains.
+ */
+export function encodeRecord(sequence: number, change: CheckpointChange): string {
+  const json = `{"n":${sequence},${JSON.stringify(change).slice(1)}`;
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+export interface JournalRecord {
+  sequence: number;
+  change: CheckpointChange;
+}
+
+export interface ReadJournal {
+  records: JournalRecord[];
+  /** Bytes of valid records; anything after them is a torn tail. */
+  validBytes: number;
+  /** Damaged lines at the end (a write cut short by a crash), dropped. */
+  tornLines: number;
+}
+
+function decodeLine(line: string, where: string): JournalRecord | undefined {
+  const space = line.indexOf(' ');
+  const json = line.slice(space + 1);
+  if (space !== 8 || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const { n, ...change } = raw as { n: unknown };
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return undefined;
+  return { sequence: n, change: parseChange(change, where) };
+}
+
+/**
+ * Reads a journal. Damaged lines at the end are a torn write and are dropped; a damaged line
+ * followed by good ones means the file was damaged in place, which is an error.
+ */
+export async function readJournal(file: string): Promise<ReadJournal> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0 };
+    throw error;
+  }
+  const records: JournalRecord[] = [];
+  let validChars = 0;
+  let tornLines = 0;
+  let firstBad: number | undefined;
+  let start = 0;
+  let lineNumber = 0;
+  while (start < text.length) {
+    lineNumber++;
+    const end = text.indexOf('\n', start);
+    const complete = end !== -1;
+    const line = text.slice(start, complete ? end : text.length);
+    const record = complete ? decodeLine(line, `${file} line ${lineNumber}`) : undefined;
+    const next = complete ? end + 1 : text.length;
+    if (record) {
+      if (firstBad !== undefined) {
+        throw new CheckpointCorruptError(`${file}`, [{ path: `line ${firstBad}`, message: 'damaged record (checksum mismatch) followed by valid records' }], {
+          hint: 'the journal was modified or damaged in place; move it aside to resume from the snapshot alone, or restore a backup',
+        });
+      }
+      const last = records[records.length - 1];
+      if (last && record.sequence <= last.sequence) {
+        throw new CheckpointCorruptError(file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${last.sequence}` }]);
+      }
+      records.push(record);
+      validChars = next;
+    } else {
+      firstBad ??= lineNumber;
+      tornLines++;
+    }
+    start = next;
+  }
+  return { records, validBytes: Buffer.byteLength(text.slice(0, validChars)), tornLines };
+}
+
+/** Sealed journals beside `file`: `<file>.journal.<n>`, oldest first. */
+export function sealedJournals(journal: string): string[] {
+  const prefix = `${basename(journal)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(journal));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+    .map((name) => ({ name, n: Number(name.slice(prefix.length)) }))
+    .sort((a, b) => a.n - b.n)
+    .map(({ name }) => join(dirname(journal), name));
+}
+
+/** The append-only file of one store. Sync writes for `normal`, async write + fsync for `full`. */
+export class JournalFile {
+  readonly path: string;
+  readonly #fd: number;
+  #inFlight: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  bytes: number;
+
+  constructor(path: string, bytes: number) {
+    this.path = path;
+    this.#fd = openSync(path, 'a');
+    this.bytes = bytes;
+  }
+
+  /** Appends `text`; on failure cuts the file back so that no torn record is left mid-journal. */
+  writeSync(text: string): void {
+    try {
+      this.bytes += writeSync(this.#fd, text);
+    } catch (error) {
+      try {
+        ftruncateSync(this.#fd, this.bytes);
+      } catch {
+        // The journal reader drops a torn tail anyway.
+      }
+      throw error;
+    }
+  }
+
+  write(text: string): Promise<void> {
+    const done = writeAsync(this.#fd, text).then(
+      ({ bytesWritten }) => {
+        this.bytes += bytesWritten;
+      },
+      (error: unknown) => {
+        try {
+          ftruncateSync(this.#fd, this.bytes);
+        } catch {
+          // As in writeSync.
+        }
+        throw error;
+      },
+    );
+    this.#inFlight = done.catch(() => {});
+    return done;
+  }
+
+  sync(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const done = fdatasyncAsync(this.#fd);
+    this.#inFlight = Promise.all([this.#inFlight, done.catch(() => {})]);
+    return done;
+  }
+
+  /** Closes the file once the writes and syncs already started on it have finished. */
+  async closeWhenIdle(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#inFlight;
+    closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { CheckpointCorruptError, CheckpointStoreError } from '../../core/errors.js';
+import { isJsonObject } from '../../core/json.js';
+import { parseDocument } from '../../core/schema.js';
+import type { SnapshotContent, SnapshotFormat } from './snapshot-format.js';
+
+export interface ReadSnapshot {
+  content: SnapshotContent;
+  bytes: number;
+}
+
+/**
+ * Reads and validates one snapshot file; `undefined` if it does not exist.
+ * @throws CheckpointCorruptError if it is not a valid checkpoint
+ * @throws CheckpointStoreError if it cannot be read at all (a directory, no permission…)
+ */
+export async function readSnapshot(file: string, format: SnapshotFormat): Promise<ReadSnapshot | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    const why = code === 'EISDIR' ? 'is a directory, not a checkpoint file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read: ${(error as Error).message}`;
+    throw new CheckpointStoreError(file, `${why} — point \`path\` at a checkpoint file`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = format.parse(text);
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new CheckpointCorruptError(file, [{ path: '', message: `not valid ${format.name}: ${reason}` }], { cause: error });
+  }
+  const sequence = isJsonObject(raw) ? raw.sequence ?? 0 : 0;
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 0) {
+    throw new CheckpointCorruptError(file, [{ path: 'sequence', message: `expected a non-negative integer, got ${JSON.stringify(sequence)}` }]);
+  }
+  const document = parseDocument(raw, file);
+  return { content: { ...document, sequence }, bytes: Buffer.byteLength(text) };
+}
