@@ -2,7 +2,7 @@ import { CheckpointArgumentError, CheckpointClosedError, describeValue } from '.
 import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js';
 import { itemKey as defaultItemKey } from '../core/item-key.js';
 import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
-import type { CheckpointChange, ItemStatus, StepSummary } from '../core/model.js';
+import type { CheckpointChange, ErrorInfo, ItemStatus, StepSummary } from '../core/model.js';
 import type { CheckpointState, StepCounts } from '../core/state.js';
 import type { CheckpointStore } from '../stores/store.js';
 import { toErrorInfo } from './error-info.js';
@@ -12,6 +12,13 @@ import { StepHandle } from './step-handle.js';
 
 export interface StepProgress extends StepCounts {
   status?: StepSummary['status'];
+}
+
+export interface FailedItem {
+  key: string;
+  status: 'failed' | 'dead_letter';
+  attempts: number;
+  error?: ErrorInfo;
 }
 
 export interface ProgressSummary {
@@ -129,6 +136,16 @@ export class CheckpointManager {
     const record = steps?.items.get(key);
     const status = steps?.status(key) ?? 'pending';
     return record ? { ...record, status } : { status, attempts: status === 'completed' ? 1 : 0 };
+  }
+
+  /** The failed and dead-letter items of a step, with their attempts and last error. */
+  failedItems(step: string): FailedItem[] {
+    const out: FailedItem[] = [];
+    for (const [key, record] of this.#state.steps.get(step)?.items ?? []) {
+      if (record.status !== 'failed' && record.status !== 'dead_letter') continue;
+      out.push({ key, status: record.status, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) });
+    }
+    return out;
   }
 
   /** Whether `forEach` / `pendingItems` would hand this item out. */
