@@ -38,8 +38,10 @@ export class MemoryStore implements CheckpointStore {
     this.#open = false;
   }
 
+  /** Forgets the checkpoint and, like `close`, releases it (a completed run is over). */
   async remove(): Promise<void> {
     this.#document = undefined;
     this.#changes = [];
+    this.#open = false;
   }
 }
