@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { CheckpointCorruptError, CheckpointVersionError, type CorruptionProblem } from './errors.js';
+import { CheckpointArgumentError, CheckpointCorruptError, CheckpointVersionError, type CorruptionProblem } from './errors.js';
 import { isJsonObject, type JsonValue } from './json.js';
 import { migrations } from './migrations.js';
+import { escapeProtoKeys, unescapeProtoKeys } from './own-keys.js';
 import {
   FORMAT_VERSION,
   type CheckpointChange,
@@ -112,7 +113,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 function problemsOf(error: z.ZodError): CorruptionProblem[] {
   return error.issues.map((issue) => ({
-    path: formatPath(issue.path),
+    path: formatPath(issue.path.map((part) => (typeof part === 'string' ? part.replace(/^\u0000/, '') : part))),
     message: issue.message.replace(/^Invalid input: /, ''),
   }));
 }
@@ -123,6 +124,36 @@ function problemsOf(error: z.ZodError): CorruptionProblem[] {
  * @throws CheckpointVersionError if it was written by a newer format version
  */
 export function parseDocument(raw: unknown, file: string): CheckpointDocument {
+  try {
+    return validateDocument(raw, file);
+  } catch (error) {
+    throw asCorrupt(error, file);
+  }
+}
+
+/**
+ * Content nested deeply enough to overflow the validator's stack, or a legacy item that cannot
+ * be keyed, is damaged content like any other: report it as such, not as a crash.
+ */
+function asCorrupt(error: unknown, file: string): unknown {
+  if (error instanceof RangeError) {
+    return new CheckpointCorruptError(file, [{ path: '', message: 'nested too deeply to be a checkpoint' }], { cause: error });
+  }
+  if (error instanceof CheckpointArgumentError) {
+    return new CheckpointCorruptError(file, [{ path: '', message: error.message.replace(/^\[checkpointer\] /, '') }], { cause: error });
+  }
+  return error;
+}
+
+/** Runs the zod schema, keeping `__proto__` keys as own properties (see own-keys.ts). */
+function validate<T>(schema: z.ZodType<T>, raw: unknown): z.ZodSafeParseResult<T> {
+  const escaped = escapeProtoKeys(raw);
+  const result = schema.safeParse(escaped.value);
+  if (result.success && escaped.escaped) result.data = unescapeProtoKeys(result.data);
+  return result;
+}
+
+function validateDocument(raw: unknown, file: string): CheckpointDocument {
   if (!isJsonObject(raw)) {
     throw new CheckpointCorruptError(file, [{ path: '', message: 'expected a JSON object at the top level' }]);
   }
@@ -139,7 +170,7 @@ export function parseDocument(raw: unknown, file: string): CheckpointDocument {
     }
     migrated = migrate(migrated as never, file);
   }
-  const result = documentSchema.safeParse(migrated);
+  const result = validate(documentSchema, migrated);
   if (!result.success) throw new CheckpointCorruptError(file, problemsOf(result.error));
   return result.data as CheckpointDocument;
 }
@@ -149,7 +180,12 @@ export function parseDocument(raw: unknown, file: string): CheckpointDocument {
  * @throws CheckpointCorruptError naming `where` (e.g. `pipeline.json.journal line 12`)
  */
 export function parseChange(raw: unknown, where: string): CheckpointChange {
-  const result = changeSchema.safeParse(raw);
+  let result;
+  try {
+    result = validate(changeSchema, raw);
+  } catch (error) {
+    throw asCorrupt(error, where);
+  }
   if (!result.success) throw new CheckpointCorruptError(where, problemsOf(result.error));
   return result.data as CheckpointChange;
 }
