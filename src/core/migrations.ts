@@ -32,17 +32,23 @@ function fromLegacy(doc: JsonObject, file: string): JsonValue {
   const meta = isJsonObject(doc.metadata) ? doc.metadata : {};
   const now = new Date().toISOString();
   const createdAt = text(meta.created_at) ?? text(doc.start_time) ?? text(doc.timestamp) ?? now;
-  const steps: Record<string, StepDocument> = {};
+  // A Map, then fromEntries: a legacy step named "__proto__" must stay a step.
+  const steps = new Map<string, StepDocument>();
   const legacySteps = isJsonObject(doc.steps) ? doc.steps : {};
   for (const [name, step] of Object.entries(legacySteps)) {
     if (!isJsonObject(step)) continue;
     const details = (items: JsonValue[]): ItemDetail[] =>
       items.map((item) => ({ key: itemKey(item), attempts: 1 }));
-    steps[name] = {
+    steps.set(name, {
       completedItems: list(step.completed_items).map(itemKey),
       failedItems: details(list(step.failed_items)),
       pendingItems: details(list(step.in_progress_items)),
-    };
+    });
+  }
+  // The YAML state files keep one list of finished files per stage (`downloaded_files`,
+  // `processed_files`, …): each becomes a step of that name whose completed items are the files.
+  for (const [name, files] of Object.entries(doc)) {
+    if (name.endsWith('_files') && Array.isArray(files) && !steps.has(name)) steps.set(name, { completedItems: files.map(itemKey) });
   }
   const summaries = isJsonObject(doc.steps_summary) ? doc.steps_summary : {};
   for (const name of list(doc.completed_steps)) {
@@ -54,11 +60,15 @@ function fromLegacy(doc: JsonObject, file: string): JsonValue {
     if (startedAt) migrated.startedAt = startedAt;
     if (endedAt) migrated.endedAt = endedAt;
     if (isJsonObject(summary.metadata)) migrated.metadata = summary.metadata;
-    steps[name] = { ...(steps[name] ?? { completedItems: [] }), summary: migrated };
+    steps.set(name, { ...(steps.get(name) ?? { completedItems: [] }), summary: migrated });
   }
   const stages = list(doc.completed_stages)
     .filter((stage): stage is string => typeof stage === 'string')
-    .map((stage) => ({ name: stage, completedAt: createdAt }));
+    // The YAML state files save a stage's return value as `<stage>_result`.
+    .map((stage) => {
+      const result = Object.hasOwn(doc, `${stage}_result`) ? doc[`${stage}_result`] : undefined;
+      return { name: stage, completedAt: createdAt, ...(result === undefined ? {} : { result }) };
+    });
   const config = doc.config_snapshot;
   return {
     version: 1,
@@ -71,7 +81,7 @@ function fromLegacy(doc: JsonObject, file: string): JsonValue {
       updatedAt: text(meta.last_updated) ?? text(doc.checkpoint_time) ?? text(doc.timestamp) ?? createdAt,
       ...(config === undefined ? {} : { config }),
     },
-    steps: steps as unknown as JsonObject,
+    steps: Object.fromEntries(steps) as unknown as JsonObject,
     stages,
     context: isJsonObject(doc.context) ? doc.context : {},
     counters: {},
