@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +82,11 @@ export class FileLock {
       try {
         const release = await lockfile.lock(file, { realpath: false, stale: STALE_MS, update: UPDATE_MS, retries: 0, onCompromised: onLost });
         const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+        // Adding a file changes the directory's mtime, and proper-lockfile treats an mtime it did
+        // not set as a lock taken over (compromised) at its next refresh; so put it back.
+        const { atime, mtime } = statSync(directory);
         writeFileSync(join(directory, 'owner.json'), JSON.stringify(owner));
+        utimesSync(directory, atime, mtime);
         return new FileLock(directory, release);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
