@@ -18,6 +18,7 @@ import { encodeRecord, JournalFile, readJournal, sealedJournals, type JournalRec
 import { readSnapshot, type ReadSnapshot } from './read-snapshot.js';
 import { renderSnapshot, type SnapshotFormat } from './snapshot-format.js';
 import { GroupCommit } from './group-commit.js';
+import { crashPoint } from './crash-point.js';
 
 const RESOLVED = Promise.resolve();
 
@@ -79,6 +80,7 @@ export class FileStore implements CheckpointStore {
         session.emit('warning', { message: `${this.location}: lock lost (${error.message}); further writes are refused`, cause: error });
       });
     }
+    crashPoint('open');
     try {
       return await this.#load(session);
     } catch (error) {
@@ -147,6 +149,7 @@ export class FileStore implements CheckpointStore {
   async #startJournal(records: JournalRecord[] | undefined): Promise<void> {
     if (records) {
       await writeFileAtomic(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''), { fsync: true });
+      crashPoint('open:after-journal-rewrite');
       for (const sealed of sealedJournals(this.#journalPath)) await removeIfExists(sealed);
       await fsyncDirectory(this.path);
     }
@@ -193,6 +196,7 @@ export class FileStore implements CheckpointStore {
   #writeSync(journal: JournalFile, text: string): void {
     try {
       journal.writeSync(text);
+      crashPoint('journal:after-write');
     } catch (error) {
       throw new CheckpointStoreError(this.location, `could not append to the journal: ${(error as Error).message}`, { cause: error });
     }
@@ -214,6 +218,7 @@ export class FileStore implements CheckpointStore {
     this.#pending = [];
     try {
       await journal.write(text);
+      crashPoint('journal:after-write');
       await this.#syncJournal(journal);
     } catch (error) {
       throw new CheckpointStoreError(this.location, `could not write the journal: ${(error as Error).message}`, { cause: error });
@@ -252,13 +257,17 @@ export class FileStore implements CheckpointStore {
         this.#journal = new JournalFile(this.#journalPath, 0);
         this.#directoryUnsynced = true;
         void old.closeWhenIdle();
+        crashPoint('compaction:after-seal');
         const sequence = this.#sequence;
         const content = document ?? this.#session!.snapshot();
         const text = await renderSnapshot(this.#format, content, sequence);
         await rotateBackups(this.path, this.#options.backups);
+        crashPoint('compaction:after-backup');
         await writeFileAtomic(this.path, text, { fsync: true });
         await fsyncDirectory(this.path);
+        crashPoint('compaction:after-snapshot');
         this.#snapshotBytes = Buffer.byteLength(text);
+        crashPoint('compaction:before-sealed-delete');
         for (const file of sealedJournals(this.#journalPath)) await removeIfExists(file);
         this.#session?.emit('flush', { location: this.location, reason });
       } finally {
@@ -286,6 +295,7 @@ export class FileStore implements CheckpointStore {
   async close(): Promise<void> {
     if (!this.#journal) return;
     clearInterval(this.#timer);
+    crashPoint('close');
     try {
       if (!this.#lockLost) {
         this.#writePending();
