@@ -1,5 +1,7 @@
 import type { JsonValue } from '../core/json.js';
 import type { ItemStatus } from '../core/model.js';
+import { runForEach, type ItemFunction } from '../runner/for-each.js';
+import type { ForEachOptions, ForEachReport } from '../runner/options.js';
 import type { CheckpointManager } from './checkpoint-manager.js';
 
 /** The item calls of a CheckpointManager, bound to one step. */
@@ -34,6 +36,21 @@ export class StepHandle {
 
   markItemFailed(item: unknown, error: unknown): Promise<void> {
     return this.checkpoint.markItemFailed(this.name, item, error);
+  }
+
+  /**
+   * Runs `fn` for every item not done yet — skipping completed ones, marking each in progress,
+   * then completed (with `fn`'s return value when it is small JSON) or failed — with
+   * `concurrency`, `retries`, timeouts and a graceful stop on SIGINT/SIGTERM. See docs/runner.md.
+   *
+   * @example
+   * const report = await cp.step('summarise').forEach(docs, async (doc, { signal }) => {
+   *   const summary = await llm.summarise(doc.text, { signal });
+   *   await cp.increment('cost', summary.cost);
+   * }, { concurrency: 8, retries: 3 });
+   */
+  forEach<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: ItemFunction<T, R>, options?: ForEachOptions): Promise<ForEachReport> {
+    return runForEach(this.checkpoint, this.name, items, fn, options);
   }
 
   reset(): Promise<void> {
