@@ -111,7 +111,8 @@ export class FileStore implements CheckpointStore {
     this.#sequence = Math.max(since, records.at(-1)?.sequence ?? 0);
     this.#snapshotBytes = snapshot?.bytes ?? 0;
     const tidy = files.length === 1 && torn === 0 && changes.length === records.length;
-    await this.#startJournal(tidy ? undefined : changes);
+    // Without the lock another process may be writing: rewriting its journal would lose records.
+    await this.#startJournal(tidy || !this.#options.lock ? undefined : changes);
     if (!snapshot) return undefined;
     const { sequence: _sequence, ...document } = snapshot.content;
     return { document, changes: changes.map((record) => record.change) };
@@ -236,7 +237,9 @@ export class FileStore implements CheckpointStore {
 
   #maybeCompact(): void {
     const journal = this.#journal;
-    if (this.#compacting || !journal || journal.bytes < Math.max(this.#snapshotBytes, this.#options.minCompactBytes)) return;
+    // Only the lock holder compacts: a `lock: false` reader sealing the journal would cut off
+    // the writer, whose later records would go to a deleted file.
+    if (this.#compacting || !journal || !this.#options.lock || journal.bytes < Math.max(this.#snapshotBytes, this.#options.minCompactBytes)) return;
     this.#compacting = true;
     void this.#compact('journal outgrew the snapshot').catch((error: unknown) => this.#warn('compaction failed; the journal is kept and will be retried', error));
   }
@@ -301,7 +304,7 @@ export class FileStore implements CheckpointStore {
         this.#writePending();
         await this.#commits.idle();
         await this.#snapshots;
-        if (this.#journal.bytes > 0) {
+        if (this.#journal.bytes > 0 && this.#options.lock) {
           this.#compacting = true;
           await this.#compact('close');
         } else {
