@@ -93,7 +93,12 @@ export class FileStore implements CheckpointStore {
   async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
     const files = [...sealedJournals(this.#journalPath), this.#journalPath];
     const journals = await Promise.all(files.map((file) => readJournal(file)));
-    const records = journals.flatMap((journal) => journal.records);
+    // A crash between rewriting the journal at open and deleting the sealed journals leaves the
+    // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
+    const records: JournalRecord[] = [];
+    for (const record of journals.flatMap((journal) => journal.records)) {
+      if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
+    }
     const torn = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
     if (torn > 0) session.emit('warning', { message: `${this.location}: dropped ${torn} torn record(s) at the end of the journal (a write cut short by a crash)` });
     let snapshot: ReadSnapshot | undefined;
