@@ -1,0 +1,37 @@
+import { CheckpointArgumentError, describeValue } from '../core/errors.js';
+import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
+import type { CheckpointManager } from '../manager/checkpoint-manager.js';
+import { StepHandle } from '../manager/step-handle.js';
+
+/**
+ * The second argument of a step's `run`: every StepHandle call bound to this step (its items,
+ * `forEach`, …) plus `metadata`, which is saved in the step summary when the step ends.
+ * It extends StepHandle rather than wrapping it, so whatever the handle learns, a step can use.
+ */
+export class PipelineStep extends StepHandle {
+  readonly #metadata: JsonObject = {};
+
+  constructor(checkpoint: CheckpointManager, name: string, metadata: JsonObject = {}) {
+    super(checkpoint, name);
+    Object.assign(this.#metadata, metadata);
+  }
+
+  /** What the step recorded about itself (counts, sizes, model versions…); JSON only. */
+  get metadata(): JsonObject {
+    return this.#metadata;
+  }
+
+  /** Merges `values` into the metadata; non-JSON values are refused here, where they come from. */
+  setMetadata(values: JsonObject): void {
+    if (!isJsonObject(values)) {
+      throw new CheckpointArgumentError(`Expected \`metadata\` to be a plain object, got ${describeValue(values)}`);
+    }
+    assertJson(values, `step "${this.name}" metadata`);
+    Object.assign(this.#metadata, values);
+  }
+
+  /** Sets one metadata field. */
+  setMetadataValue(key: string, value: JsonValue): void {
+    this.setMetadata({ [key]: value });
+  }
+}

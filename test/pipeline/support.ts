@@ -1,0 +1,64 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonObject } from '../../src/core/json.js';
+import type { Logger } from '../../src/manager/options.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import type { PipelineOptions } from '../../src/pipeline/run-options.js';
+import type { StepDefinition } from '../../src/pipeline/step-definition.js';
+
+/** A pipeline whose name and steps are given by the test. */
+export class ScriptedPipeline<Ctx extends JsonObject> extends Pipeline<Ctx> {
+  readonly name: string;
+  readonly #steps: () => StepDefinition<Ctx>[];
+
+  constructor(name: string, steps: () => StepDefinition<Ctx>[], options: PipelineOptions) {
+    super(options);
+    this.name = name;
+    this.#steps = steps;
+  }
+
+  steps(): StepDefinition<Ctx>[] {
+    return this.#steps();
+  }
+}
+
+/** A logger that keeps every line, so tests can read what the pipeline said. */
+export class RecordingLogger implements Logger {
+  readonly lines: string[] = [];
+  readonly warnings: string[] = [];
+
+  debug(message: string): void {
+    this.lines.push(message);
+  }
+
+  info(message: string): void {
+    this.lines.push(message);
+  }
+
+  warn(message: string, ...rest: unknown[]): void {
+    const line = [message, ...rest.map((value) => (value instanceof Error ? value.message : String(value)))].join(' ');
+    this.lines.push(line);
+    this.warnings.push(line);
+  }
+
+  error(message: string, ...rest: unknown[]): void {
+    this.warn(message, ...rest);
+  }
+}
+
+const dirs: string[] = [];
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'checkpointer-pipeline-'));
+  dirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export function filesIn(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
