@@ -154,7 +154,8 @@ export class PipelineStepError extends CheckpointError {
   readonly step: string;
 
   constructor(step: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    // A cause from checkpointer itself already carries the prefix; say it once.
+    const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/^\[checkpointer\] /, '');
     super('PIPELINE_STEP_FAILED', `step "${step}" failed: ${reason} — run again to resume here`, {
       cause,
     });
