@@ -8,6 +8,11 @@ import { CheckpointLockedError, CheckpointStoreError } from '../../core/errors.j
 /** A lock not refreshed for this long belongs to a dead (or frozen) process on some host. */
 const STALE_MS = 10_000;
 const UPDATE_MS = 2_000;
+/**
+ * A locker writes owner.json right after creating the lock directory; a directory that has
+ * had none for this long was left by a process killed in between.
+ */
+const ORPHAN_MS = 2_000;
 
 interface Owner {
   pid: number;
@@ -34,6 +39,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Waits (at most ORPHAN_MS) for a lock directory without owner.json to get one. True if none
+ * came: its creator died between creating it and writing the owner, and no one else will.
+ */
+async function isOrphaned(lockDirectory: string): Promise<boolean> {
+  for (;;) {
+    let changedAt: number;
+    try {
+      changedAt = (await stat(lockDirectory)).ctimeMs;
+    } catch {
+      return true; // Gone meanwhile: nothing to wait for, just lock again.
+    }
+    if (readOwner(lockDirectory)) return false;
+    const wait = changedAt + ORPHAN_MS - Date.now();
+    if (wait <= 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 100)));
+  }
+}
+
 async function isStale(lockDirectory: string): Promise<boolean> {
   try {
     return (await stat(lockDirectory)).mtimeMs < Date.now() - STALE_MS;
@@ -55,7 +79,8 @@ async function takeOver(lockDirectory: string, dead: Owner | undefined): Promise
     return; // Someone else removed it first; just try to lock again.
   }
   const owner = readOwner(tomb);
-  if (owner && dead && (owner.pid !== dead.pid || owner.since !== dead.since)) {
+  // An owner we did not judge dead (or any owner, where there was none) re-locked in between.
+  if (owner && (!dead || owner.pid !== dead.pid || owner.since !== dead.since)) {
     await rename(tomb, lockDirectory).catch(() => {});
     return;
   }
@@ -70,9 +95,11 @@ async function takeOver(lockDirectory: string, dead: Owner | undefined): Promise
 export class FileLock {
   readonly #release: () => Promise<void>;
   readonly #directory: string;
+  readonly #owner: Owner;
 
-  private constructor(directory: string, release: () => Promise<void>) {
+  private constructor(directory: string, owner: Owner, release: () => Promise<void>) {
     this.#directory = directory;
+    this.#owner = owner;
     this.#release = release;
   }
 
@@ -87,14 +114,15 @@ export class FileLock {
         const { atime, mtime } = statSync(directory);
         writeFileSync(join(directory, 'owner.json'), JSON.stringify(owner));
         utimesSync(directory, atime, mtime);
-        return new FileLock(directory, release);
+        return new FileLock(directory, owner, release);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ELOCKED' && code !== 'ENOTEMPTY') {
           throw new CheckpointStoreError(file, `could not lock: ${(error as Error).message}`, { cause: error });
         }
-        const owner = readOwner(directory);
-        const dead = owner ? owner.host === hostname() && !isAlive(owner.pid) : false;
+        let owner = readOwner(directory);
+        if (!owner && !(await isOrphaned(directory))) owner = readOwner(directory);
+        const dead = owner ? owner.host === hostname() && !isAlive(owner.pid) : true;
         if (attempt < 5 && (dead || (await isStale(directory)))) {
           await takeOver(directory, owner);
           continue;
@@ -105,8 +133,13 @@ export class FileLock {
   }
 
   async release(): Promise<void> {
-    // proper-lockfile removes the lock with rmdir, which needs the directory empty.
-    await rm(join(this.#directory, 'owner.json'), { force: true });
+    // proper-lockfile removes the lock with rmdir, which needs the directory empty. If the lock
+    // was taken over, the directory and its owner.json are the new holder's: leave them, and
+    // the rmdir then fails on the non-empty directory instead of releasing someone else's lock.
+    const owner = readOwner(this.#directory);
+    if (owner?.pid === this.#owner.pid && owner.since === this.#owner.since) {
+      await rm(join(this.#directory, 'owner.json'), { force: true });
+    }
     await this.#release().catch(() => {});
   }
 }
