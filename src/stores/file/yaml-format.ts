@@ -1,13 +1,23 @@
-import { parse, stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import type { SnapshotFormat } from './snapshot-format.js';
 
 /** Aliases let a small YAML file expand into a huge one (a "billion laughs"); allow a few. */
 const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Plain data only: the core schema has no custom tags, and a tag it cannot resolve (such as
+ * `!!js/function`) is refused — the yaml library would only warn and read it as a string.
+ */
+function parse(text: string): unknown {
+  const document = parseDocument(text, { schema: 'core', merge: false, uniqueKeys: true, customTags: [] });
+  const problem = document.errors[0] ?? document.warnings[0];
+  if (problem) throw problem;
+  return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+}
+
 export const yamlFormat: SnapshotFormat = {
   name: 'YAML',
-  // The core schema has no custom tags (no !!js/function and the like): plain data only.
-  parse: (text) => parse(text, { schema: 'core', maxAliasCount: MAX_ALIAS_COUNT, merge: false, uniqueKeys: true, customTags: [] }) as unknown,
+  parse,
   skeleton: (document) => stringify(document, { schema: 'core', aliasDuplicateObjects: false, lineWidth: 0 }),
   // JSON strings are valid YAML double-quoted scalars, and much faster to produce.
   items: (keys, indent) =>
