@@ -44,7 +44,10 @@ export async function openRecorded(options: CheckpointOptions): Promise<Opened> 
   const cp = await CheckpointManager.open({ logger, ...options });
   managers.push(cp);
   for (const name of Object.keys(events) as (keyof CheckpointEvents)[]) {
-    cp.on(name, (payload: never) => (events[name] as unknown[]).push(payload));
+    const record = (payload: unknown): void => {
+      (events[name] as unknown[]).push(payload);
+    };
+    cp.on(name, record);
   }
   return { cp, events, logs };
 }

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
+import { crc32 } from '../../src/stores/file/crc32.js';
 import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
 import { filesIn, open, openRecorded, openStore, tempDir } from './helpers.js';
 
@@ -93,7 +94,6 @@ describe('file store journal', () => {
     const path = join(tempDir(), 'cp.json');
     const cp = await open({ path });
     await cp.close();
-    const { crc32 } = await import('../../src/stores/file/crc32.js');
     const json = '{"n":5,"op":"item","step":"s","key":"k","status":"exploded","attempts":1,"at":1}';
     appendFileSync(`${path}.journal`, `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`);
     const error = await open({ path }).then(() => undefined, (caught: unknown) => caught);
