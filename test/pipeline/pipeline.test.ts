@@ -144,6 +144,32 @@ describe('Pipeline: failing and resuming', () => {
     expect(result.steps.extract!.metadata).toEqual({ skipped: 6 });
     expect(existsSync(path)).toBe(false);
   });
+  it('resumes the items of a step that uses step.forEach', async () => {
+    const path = join(tempDir(), 'for-each.json');
+    const pages = Array.from({ length: 10 }, (_, i) => i);
+    const processed: number[] = [];
+    let brokenPage: number | undefined = 4;
+    const steps = (): StepDefinition<{ pages?: number }>[] => [
+      {
+        name: 'scan',
+        run: async (_ctx, step) => {
+          const report = await step.forEach(pages, (page) => {
+            if (page === brokenPage) throw new Error(`page ${page} is torn`);
+            processed.push(page);
+          }, { failFast: true, handleSignals: false });
+          step.setMetadata({ completed: report.completed, skipped: report.skipped });
+          return { pages: pages.length };
+        },
+      },
+    ];
+    const logger = new RecordingLogger();
+    await expect(new ScriptedPipeline('scan', steps, { path, logger }).run()).rejects.toThrow(/step "scan" failed: page 4 is torn/);
+    expect(processed).toEqual([0, 1, 2, 3]);
+    brokenPage = undefined;
+    const result = await new ScriptedPipeline('scan', steps, { path, logger }).run();
+    expect(processed).toEqual(pages);
+    expect(result.steps.scan!.metadata).toEqual({ completed: 6, skipped: 4 });
+  });
 });
 
 describe('Pipeline: which steps run', () => {
