@@ -1,0 +1,150 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CheckpointArgumentError, CheckpointCorruptError, describeValue } from '../../core/errors.js';
+import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
+import { jsonFormat } from './json-format.js';
+import { readJournal, sealedJournals } from './journal.js';
+import { readSnapshot, type ReadSnapshot } from './read-snapshot.js';
+import type { SnapshotFormat } from './snapshot-format.js';
+import { yamlFormat } from './yaml-format.js';
+
+/** The snapshot format a checkpoint path uses, by its extension (as `CheckpointManager.open` picks its store). */
+export function snapshotFormatFor(path: string): SnapshotFormat {
+  if (/\.json$/i.test(path)) return jsonFormat;
+  if (/\.ya?ml$/i.test(path)) return yamlFormat;
+  throw new CheckpointArgumentError(`Expected a checkpoint path ending in .json, .yaml or .yml, got ${describeValue(path)}`);
+}
+
+/**
+ * The backups of `file` that exist on disk, newest first: `file.bak`, `file.bak.1`, … Found by
+ * listing the directory rather than by a configured count, so that backups kept with a larger
+ * `backups` option are seen too.
+ */
+export function findBackups(file: string): { path: string; index: number }[] {
+  const name = basename(file);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(resolve(file)));
+  } catch {
+    return [];
+  }
+  const found: { path: string; index: number }[] = [];
+  for (const entry of names) {
+    if (entry === `${name}.bak`) found.push({ path: join(dirname(file), entry), index: 0 });
+    else if (entry.startsWith(`${name}.bak.`) && /^\d+$/.test(entry.slice(name.length + 5))) {
+      found.push({ path: join(dirname(file), entry), index: Number(entry.slice(name.length + 5)) });
+    }
+  }
+  return found.sort((a, b) => a.index - b.index);
+}
+
+/** Who holds the lock of `file`, as recorded in `<file>.lock/owner.json`; `undefined` if nobody does. */
+export function readLockHolder(file: string): { pid?: number; host?: string; since?: string } | undefined {
+  const directory = `${resolve(file)}.lock`;
+  let entries: string[];
+  try {
+    entries = readdirSync(directory);
+  } catch {
+    return undefined;
+  }
+  if (!entries.includes('owner.json')) return {};
+  try {
+    const owner = JSON.parse(readFileSync(join(directory, 'owner.json'), 'utf8')) as Record<string, unknown>;
+    return {
+      ...(typeof owner.pid === 'number' ? { pid: owner.pid } : {}),
+      ...(typeof owner.host === 'string' ? { host: owner.host } : {}),
+      ...(typeof owner.since === 'string' ? { since: owner.since } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** A checkpoint as read from disk, without writing or locking anything. */
+export interface CheckpointOnDisk {
+  /** The saved snapshot (or the backup that stands in for it). */
+  document: CheckpointDocument;
+  /** Journal changes made after that snapshot, in order. */
+  changes: CheckpointChange[];
+  /** The file the snapshot was read from: the checkpoint itself, or a backup. */
+  snapshotFile: string;
+  /** The last journal sequence the snapshot contains. */
+  snapshotSequence: number;
+  snapshotBytes: number;
+  /** Why the checkpoint file itself could not be used, when a backup was read instead. */
+  damage?: CheckpointCorruptError;
+  journal: {
+    /** The journal files that were read: sealed ones (left by an unfinished compaction) first. */
+    files: string[];
+    records: number;
+    /** Damaged lines at the end of a journal (a write cut short by a crash); they are dropped. */
+    tornLines: number;
+    /** Sequence of the first record newer than the snapshot, if any. */
+    firstNewSequence?: number;
+  };
+}
+
+/**
+ * Reads a file checkpoint the way FileStore.open does — snapshot plus journal replay, falling
+ * back to the newest good backup when the snapshot is damaged — but never writes, renames or
+ * locks anything, so that tools can look at a checkpoint while its pipeline is running.
+ * Journals are read before the snapshot: a compaction running meanwhile only makes the snapshot
+ * newer, and records it already contains are skipped by their sequence number.
+ *
+ * @returns `undefined` when there is no checkpoint at `path`
+ * @throws CheckpointCorruptError when the checkpoint and all its backups are damaged
+ */
+export async function readCheckpoint(path: string): Promise<CheckpointOnDisk | undefined> {
+  const file = resolve(path);
+  const format = snapshotFormatFor(path);
+  const journalPath = `${file}.journal`;
+  const files = [...sealedJournals(journalPath), journalPath];
+  const journals = await Promise.all(files.map((journal) => readJournal(journal)));
+  const records = journals.flatMap((journal) => journal.records);
+  const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
+
+  let snapshot: ReadSnapshot | undefined;
+  let snapshotFile = path;
+  let damage: CheckpointCorruptError | undefined;
+  try {
+    snapshot = await readSnapshot(file, format);
+    if (!snapshot && records.length > 0) {
+      damage = new CheckpointCorruptError(path, [{ path: '', message: 'missing, but its journal exists' }]);
+    }
+  } catch (error) {
+    if (!(error instanceof CheckpointCorruptError)) throw error;
+    damage = error;
+  }
+  if (damage) {
+    for (const backup of findBackups(path)) {
+      try {
+        snapshot = await readSnapshot(backup.path, format);
+      } catch {
+        continue;
+      }
+      if (snapshot) {
+        snapshotFile = backup.path;
+        break;
+      }
+    }
+    if (!snapshot) throw damage;
+  }
+  if (!snapshot) return undefined;
+
+  const { sequence, ...document } = snapshot.content;
+  const changes = records.filter((record) => record.sequence > sequence);
+  return {
+    document,
+    changes: changes.map((record) => record.change),
+    snapshotFile,
+    snapshotSequence: sequence,
+    snapshotBytes: snapshot.bytes,
+    ...(damage ? { damage } : {}),
+    journal: {
+      files: files.filter((_, i) => journals[i]!.records.length > 0 || journals[i]!.tornLines > 0),
+      records: records.length,
+      tornLines,
+      ...(changes[0] ? { firstNewSequence: changes[0].sequence } : {}),
+    },
+  };
+}
