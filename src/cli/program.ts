@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { compactCheckpoint, resetCheckpoint, retryFailed, stderrLogger } from './change-commands.js';
+import { listBackups, printBackups, restoreBackup } from './backups-command.js';
+import { reportError } from './report-error.js';
+import { ExitCode } from './exit-codes.js';
+import { inspectItems, printInspect } from './inspect-command.js';
+import type { Output } from './output.js';
+import { buildStatus, printStatus } from './status-command.js';
+import { assertFileTarget, loadForReading } from './target.js';
+import { printValidation, validateCheckpoint } from './validate-command.js';
+
+export interface CliContext {
+  out: Output;
+  /** The clock, for "updated 3m ago". */
+  now(): number;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (validate: the checkpoint is valid)
+  1  the checkpoint is missing, invalid or damaged, or the command failed
+  2  usage error: unknown command or option, missing or bad argument
+  3  a running process holds the checkpoint's lock; nothing was changed
+  4  unexpected internal error (please report it)
+
+Read-only commands (status, inspect, validate, backups) never write and work while a pipeline
+runs. reset, retry-failed, restore and compact take the lock and refuse while one runs.`;
+
+function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
+  return Number(value);
+}
+
+function version(): string {
+  // Built: dist/cli.js → ../package.json; from source: src/cli/program.ts → ../../package.json.
+  for (const relative of ['../package.json', '../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'checkpointer' && manifest.version) return manifest.version;
+    } catch {
+      // Not here; try the next place.
+    }
+  }
+  return 'unknown';
+}
+
+/** Builds the `checkpointer` command. Each action sets `exit.code`; errors propagate to runCli. */
+function buildProgram(context: CliContext, exit: { code: number }): Command {
+  const { out } = context;
+  const program = new Command('checkpointer')
+    .description('Look at and repair checkpointer checkpoints (JSON and YAML files).')
+    .version(version(), '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: out.write, writeErr: out.writeError })
+    .showHelpAfterError('(run "checkpointer --help" for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  const command = (name: string, description: string): Command =>
+    program.command(name).description(description).argument('<file>', 'checkpoint file (.json, .yaml or .yml)').addHelpText('after', EXIT_CODES_HELP);
+
+  command('status', 'pipeline, run id, age, per-step item counts, stages, counters')
+    .option('--json', 'print a JSON object for scripts')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const report = buildStatus(await loadForReading(file), context.now());
+      if (options.json) out.line(JSON.stringify(report, null, 2));
+      else printStatus(report, out, context.now());
+    });
+
+  command('inspect', 'list items with their status, attempts and last error (failures first)')
+    .option('--step <name>', 'only this step')
+    .option('--failed', 'only failed and dead-letter items')
+    .option('--limit <n>', 'show at most n items (0 for all)', nonNegativeInteger, 50)
+    .option('--json', 'print a JSON object for scripts')
+    .action(async (file: string, options: { step?: string; failed?: boolean; limit: number; json?: boolean }) => {
+      const { state } = await loadForReading(file);
+      const report = inspectItems(state, options);
+      if (options.json) out.line(JSON.stringify(report, null, 2));
+      else printInspect(report, out);
+    });
+
+  command('validate', 'check the snapshot against the schema and the journal records; exit 1 if anything is wrong')
+    .option('--json', 'print a JSON object for scripts')
+    .action(async (file: string, options: { json?: boolean }) => {
+      assertFileTarget(file);
+      const report = await validateCheckpoint(file);
+      if (options.json) out.line(JSON.stringify(report, null, 2));
+      else printValidation(report, out);
+      exit.code = report.valid ? ExitCode.ok : ExitCode.failed;
+    });
+
+  command('reset', 'forget a step (its items are all done again), or without --step everything but the run id and config')
+    .option('--step <name>', 'only this step')
+    .action(async (file: string, options: { step?: string }) => {
+      out.line(await resetCheckpoint(file, options.step, stderrLogger(out.error)));
+    });
+
+  command('retry-failed', 'make failed and dead-letter items pending again, so the next run retries them')
+    .option('--step <name>', 'only this step')
+    .action(async (file: string, options: { step?: string }) => {
+      out.line(await retryFailed(file, options.step, stderrLogger(out.error)));
+    });
+
+  command('backups', 'list the checkpoint file and its backups with their time, size and item counts')
+    .option('--json', 'print a JSON object for scripts')
+    .action(async (file: string, options: { json?: boolean }) => {
+      assertFileTarget(file);
+      const report = await listBackups(file);
+      if (options.json) out.line(JSON.stringify(report, null, 2));
+      else printBackups(report, out, context.now());
+    });
+
+  command('restore', 'make a backup the checkpoint again; the current file is moved aside, never deleted')
+    .requiredOption('--backup <n>', 'which backup: 0 for file.bak, 1 for file.bak.1, … (see "backups")', nonNegativeInteger)
+    .action(async (file: string, options: { backup: number }) => {
+      assertFileTarget(file);
+      const result = await restoreBackup(file, options.backup);
+      out.line(`Restored ${file} from ${result.from}.`);
+      for (const moved of result.movedAside) out.line(`Kept the replaced file as ${moved}`);
+    });
+
+  command('compact', 'fold the journal into a new snapshot now (the old snapshot becomes a backup)').action(async (file: string) => {
+    out.line(await compactCheckpoint(file, stderrLogger(out.error)));
+  });
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
+  const exit = { code: ExitCode.ok as number };
+  const program = buildProgram(context, exit);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return ExitCode.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return exit.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version "exit" with 0; every parse error is a usage error.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    return reportError(error, context.out);
+  }
+}

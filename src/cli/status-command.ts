@@ -1,0 +1,115 @@
+import type { ErrorLogEntry, StepStatus } from '../core/model.js';
+import type { StepCounts } from '../core/state.js';
+import { readLockHolder, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
+import { formatTime, truncate } from './human.js';
+import type { Output } from './output.js';
+import { renderFields, renderTable } from './table.js';
+import type { CheckpointView } from './target.js';
+
+export interface StepStatusReport extends StepCounts {
+  /** The step's own status, when a Pipeline recorded one. */
+  status: StepStatus | null;
+}
+
+/** What `checkpointer status --json` prints. Times are ISO strings, durations milliseconds. */
+export interface StatusReport {
+  location: string;
+  format: string;
+  pipeline: string | null;
+  runId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Time since the run started. */
+  ageMs: number;
+  /** The process holding the lock (a pipeline running now), or null. */
+  lock: { pid: number | null; host: string | null; since: string | null } | null;
+  /** The backup read instead of the damaged checkpoint file, or null. */
+  loadedFrom: string | null;
+  steps: Record<string, StepStatusReport>;
+  stages: { name: string; completedAt: string }[];
+  counters: Record<string, number>;
+  errors: { count: number; latest: ErrorLogEntry | null };
+  journal: { records: number; notYetCompacted: number; tornLines: number };
+}
+
+export function buildStatus(view: CheckpointView, now: number): StatusReport {
+  const { state, onDisk } = view;
+  const document = state.toDocument();
+  const steps: [string, StepStatusReport][] = [];
+  for (const [name, step] of state.steps) steps.push([name, { status: step.summary?.status ?? null, ...step.counts() }]);
+  const holder = readLockHolder(view.location);
+  return {
+    location: view.location,
+    format: snapshotFormatFor(view.location).name,
+    pipeline: document.metadata.pipeline ?? null,
+    runId: document.metadata.runId,
+    createdAt: document.metadata.createdAt,
+    updatedAt: document.metadata.updatedAt,
+    ageMs: Math.max(0, now - Date.parse(document.metadata.createdAt)),
+    lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null } : null,
+    loadedFrom: onDisk.damage ? onDisk.snapshotFile : null,
+    steps: Object.fromEntries(steps),
+    stages: document.stages.map(({ name, completedAt }) => ({ name, completedAt })),
+    counters: document.counters,
+    errors: { count: document.errors.length, latest: document.errors.at(-1) ?? null },
+    journal: { records: onDisk.journal.records, notYetCompacted: onDisk.changes.length, tornLines: onDisk.journal.tornLines },
+  };
+}
+
+export function printStatus(report: StatusReport, out: Output, now: number): void {
+  const { style } = out;
+  const lock = report.lock
+    ? style.yellow(`held by ${report.lock.pid === null ? 'a process' : `process ${report.lock.pid}`}${report.lock.host ? ` on ${report.lock.host}` : ''} (a run is in progress)`)
+    : 'free';
+  const fields: [string, string][] = [
+    ['Checkpoint', `${report.location} (${report.format})`],
+    ['Pipeline', report.pipeline ?? style.dim('(not named)')],
+    ['Run id', report.runId],
+    ['Started', formatTime(report.createdAt, now)],
+    ['Updated', formatTime(report.updatedAt, now)],
+    ['Lock', lock],
+  ];
+  if (report.loadedFrom) fields.push(['Damaged', style.red(`the file cannot be read; showing its backup ${report.loadedFrom} — see "checkpointer validate"`)]);
+  for (const line of renderFields(fields)) out.line(line);
+  out.line();
+
+  const names = Object.keys(report.steps);
+  if (names.length === 0) out.line(style.dim('No steps yet.'));
+  else {
+    const count = (n: number, colour: (text: string) => string): string => (n > 0 ? colour(String(n)) : String(n));
+    const rows = names.map((name) => {
+      const step = report.steps[name]!;
+      return [
+        name,
+        step.status ?? style.dim('-'),
+        String(step.completed),
+        count(step.failed, style.red),
+        count(step.inProgress, style.yellow),
+        count(step.interrupted, style.yellow),
+        count(step.deadLetter, style.red),
+      ];
+    });
+    const columns = [
+      { header: 'Step' },
+      { header: 'Status' },
+      ...['Completed', 'Failed', 'In progress', 'Interrupted', 'Dead letter'].map((header) => ({ header, align: 'right' as const })),
+    ];
+    for (const line of renderTable(columns, rows)) out.line(line);
+    const stranded = names.some((name) => report.steps[name]!.inProgress > 0);
+    if (stranded && !report.lock) out.line(style.dim('No process holds the lock: items in progress were interrupted and are retried on the next run.'));
+  }
+  out.line();
+
+  const counters = Object.entries(report.counters).map(([name, value]) => `${name}=${value}`);
+  const latest = report.errors.latest;
+  const errors = latest
+    ? `${report.errors.count} logged; latest: ${latest.step ? `step ${latest.step}` : ''}${latest.key ? `, item ${truncate(latest.key, 40)}` : ''}: ${truncate(latest.message, 80)}`
+    : 'none';
+  const tail: [string, string][] = [
+    ['Stages', report.stages.length ? report.stages.map((stage) => stage.name).join(', ') : style.dim('none completed')],
+    ['Counters', counters.length ? counters.join(', ') : style.dim('none')],
+    ['Errors', latest ? style.red(errors) : errors],
+    ['Journal', `${report.journal.notYetCompacted} change(s) not yet compacted into the snapshot${report.journal.tornLines ? `, ${report.journal.tornLines} torn line(s) dropped` : ''}`],
+  ];
+  for (const line of renderFields(tail)) out.line(line);
+}

@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import { CheckpointCorruptError, CheckpointError } from '../core/errors.js';
+import { parseDocument } from '../core/schema.js';
+import { CheckpointState } from '../core/state.js';
+import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/journal.js';
+import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
+import { readSnapshot, type ReadSnapshot } from '../stores/file/read-snapshot.js';
+import type { Output } from './output.js';
+
+/** One thing wrong: which file, where in it, and what. */
+export interface ValidationProblem {
+  file: string;
+  /** A place inside the file (`steps.enrich.completedItems[3]`, `line 12`), or '' for all of it. */
+  where: string;
+  message: string;
+}
+
+/** What `checkpointer validate --json` prints. */
+export interface ValidationReport {
+  location: string;
+  valid: boolean;
+  problems: ValidationProblem[];
+  /** Things that are not wrong but worth knowing: a torn journal tail, a damaged old backup. */
+  warnings: string[];
+  /** Present when the snapshot could be read. */
+  summary: { steps: number; items: number; stages: number; journalChanges: number } | null;
+  /** Backups that read as valid checkpoints, newest first: what `restore --backup N` can use. */
+  goodBackups: { index: number; path: string }[];
+}
+
+/** Turns a read error into problems; anything that is not a checkpoint error is rethrown. */
+function problemsOf(error: unknown, file: string): ValidationProblem[] {
+  if (error instanceof CheckpointCorruptError) {
+    return error.problems.map((problem) => ({ file: error.file, where: problem.path, message: problem.message }));
+  }
+  if (error instanceof CheckpointError) {
+    return [{ file, where: '', message: error.message.replace(/^\[checkpointer\] /, '').replace(`${file}: `, '') }];
+  }
+  throw error;
+}
+
+/**
+ * Checks a file checkpoint without changing it: the snapshot against the schema, every journal
+ * record's checksum and order, that no records are missing between the snapshot and the
+ * journal, that replaying the journal gives a valid checkpoint, and which backups are good.
+ */
+export async function validateCheckpoint(location: string): Promise<ValidationReport> {
+  const format = snapshotFormatFor(location);
+  const file = resolve(location);
+  const problems: ValidationProblem[] = [];
+  const warnings: string[] = [];
+
+  const journalPath = `${file}.journal`;
+  const sealed = sealedJournals(journalPath);
+  if (sealed.length) warnings.push(`${sealed.length} sealed journal(s) left by an unfinished compaction; they are folded in on the next open`);
+  const records: JournalRecord[] = [];
+  for (const journal of [...sealed, journalPath]) {
+    try {
+      const read = await readJournal(journal);
+      records.push(...read.records);
+      if (read.tornLines) warnings.push(`${journal}: ${read.tornLines} damaged line(s) at the end (a write cut short by a crash); they are dropped on the next open`);
+    } catch (error) {
+      problems.push(...problemsOf(error, journal));
+    }
+  }
+
+  let snapshot: ReadSnapshot | undefined;
+  try {
+    snapshot = await readSnapshot(file, format);
+    if (!snapshot) {
+      const message = records.length ? 'missing, but its journal exists' : 'no checkpoint here (no such file)';
+      problems.push({ file: location, where: '', message });
+    }
+  } catch (error) {
+    problems.push(...problemsOf(error, file).map((problem) => ({ ...problem, file: problem.file === file ? location : problem.file })));
+  }
+
+  let summary: ValidationReport['summary'] = null;
+  if (snapshot) {
+    const newer = records.filter((record) => record.sequence > snapshot.content.sequence);
+    let expected = snapshot.content.sequence + 1;
+    for (const record of newer) {
+      if (record.sequence !== expected) {
+        problems.push({ file: `${location}.journal`, where: '', message: `records ${expected}…${record.sequence - 1} are missing (the snapshot covers up to ${snapshot.content.sequence})` });
+        break;
+      }
+      expected++;
+    }
+    const { sequence: _sequence, ...document } = snapshot.content;
+    const state = CheckpointState.fromDocument(document, Math.max(100, document.errors.length));
+    for (const record of newer) state.apply(record.change);
+    try {
+      parseDocument(state.toDocument(), `${location} (after replaying its journal)`);
+    } catch (error) {
+      problems.push(...problemsOf(error, location));
+    }
+    let items = 0;
+    for (const step of state.steps.values()) items += step.completed.size + [...step.items.values()].filter((record) => record.status !== 'completed').length;
+    summary = { steps: state.steps.size, items, stages: state.stages.size, journalChanges: newer.length };
+  }
+
+  const goodBackups: ValidationReport['goodBackups'] = [];
+  for (const backup of findBackups(location)) {
+    try {
+      if (await readSnapshot(backup.path, format)) goodBackups.push(backup);
+    } catch (error) {
+      const first = error instanceof CheckpointCorruptError ? error.problems[0] : undefined;
+      warnings.push(`backup ${backup.path} is damaged${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`);
+    }
+  }
+  return { location, valid: problems.length === 0, problems, warnings, summary, goodBackups };
+}
+
+export function printValidation(report: ValidationReport, out: Output): void {
+  const { style } = out;
+  if (report.valid) {
+    const s = report.summary!;
+    out.line(`${style.green('valid')}: ${report.location} — ${s.steps} step(s), ${s.items} item(s), ${s.stages} stage(s), ${s.journalChanges} journal change(s) not yet compacted, ${report.goodBackups.length} good backup(s)`);
+  } else {
+    out.line(`${style.red('INVALID')}: ${report.location}`);
+    for (const problem of report.problems) {
+      out.line(`  ${problem.file}: ${problem.where ? `${style.bold(problem.where)}: ` : ''}${problem.message}`);
+    }
+  }
+  for (const warning of report.warnings) out.line(`${style.yellow('warning')}: ${warning}`);
+  if (!report.valid) {
+    const backup = report.goodBackups[0];
+    out.line(
+      backup
+        ? `A good backup exists: ${backup.path} — restore it with "checkpointer restore ${report.location} --backup ${backup.index}"`
+        : 'No good backup exists; move the damaged files aside to start over (or open with { onCorrupt: \'restart\' }).',
+    );
+  }
+}

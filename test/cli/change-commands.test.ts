@@ -1,0 +1,154 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CheckpointManager } from '../../src/index.js';
+import { files, indexModule, makeCheckpoint, runCli, runScript, tempDir } from './cli-helpers.js';
+
+const reopen = (path: string): Promise<CheckpointManager> => CheckpointManager.open({ path });
+
+describe('checkpointer reset', () => {
+  it('--step forgets one step; without it, every step, stage and counter (keeping the run id)', async () => {
+    const path = join(tempDir(), 'cp.json');
+    await makeCheckpoint(path);
+    const step = await runCli(['reset', path, '--step', 'enrich']);
+    expect(step).toMatchObject({ code: 0, stderr: '' });
+    expect(step.stdout).toContain('Reset step "enrich" (8 item(s) forgotten)');
+    let cp = await reopen(path);
+    const runId = cp.runId;
+    expect(cp.steps).toEqual(['summarise']);
+    expect(cp.isItemCompleted('enrich', 'doc-0')).toBe(false);
+    expect(cp.isItemCompleted('summarise', 'doc-0')).toBe(true);
+    await cp.close();
+
+    const all = await runCli(['reset', path]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('1 step(s), 1 item(s), 1 stage(s), context and counters forgotten');
+    cp = await reopen(path);
+    expect(cp.getProgressSummary()).toMatchObject({ runId, steps: {}, stages: [], counters: {} });
+    await cp.close();
+  });
+
+  it('refuses an unknown step and a damaged checkpoint, changing nothing', async () => {
+    const path = join(tempDir(), 'cp.json');
+    await makeCheckpoint(path);
+    const unknown = await runCli(['reset', path, '--step', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('step "nope" is not in');
+    writeFileSync(path, '[]');
+    const damaged = await runCli(['reset', path]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(/expected a JSON object at the top level — a good backup exists \(.*cp\.json\.bak\): see "checkpointer backups/);
+    expect(readFileSync(path, 'utf8')).toBe('[]');
+  });
+});
+
+describe('checkpointer retry-failed', () => {
+  it('makes failed items pending again, for one step or all', async () => {
+    const path = join(tempDir(), 'cp.yaml');
+    await makeCheckpoint(path);
+    const { code, stdout } = await runCli(['retry-failed', path, '--step', 'enrich']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('2 failed item(s) of step "enrich" will be retried on the next run.');
+    const cp = await reopen(path);
+    expect(cp.getItemStatus('enrich', 'doc-5')).toBe('pending');
+    expect(cp.getItemStatus('enrich', { id: 7 })).toBe('pending');
+    expect(cp.getProgressSummary().steps.enrich).toMatchObject({ completed: 5, failed: 0 });
+    await cp.close();
+    const again = await runCli(['retry-failed', path]);
+    expect(again).toMatchObject({ code: 0, stdout: 'No failed items; nothing to change.\n' });
+  });
+});
+
+describe('while a live process holds the lock', () => {
+  it('reset, retry-failed, restore and compact exit 3 and change nothing', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    await makeCheckpoint(path);
+    const holder = await reopen(path);
+    try {
+      const before = { listing: files(directory), snapshot: readFileSync(path) };
+      const runs = await Promise.all([
+        runCli(['reset', path]),
+        runCli(['retry-failed', path, '--step', 'enrich']),
+        runCli(['restore', path, '--backup', '0']),
+        runCli(['compact', path]),
+      ]);
+      for (const run of runs) {
+        expect(run.code).toBe(3);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toBe(`error: ${path} is locked by process ${process.pid} on ${(await import('node:os')).hostname()}, so nothing was changed — wait for the run to finish or stop it, then try again (status, inspect, validate and backups work meanwhile)\n`);
+      }
+      expect(files(directory)).toEqual(before.listing);
+      expect(readFileSync(path)).toEqual(before.snapshot);
+      // The holder still owns its checkpoint and can write.
+      await holder.markItemCompleted('enrich', 'after');
+    } finally {
+      await holder.close();
+    }
+  });
+});
+
+describe('checkpointer restore', () => {
+  it('puts a backup back, keeping the replaced file and journal as .replaced- copies', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    await makeCheckpoint(path);
+    const backup = readFileSync(`${path}.bak`, 'utf8');
+    const current = readFileSync(path, 'utf8');
+    const { code, stdout } = await runCli(['restore', path, '--backup', '0']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Restored ${path} from ${path}.bak.`);
+    expect(readFileSync(path, 'utf8')).toBe(backup);
+    const kept = files(directory).filter((name) => name.startsWith('cp.json.replaced-'));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(directory, kept[0]!), 'utf8')).toBe(current);
+    expect(files(directory).some((name) => name.startsWith('cp.json.journal.replaced-'))).toBe(true);
+    const cp = await reopen(path);
+    expect(cp.getProgressSummary().steps.enrich).toMatchObject({ completed: 5, failed: 0 });
+    expect(cp.steps).toEqual(['enrich']);
+    await cp.close();
+  });
+
+  it('keeps a damaged file as a .corrupt- copy, and refuses a backup that does not exist', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    await makeCheckpoint(path);
+    writeFileSync(path, '{ torn');
+    const missing = await runCli(['restore', path, '--backup', '7']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('there is no backup 7 — the backups are: 0, 1');
+    const { code } = await runCli(['restore', path, '--backup', '1']);
+    expect(code).toBe(0);
+    const kept = files(directory).filter((name) => name.startsWith('cp.json.corrupt-'));
+    expect(kept.map((name) => readFileSync(join(directory, name), 'utf8'))).toEqual(['{ torn']);
+    expect((await runCli(['validate', path])).code).toBe(0);
+  });
+});
+
+describe('checkpointer compact', () => {
+  it('folds the journal a crashed run left into the snapshot, taking over the dead lock', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    await makeCheckpoint(path);
+    const crash = await runScript(`
+      const { CheckpointManager } = await import(${JSON.stringify(indexModule)});
+      const cp = await CheckpointManager.open({ path: ${JSON.stringify(path)} });
+      for (let i = 0; i < 20; i++) await cp.markItemCompleted('extra', 'item-' + i);
+      process.exit(0); // no close: the journal is not compacted, the lock is left behind
+    `);
+    expect(crash.code).toBe(0);
+    expect(readFileSync(`${path}.journal`, 'utf8').split('\n').length).toBeGreaterThan(20);
+    expect(existsSync(`${path}.lock`)).toBe(true);
+    const status = JSON.parse((await runCli(['status', path, '--json'])).stdout) as { journal: { notYetCompacted: number } };
+    expect(status.journal.notYetCompacted).toBe(20);
+
+    const { code, stdout } = await runCli(['compact', path]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Compacted .*cp\.json: [\d.]+ (B|KiB) of journal folded in/);
+    expect(readFileSync(`${path}.journal`, 'utf8')).toBe('');
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    const snapshot = JSON.parse(readFileSync(path, 'utf8')) as { steps: { extra: { completedItems: string[] } } };
+    expect(snapshot.steps.extra.completedItems).toHaveLength(20);
+    expect((await runCli(['compact', path])).stdout).toContain('is already compact');
+  });
+});
