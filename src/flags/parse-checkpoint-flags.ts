@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { CheckpointArgumentError, describeValue } from '../core/errors.js';
+
+/** The resume flags of a pipeline script, ready to pass to `Pipeline.run`. */
+export interface CheckpointFlags {
+  /**
+   * Resume from the saved checkpoint: `true` unless `--no-checkpoint` (or `--resume=false`) was
+   * given. `--resume` says so explicitly: resuming is the default here, while some scripts
+   * needed the flag.
+   */
+  resume: boolean;
+  /**
+   * Discard the saved checkpoint and start a new run: `--force` or `--reset-checkpoint`.
+   */
+  force: boolean;
+  /** `--reset-checkpoint` was given (it implies `force`). */
+  resetCheckpoint: boolean;
+  /**
+   * `--no-checkpoint` was given: run everything without reading or writing a checkpoint
+   * (`resume` is then `false`).
+   */
+  noCheckpoint: boolean;
+  /** Every other argument, in order, for the script's own parser. */
+  rest: string[];
+}
+
+const FLAGS = {
+  resume: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'reset-checkpoint': { type: 'boolean' },
+  'no-checkpoint': { type: 'boolean' },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+
+/** `--force` and `--force=true` set a flag, `--force=false` clears it; other values are a mistake. */
+function flagValue(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new CheckpointArgumentError(`Expected \`--${name}\` to be given without a value (or as =true / =false), got ${describeValue(value)}`);
+}
+
+/**
+ * Reads the resume flags the seeds' scripts share from a command line, and leaves the rest to
+ * the script's own parser:
+ *
+ * - `--resume`: continue from the checkpoint (the default);
+ * - `--force`: ignore the saved checkpoint, delete it and start over;
+ * - `--reset-checkpoint`: clear the checkpoint and start from the beginning (same as `--force`);
+ * - `--no-checkpoint`: process everything without reading or writing a checkpoint.
+ *
+ * Arguments after `--` are never taken as flags.
+ *
+ * @param argv the arguments without node and the script
+ * @default argv process.argv.slice(2)
+ * @throws CheckpointArgumentError for `--no-checkpoint` with `--resume`, or a flag with a value
+ *   other than true/false
+ *
+ * @example
+ * // Pipeline: the flags are run options as they are.
+ * const flags = parseCheckpointFlags();
+ * const result = await new TrainPipeline({ path: 'runs/x/.checkpoint.json' }).run(context, flags);
+ *
+ * @example
+ * // Your own loop with a CheckpointManager.
+ * const flags = parseCheckpointFlags();
+ * const cp = await CheckpointManager.open(
+ *   flags.noCheckpoint
+ *     ? { store: new MemoryStore() }
+ *     : { path: 'input_data/pipeline_checkpoint.json', onConfigChange: flags.force ? 'restart' : 'reject' },
+ * );
+ * if (flags.force) await cp.resetAll();
+ */
+export function parseCheckpointFlags(argv: readonly string[] = process.argv.slice(2)): CheckpointFlags {
+  if (!Array.isArray(argv) || !argv.every((arg) => typeof arg === 'string')) {
+    throw new CheckpointArgumentError(`Expected \`argv\` to be an array of strings, got ${describeValue(argv)}`);
+  }
+  // strict: false keeps the script's own options (and their values) as they are.
+  const { tokens } = parseArgs({ args: [...argv], options: FLAGS, strict: false, allowPositionals: true, tokens: true });
+  const given: Partial<Record<FlagName, boolean>> = {};
+  const taken = new Set<number>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || !Object.hasOwn(FLAGS, token.name)) continue;
+    // Only the long spelling counts: `-force` or a short group is the script's business.
+    if (token.rawName !== `--${token.name}`) continue;
+    given[token.name as FlagName] = flagValue(token.name, token.value);
+    taken.add(token.index);
+  }
+  const noCheckpoint = given['no-checkpoint'] ?? false;
+  if (noCheckpoint && given.resume) {
+    throw new CheckpointArgumentError('Expected either `--resume` or `--no-checkpoint`, got both');
+  }
+  const resetCheckpoint = given['reset-checkpoint'] ?? false;
+  return {
+    resume: given.resume ?? !noCheckpoint,
+    force: (given.force ?? false) || resetCheckpoint,
+    resetCheckpoint,
+    noCheckpoint,
+    rest: argv.filter((_, index) => !taken.has(index)),
+  };
+}
