@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointArgumentError, CheckpointMismatchError, PipelineStepError } from '../../src/core/errors.js';
+import { CheckpointArgumentError, CheckpointCorruptError, CheckpointMismatchError, PipelineStepError } from '../../src/core/errors.js';
 import type { JsonObject } from '../../src/core/json.js';
 import type { StepSummary } from '../../src/core/model.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { MemoryStore } from '../../src/stores/memory-store.js';
 import type { StepDefinition } from '../../src/pipeline/step-definition.js';
 import { RecordingLogger, ScriptedPipeline, filesIn, removeTempDirs, tempDir } from './support.js';
 
@@ -55,6 +56,34 @@ describe('Pipeline: a checkpoint that no longer matches', () => {
     expect(error).toBeInstanceOf(CheckpointMismatchError);
     expect((error as CheckpointMismatchError).kind).toBe('pipeline');
     expect((await other.run({}, { force: true })).completedSteps).toEqual(['a', 'b', 'c']);
+  });
+  it('refuses a damaged checkpoint, and with `force` moves it aside and starts over', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'damaged.json');
+    writeFileSync(path, '{"version": 1, "metadata": ');
+    const pipeline = new ScriptedPipeline('p', threeSteps(['a', 'b', 'c'], { value: false }), { path, logger: new RecordingLogger() });
+    await expect(pipeline.run()).rejects.toBeInstanceOf(CheckpointCorruptError);
+    const result = await pipeline.run({}, { force: true });
+    expect(result.completedSteps).toEqual(['a', 'b', 'c']);
+    expect(filesIn(dir).some((file) => file.startsWith('damaged.json.corrupt-'))).toBe(true);
+    expect(filesIn(dir)).not.toContain('damaged.json');
+  });
+
+  it('resumes and forces with a store given as an object (MemoryStore)', async () => {
+    const store = new MemoryStore();
+    const failLast = { value: true };
+    const calls: string[] = [];
+    const pipeline = new ScriptedPipeline<Ctx>('mem', () => threeSteps(['a', 'b', 'c'], failLast)().map((step) => ({
+      ...step,
+      run: (ctx: Ctx, handle: Parameters<typeof step.run>[1]) => (calls.push(step.name), step.run(ctx, handle)),
+    })), { store, logger: new RecordingLogger() });
+    await expect(pipeline.run()).rejects.toBeInstanceOf(PipelineStepError);
+    await expect(pipeline.run({}, { force: true })).rejects.toBeInstanceOf(PipelineStepError);
+    failLast.value = false;
+    const result = await pipeline.run();
+    expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'c']);
+    expect(result.context).toEqual({ a: 1, b: 2, c: 3 });
+    expect((await pipeline.run()).resumedFromCheckpoint).toBe(false);
   });
 });
 
