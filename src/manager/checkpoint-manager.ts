@@ -186,8 +186,10 @@ export class CheckpointManager {
   async markItemFailed(step: string, item: unknown, error: unknown): Promise<void> {
     assertName('step', step);
     const key = this.#keyOf(item);
-    const record = this.#state.steps.get(step)?.items.get(key);
-    const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? 0) + 1;
+    const steps = this.#state.steps.get(step);
+    const record = steps?.items.get(key);
+    // A completed item without a record was completed in one attempt (as in markItemInProgress).
+    const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
     const status = attempts >= this.#maxAttempts ? 'dead_letter' : 'failed';
     await this.#commitItem({ op: 'item', step, key, status, attempts, at: Date.now(), error: toErrorInfo(error) });
   }
