@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointArgumentError, CheckpointCorruptError, CheckpointMismatchError, PipelineStepError } from '../../src/core/errors.js';
+import { CheckpointAbortError, CheckpointArgumentError, CheckpointCorruptError, CheckpointMismatchError, PipelineStepError } from '../../src/core/errors.js';
 import type { JsonObject } from '../../src/core/json.js';
 import type { StepSummary } from '../../src/core/model.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
@@ -264,6 +264,22 @@ describe('Pipeline: definitions, hooks, events and cleanup', () => {
     expect(again.resumedFromCheckpoint).toBe(true);
     expect(again.skippedSteps).toEqual(['a']);
     expect(again.context).toEqual({ a: 1 });
+  });
+
+  it('stops between steps when its signal aborts, keeping the checkpoint for the next run', async () => {
+    const path = join(tempDir(), 'abort.json');
+    const controller = new AbortController();
+    const steps = (): StepDefinition<Ctx>[] => [
+      { name: 'a', run: () => (controller.abort(new Error('shutting down')), { a: 1 }) },
+      { name: 'b', run: () => ({ b: 2 }) },
+    ];
+    const logger = new RecordingLogger();
+    const error = await new ScriptedPipeline('abort', steps, { path, logger, signal: controller.signal }).run().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointAbortError);
+    expect((error as Error).message).toContain('abort: aborted before step "b" — progress is saved; run again to resume');
+    const result = await new ScriptedPipeline('abort', steps, { path, logger }).run();
+    expect(result.skippedSteps).toEqual(['a']);
+    expect(result.context).toEqual({ a: 1, b: 2 });
   });
 
   it('refuses a second run() of the same pipeline while one is going', async () => {
