@@ -170,5 +170,5 @@ export async function runModelFuzz(store: ModelStore, numRuns: number, seed?: nu
     await runCommands(store, list, compactBytes);
   });
   const details = await fc.check(property, { numRuns, ...(seed === undefined ? {} : { seed }) });
-  return { cases: details.numRuns, commands, failures: details.failed ? 1 : 0, ...(details.failed ? { report: fc.defaultReportMessage(details) ?? 'failed' } : {}) };
+  return { cases: details.numRuns, commands, failures: details.failed ? 1 : 0, ...(details.failed ? { report: `${fc.defaultReportMessage(details) ?? 'failed'}\n${String(details.errorInstance)}` } : {}) };
 }
