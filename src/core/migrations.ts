@@ -16,6 +16,29 @@ const text = (value: JsonValue | undefined): string | undefined =>
   typeof value === 'string' ? value : undefined;
 const list = (value: JsonValue | undefined): JsonValue[] => (Array.isArray(value) ? value : []);
 
+const LEGACY_ITEM_LISTS = ['completed_items', 'failed_items', 'in_progress_items'];
+
+/**
+ * A legacy file is recognised by a field of the right shape, not just by a key: `{"steps": 5}` or
+ * a current checkpoint with a damaged `version` must not pass for an (empty) legacy checkpoint.
+ */
+function looksLegacy(doc: JsonObject): boolean {
+  const steps = isJsonObject(doc.steps) ? Object.values(doc.steps) : [];
+  const hasItemLists = steps.some((step) => isJsonObject(step) && LEGACY_ITEM_LISTS.some((key) => Array.isArray(step[key])));
+  const hasFileLists = Object.entries(doc).some(([key, value]) => key.endsWith('_files') && Array.isArray(value));
+  return hasItemLists || hasFileLists || Array.isArray(doc.completed_stages) || Array.isArray(doc.completed_steps);
+}
+
+/** Fields only the current format has: a run id in `metadata`, `completedItems`, a journal `sequence`. */
+function looksCurrent(doc: JsonObject): boolean {
+  const steps = isJsonObject(doc.steps) ? Object.values(doc.steps) : [];
+  return (
+    'sequence' in doc ||
+    (isJsonObject(doc.metadata) && 'runId' in doc.metadata) ||
+    steps.some((step) => isJsonObject(step) && 'completedItems' in step)
+  );
+}
+
 /**
  * Format 0: the hand-written Python checkpoints this library replaces — per-step
  * `completed_items` / `failed_items` / `in_progress_items`, `completed_stages`,
@@ -23,8 +46,11 @@ const list = (value: JsonValue | undefined): JsonValue[] => (Array.isArray(value
  * team switch to checkpointer without losing a run in progress.
  */
 function fromLegacy(doc: JsonObject, file: string): JsonValue {
-  const looksLegacy = ['steps', 'completed_stages', 'completed_steps'].some((key) => key in doc);
-  if (!looksLegacy) {
+  if (looksCurrent(doc)) {
+    // A damaged current checkpoint read as a legacy one would silently start over.
+    throw new CheckpointCorruptError(file, [{ path: 'version', message: 'missing or damaged in a checkpoint of the current format' }]);
+  }
+  if (!looksLegacy(doc)) {
     throw new CheckpointCorruptError(file, [
       { path: 'version', message: 'missing: this is not a checkpoint file (no version, no steps)' },
     ]);

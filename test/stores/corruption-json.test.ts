@@ -1,0 +1,3 @@
+import { describeCorruption } from './corruption-cases.js';
+
+describeCorruption('json');
