@@ -1,0 +1,20 @@
+/**
+ * `checkpointer/postgres`: a checkpoint in PostgreSQL, shared by many workers on many machines.
+ * Needs the `pg` package (an optional peer dependency), loaded on first use.
+ */
+export { PostgresStore } from './stores/postgres/postgres-store.js';
+export { forEachClaimed } from './stores/postgres/for-each-claimed.js';
+export type { ClaimedItemContext, ForEachClaimedOptions, ForEachClaimedReport } from './stores/postgres/for-each-claimed.js';
+export { LeaseLostError } from './stores/postgres/errors.js';
+export type { RetryOptions } from './stores/postgres/connection.js';
+export type {
+  ClaimedItem,
+  ClaimOptions,
+  CompleteOptions,
+  FailOptions,
+  Lease,
+  PostgresDurability,
+  PostgresStoreOptions,
+  StageOutcome,
+  StepItemCounts,
+} from './stores/postgres/options.js';
