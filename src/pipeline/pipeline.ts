@@ -13,7 +13,7 @@ import type { RunResult } from './run-result.js';
 import type { SaveOperation } from './save-tolerant-store.js';
 import { assertStepMetadata, mergeStepResult, restoreContext } from './step-context.js';
 import { validateSteps, type StepDefinition } from './step-definition.js';
-import { assertSameSteps } from './step-list.js';
+import { checkStepList } from './step-list.js';
 
 const FORWARDED = ['item', 'stage', 'flush', 'recovered', 'warning'] as const satisfies readonly (keyof CheckpointEvents)[];
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -110,7 +110,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     const checkpoint = opened.checkpoint;
     const stopForwarding = this.#forwardEvents(checkpoint);
     try {
-      if (!options.force) assertSameSteps(checkpoint, name, steps.map((step) => step.name));
+      const forgotten = checkStepList(checkpoint, name, steps.map((step) => step.name));
       const summaries = new Map<string, StepSummary>();
       for (const step of steps) {
         const summary = checkpoint.getStepSummary(step.name);
@@ -138,6 +138,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
         await checkpoint.close();
         return result([], resumed);
       }
+      for (const step of forgotten) await checkpoint.resetStep(step);
       await this.#prepare(name, checkpoint, steps, plan);
       const completedSteps: string[] = [];
       for (const [index, entry] of plan.entries()) {

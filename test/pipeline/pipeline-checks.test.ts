@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointAbortError, CheckpointArgumentError, CheckpointCorruptError, CheckpointMismatchError, PipelineStepError } from '../../src/core/errors.js';
 import type { JsonObject } from '../../src/core/json.js';
 import type { StepSummary } from '../../src/core/model.js';
+import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import type { StepDefinition } from '../../src/pipeline/step-definition.js';
@@ -45,6 +46,22 @@ describe('Pipeline: a checkpoint that no longer matches', () => {
 
     const forced = await renamed.run({}, { force: true });
     expect(forced.completedSteps).toEqual(['a', 'b2', 'c']);
+  });
+
+  it('takes over a checkpoint where nothing ran yet, forgetting the steps the pipeline no longer has', async () => {
+    const path = join(tempDir(), 'untouched.json');
+    const cp = await CheckpointManager.open({ path, pipeline: 'p' });
+    await cp.setStepSummary('a', { status: 'pending' });
+    await cp.setStepSummary('old', { status: 'pending' });
+    await cp.close();
+    const failLast = { value: true };
+    const steps = (): StepDefinition<Ctx>[] => threeSteps(['a', 'b', 'c'], failLast)();
+    const logger = new RecordingLogger();
+    await expect(new ScriptedPipeline('p', steps, { path, logger }).run()).rejects.toThrow('not yet');
+    failLast.value = false;
+    const result = await new ScriptedPipeline('p', steps, { path, logger }).run();
+    expect(result.skippedSteps).toEqual(['a', 'b']);
+    expect(Object.keys(result.steps)).toEqual(['a', 'b', 'c']);
   });
 
   it('refuses a checkpoint of another pipeline, unless `force`', async () => {
