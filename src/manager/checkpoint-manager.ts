@@ -74,7 +74,7 @@ export class CheckpointManager {
     this.#keyOf = custom ? (item) => checkedKey(custom(item)) : defaultItemKey;
     this.#emitter.on('warning', ({ message, cause }) => logger.warn(`[checkpointer] ${message}`, ...(cause ? [cause] : [])));
     this.#emitter.on('recovered', (event) => logger.warn(
-      `[checkpointer] ${event.location} was damaged (${event.problems[0]?.message ?? 'unreadable'}); loaded the backup ${event.from}` +
+      `[checkpointer] ${event.location} was damaged (${describeProblem(event.problems[0])}); loaded the backup ${event.from}` +
         (event.movedTo ? ` and moved the damaged file to ${event.movedTo}` : ''),
     ));
   }
@@ -87,6 +87,10 @@ export class CheckpointManager {
     validateOptions(options);
     const store = storeForOptions(options);
     const manager = new CheckpointManager(store, options, options.logger ?? console);
+    // Listeners given up front also hear what happens while opening (`recovered`, `warning`).
+    for (const [event, listener] of Object.entries(options.on ?? {})) {
+      if (listener) manager.#emitter.on(event as 'warning', listener as Listener<CheckpointEvents['warning']>);
+    }
     manager.#state = await loadState(store, options, (state) => ({
       snapshot: () => state().toDocument(),
       emit: (event, payload) => manager.#emitter.emit(event, payload as never),
@@ -350,6 +354,11 @@ export class CheckpointManager {
     }
     await written;
   }
+}
+
+function describeProblem(problem: { path: string; message: string } | undefined): string {
+  if (!problem) return 'unreadable';
+  return problem.path ? `${problem.path}: ${problem.message}` : problem.message;
 }
 
 function checkedKey(key: unknown): string {

@@ -1,3 +1,4 @@
+import type { CheckpointEvents } from '../core/events.js';
 import type { JsonValue } from '../core/json.js';
 import type { CheckpointStore } from '../stores/store.js';
 import type { FileStoreOptions } from '../stores/file/file-store-options.js';
@@ -72,4 +73,10 @@ export interface CheckpointOptions extends FileStoreOptions {
    * @default false
    */
   keepOnComplete?: boolean;
+  /**
+   * Event listeners registered before the checkpoint is opened, so that they also hear what
+   * happens during `open()` — above all `recovered`, when a damaged file was replaced by a backup.
+   * @example { on: { recovered: (event) => alert(`restored from ${event.from}`) } }
+   */
+  on?: { [E in keyof CheckpointEvents]?: (payload: CheckpointEvents[E]) => void };
 }

@@ -1,0 +1,25 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CheckpointManager, type RecoveredEvent } from '../../src/index.js';
+
+const quiet = { warn: () => {}, error: () => {} };
+
+describe('listeners given to open()', () => {
+  it('hear the recovery from a backup that happens while opening', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'checkpointer-listeners-')), 'checkpoint.json');
+    const first = await CheckpointManager.open({ path, logger: quiet, minCompactBytes: 1 });
+    await first.markItemCompleted('step', 'a');
+    await first.close(); // compacts: the first snapshot becomes checkpoint.json.bak
+    writeFileSync(path, '{ "version": 1, "metadata": ');
+
+    const heard: RecoveredEvent[] = [];
+    const second = await CheckpointManager.open({ path, logger: quiet, on: { recovered: (event) => heard.push(event) } });
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.from).toBe(`${path}.bak`);
+    expect(heard[0]!.movedTo).toMatch(/checkpoint\.json\.corrupt-/);
+    expect(heard[0]!.problems[0]!.message).toMatch(/not valid JSON/);
+    await second.close();
+  });
+});
