@@ -20,10 +20,12 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 /**
  * Renders a snapshot without blocking the event loop for long: the completed-item lists (the
- * bulk of a big checkpoint) are rendered in chunks with a yield between them, so marks keep
- * flowing while a million-item snapshot is written.
+ * bulk of a big checkpoint) are rendered in chunks with a yield between them, and each chunk is
+ * encoded to bytes as it is made, so marks keep flowing while a million-item snapshot is written.
+ * The result is bytes rather than one big string: joining and then encoding a 30 MB string are
+ * each one long synchronous step, and the file writer would otherwise encode it again.
  */
-export async function renderSnapshot(format: SnapshotFormat, document: CheckpointDocument, sequence: number): Promise<string> {
+export async function renderSnapshot(format: SnapshotFormat, document: CheckpointDocument, sequence: number): Promise<Buffer> {
   const nonce = `@@checkpointer-items-${randomUUID()}-`;
   const lists: string[][] = [];
   const steps = Object.fromEntries(
@@ -34,40 +36,36 @@ export async function renderSnapshot(format: SnapshotFormat, document: Checkpoin
   );
   const { version, ...rest } = document;
   const skeleton = format.skeleton({ version, sequence, ...rest, steps });
-  const parts: string[] = [];
+  const parts: Buffer[] = [];
   const pattern = new RegExp(`["']?${nonce}(\\d+)@@["']?`, 'g');
   let last = 0;
   for (let match = pattern.exec(skeleton); match; match = pattern.exec(skeleton)) {
     const lineStart = skeleton.lastIndexOf('\n', match.index) + 1;
     const indent = /^\s*/.exec(skeleton.slice(lineStart, match.index))![0];
-    parts.push(skeleton.slice(last, match.index));
+    parts.push(Buffer.from(skeleton.slice(last, match.index)));
     const keys = lists[Number(match[1])]!;
     if (keys.length <= CHUNK) {
-      parts.push(format.items(keys, indent));
+      parts.push(Buffer.from(format.items(keys, indent)));
     } else {
       // Render chunk by chunk; each chunk is a complete list, so stitch their inner lines.
-      const chunks: string[] = [];
-      for (let i = 0; i < keys.length; i += CHUNK) {
-        chunks.push(format.items(keys.slice(i, i + CHUNK), indent));
+      const count = Math.ceil(keys.length / CHUNK);
+      for (let chunk = 0; chunk < count; chunk++) {
+        const text = format.items(keys.slice(chunk * CHUNK, (chunk + 1) * CHUNK), indent);
+        parts.push(Buffer.from(stitch(text, chunk, count, format)));
         await yieldToEventLoop();
       }
-      parts.push(stitch(chunks, format));
     }
     last = match.index + match[0].length;
   }
-  parts.push(skeleton.slice(last));
-  return parts.join('');
+  parts.push(Buffer.from(skeleton.slice(last)));
+  return Buffer.concat(parts);
 }
 
-/** Joins separately rendered lists into one (JSON `[...]` lists need their brackets merged). */
-function stitch(chunks: string[], format: SnapshotFormat): string {
-  if (format.name !== 'JSON') return chunks.join('');
-  return chunks
-    .map((chunk, i) => {
-      let body = chunk;
-      if (i > 0) body = body.slice(body.indexOf('\n'));
-      if (i < chunks.length - 1) body = `${body.slice(0, body.lastIndexOf('\n'))},`;
-      return body;
-    })
-    .join('');
+/** Chunk `index` of `count` separately rendered lists, made a part of one list (JSON `[...]` lists need their brackets merged). */
+function stitch(chunk: string, index: number, count: number, format: SnapshotFormat): string {
+  if (format.name !== 'JSON') return chunk;
+  let body = chunk;
+  if (index > 0) body = body.slice(body.indexOf('\n'));
+  if (index < count - 1) body = `${body.slice(0, body.lastIndexOf('\n'))},`;
+  return body;
 }
