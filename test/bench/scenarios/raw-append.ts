@@ -1,0 +1,31 @@
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeRecord } from '../../../src/stores/file/journal.js';
+import { keyOf } from '../lib/measure.js';
+
+export const STEP = 'enrich';
+
+/** The length in bytes of the journal record the library writes for marking item `i` completed. */
+export function journalLineBytes(i: number): number {
+  return Buffer.byteLength(encodeRecord(i + 1, { op: 'item', step: STEP, key: keyOf(i), status: 'completed', attempts: 1, at: Date.now() }));
+}
+
+/**
+ * The raw cost of the disk: one `fs.writeSync` append per record, each a line of the same
+ * length as the library's journal record (a JSON object padded to the same byte count), built
+ * per record as any hand-written logger would. With `fsyncEach`, an fdatasync after every record.
+ */
+export function rawAppend(directory: string, count: number, options: { fsyncEach: boolean }): number {
+  const padding = journalLineBytes(count >> 1);
+  const fd = openSync(join(directory, 'raw.log'), 'a');
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const json = `{"op":"item","step":"${STEP}","key":"${keyOf(i)}","status":"completed","attempts":1,"at":${Date.now()}}`;
+    writeSync(fd, `${json.padEnd(padding - 1)}\n`);
+    if (options.fsyncEach) fdatasyncSync(fd);
+  }
+  fdatasyncSync(fd);
+  const elapsed = performance.now() - start;
+  closeSync(fd);
+  return elapsed;
+}
