@@ -31,6 +31,9 @@ export interface ConnectionOptions {
 
 type PgModule = typeof import('pg');
 
+/** Errors thrown while connecting rather than by a statement, for a clearer message. */
+const connectFailures = new WeakSet<object>();
+
 /** Loads `pg` on first use, so that users of the file stores never need it installed. */
 async function loadPg(location: string): Promise<PgModule> {
   try {
@@ -72,7 +75,7 @@ export class PostgresConnection {
         return await attempt();
       } catch (error) {
         if (error instanceof CheckpointError) throw error;
-        if (!isTransient(error) || retry > this.#retry.retries) throw this.#wrap(what, error);
+        if (!isTransient(error) || retry > this.#retry.retries) throw this.#wrap(what, error, retry - 1);
         const cap = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** (retry - 1));
         await new Promise((resolve) => setTimeout(resolve, cap / 2 + (Math.random() * cap) / 2));
       }
@@ -97,7 +100,7 @@ export class PostgresConnection {
   /** A client held until `release` is called, for session-level advisory locks. */
   async hold(what: string): Promise<{ client: PoolClient; release(): void }> {
     return this.#retrying(what, async () => {
-      const client = await (await this.#getPool()).connect();
+      const client = await this.#connect();
       // A held connection that drops must not crash the process with an unhandled 'error'.
       const ignore = (): void => {};
       client.on('error', ignore);
@@ -123,7 +126,7 @@ export class PostgresConnection {
   }
 
   async #once<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await (await this.#getPool()).connect();
+    const client = await this.#connect();
     // pg emits 'error' on a checked-out client whose connection drops; unhandled, it would crash.
     const ignore = (): void => {};
     client.on('error', ignore);
@@ -136,6 +139,15 @@ export class PostgresConnection {
       client.off('error', ignore);
       // After an error the client may sit in an aborted transaction or on a dead socket: destroy it.
       client.release(failed);
+    }
+  }
+
+  async #connect(): Promise<PoolClient> {
+    try {
+      return await (await this.#getPool()).connect();
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) connectFailures.add(error);
+      throw error;
     }
   }
 
@@ -159,10 +171,10 @@ export class PostgresConnection {
   }
 
   /** A store error whose message and cause never carry the password. */
-  #wrap(what: string, error: unknown): CheckpointStoreError {
+  #wrap(what: string, error: unknown, retries: number): CheckpointStoreError {
     const raw = error instanceof Error ? error.message : String(error);
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-    const message = this.#redact(raw) + (code ? ` (${code})` : '');
+    const message = this.#redact(raw) + (code ? ` (${code})` : '') + (retries > 0 ? `, still failing after ${retries} retries` : '');
     // Errors from the server never echo the connection string; client-side ones (a URL parse
     // error carries the whole input) are replaced by a copy without it.
     const fromServer = error instanceof Error && 'severity' in error;
@@ -170,7 +182,8 @@ export class PostgresConnection {
     const hint = /password|authentication|connect|ENOTFOUND|ECONNREFUSED|Invalid URL|database .* does not exist/i.test(raw)
       ? ' — check the connection string (host, port, user, password, database) or the pool you passed'
       : '';
-    return new CheckpointStoreError(this.location, `${what} failed: ${message}${hint}`, { cause });
+    const failed = typeof error === 'object' && error !== null && connectFailures.has(error) ? `could not connect (while ${what})` : `${what} failed`;
+    return new CheckpointStoreError(this.location, `${failed}: ${message}${hint}`, { cause });
   }
 
   #redact(text: string): string {
