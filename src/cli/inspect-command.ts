@@ -39,6 +39,7 @@ export function inspectItems(state: CheckpointState, options: InspectOptions): I
     throw new CliError(`step "${options.step}" is not in this checkpoint — ${known.length ? `its steps are: ${known.join(', ')}` : 'it has no steps yet'}`);
   }
   const items: InspectedItem[] = [];
+  const completed: { step: string; keys: Set<string>; listed: Set<string> }[] = [];
   for (const [name, step] of state.steps) {
     if (options.step !== undefined && name !== options.step) continue;
     const listed = new Set<string>();
@@ -54,16 +55,23 @@ export function inspectItems(state: CheckpointState, options: InspectOptions): I
         error: record.error ?? null,
       });
     }
-    if (options.failed) continue;
-    for (const key of step.completed) {
-      if (!listed.has(key)) items.push({ step: name, key, status: 'completed', attempts: 1, updatedAt: null, error: null });
-    }
+    if (!options.failed) completed.push({ step: name, keys: step.completed, listed });
   }
   const sorted = items
     .map((item, index) => ({ item, index }))
     .sort((a, b) => ORDER[a.item.status] - ORDER[b.item.status] || a.index - b.index)
     .map(({ item }) => item);
-  return { items: options.limit > 0 ? sorted.slice(0, options.limit) : sorted, total: sorted.length };
+  // Completed keys are the bulk of a big checkpoint and come last: count them all, list only
+  // as many as the limit leaves room for.
+  let total = sorted.length;
+  for (const { step, keys, listed } of completed) {
+    for (const key of keys) {
+      if (listed.has(key)) continue;
+      total++;
+      if (options.limit === 0 || sorted.length < options.limit) sorted.push({ step, key, status: 'completed', attempts: 1, updatedAt: null, error: null });
+    }
+  }
+  return { items: options.limit > 0 ? sorted.slice(0, options.limit) : sorted, total };
 }
 
 export function printInspect(report: InspectReport, out: Output): void {
