@@ -49,3 +49,10 @@ export type {
   StageEvent,
   WarningEvent,
 } from './core/events.js';
+export { Pipeline } from './pipeline/pipeline.js';
+export { PipelineStep } from './pipeline/pipeline-step.js';
+export type { StepDefinition, StepReturn } from './pipeline/step-definition.js';
+export type { PipelineOptions, RunOptions, SaveErrorPolicy } from './pipeline/run-options.js';
+export type { PlannedStep, RunResult } from './pipeline/run-result.js';
+export type { PipelineEvents, SaveErrorEvent, StepEndEvent, StepSkipEvent, StepStartEvent } from './pipeline/pipeline-events.js';
+export type { SaveOperation } from './pipeline/save-tolerant-store.js';

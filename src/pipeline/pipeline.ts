@@ -116,7 +116,10 @@ export abstract class Pipeline<Ctx extends JsonObject> {
         const summary = checkpoint.getStepSummary(step.name);
         if (summary) summaries.set(step.name, summary);
       }
-      const plan = planSteps(steps, summaries, slice);
+      const withFailedItems = new Set(
+        this.#options.retryFailed === false ? [] : steps.filter((step) => checkpoint.failedItems(step.name).some((item) => item.status === 'failed')).map((step) => step.name),
+      );
+      const plan = planSteps(steps, summaries, slice, withFailedItems);
       const resumed = opened.persistent && (checkpoint.steps.length > 0 || Object.keys(checkpoint.context).length > 0);
       const restoredFrom = plan.filter((entry) => entry.action === 'skip' && entry.completedBefore).map((entry) => summaries.get(entry.step)!);
       const context = restoreContext(initial, restoredFrom, checkpoint.context) as Ctx;
@@ -154,7 +157,13 @@ export abstract class Pipeline<Ctx extends JsonObject> {
         await this.#runStep(checkpoint, steps[index]!, context, index, steps.length);
         completedSteps.push(entry.step);
       }
-      const finished = steps.every((step) => checkpoint.getStepSummary(step.name)?.status === 'completed');
+      const allCompleted = steps.every((step) => checkpoint.getStepSummary(step.name)?.status === 'completed');
+      // Failed items still to retry are progress too: keep the checkpoint so the next run retries them.
+      const withFailures = this.#options.retryFailed === false ? [] : steps.filter((step) => checkpoint.failedItems(step.name).some((item) => item.status === 'failed'));
+      if (allCompleted && withFailures.length > 0) {
+        this.#logger.warn(`[checkpointer] ${name}: steps ${withFailures.map((step) => `"${step.name}"`).join(', ')} completed with failed items; the checkpoint is kept so that the next run retries them`);
+      }
+      const finished = allCompleted && withFailures.length === 0;
       const output = result(completedSteps, opened.persistent && (!finished || this.#options.keepOnComplete === true));
       if (finished) await checkpoint.complete();
       else await checkpoint.close();

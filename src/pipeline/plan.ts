@@ -20,13 +20,15 @@ const show = (version: number | string | undefined): string => (version === unde
 
 /**
  * Decides, from the saved step summaries, which steps of `steps[first..last]` run and which are
- * skipped. A step runs when it did not complete, when its `version` changed, or when another step
- * of its group did not complete; steps outside the slice never run.
+ * skipped. A step runs when it did not complete, when its `version` changed, when another step
+ * of its group did not complete, or when it completed with failed items to retry (its completed
+ * items are still skipped); steps outside the slice never run.
  */
 export function planSteps(
   steps: readonly StepOutline[],
   summaries: ReadonlyMap<string, StepSummary>,
   slice: { first: number; last: number },
+  withFailedItems: ReadonlySet<string> = new Set(),
 ): StepPlan[] {
   const versionChange = new Map<string, string>();
   for (const step of steps) {
@@ -52,6 +54,9 @@ export function planSteps(
     if (completedBefore && blocker !== undefined) {
       const reason = `group "${step.group}" runs again together: step "${blocker}" did not complete`;
       return { step: step.name, action: 'run', reason, discard: reason, completedBefore };
+    }
+    if (completedBefore && withFailedItems.has(step.name)) {
+      return { step: step.name, action: 'run', reason: 'completed with failed items, which are retried', completedBefore };
     }
     if (completedBefore) return skip('completed in an earlier run');
     return { step: step.name, action: 'run', reason: pendingReason(summaries.get(step.name)), completedBefore };
