@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CheckpointCorruptError, CheckpointError } from '../core/errors.js';
+import { CheckpointCorruptError, CheckpointError, type CheckpointErrorCode } from '../core/errors.js';
 import { parseDocument } from '../core/schema.js';
 import { CheckpointState } from '../core/state.js';
 import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/journal.js';
@@ -13,6 +13,8 @@ export interface ValidationProblem {
   /** A place inside the file (`steps.enrich.completedItems[3]`, `line 12`), or '' for all of it. */
   where: string;
   message: string;
+  /** `CHECKPOINT_CORRUPT`, or `CHECKPOINT_VERSION` for a file written by a newer checkpointer, … */
+  code: CheckpointErrorCode;
 }
 
 /** What `checkpointer validate --json` prints. */
@@ -31,10 +33,10 @@ export interface ValidationReport {
 /** Turns a read error into problems; anything that is not a checkpoint error is rethrown. */
 function problemsOf(error: unknown, file: string): ValidationProblem[] {
   if (error instanceof CheckpointCorruptError) {
-    return error.problems.map((problem) => ({ file: error.file, where: problem.path, message: problem.message }));
+    return error.problems.map((problem) => ({ file: error.file, where: problem.path, message: problem.message, code: error.code }));
   }
   if (error instanceof CheckpointError) {
-    return [{ file, where: '', message: error.message.replace(/^\[checkpointer\] /, '').replace(`${file}: `, '') }];
+    return [{ file, where: '', message: error.message.replace(/^\[checkpointer\] /, '').replace(`${file}: `, ''), code: error.code }];
   }
   throw error;
 }
@@ -69,7 +71,7 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
     snapshot = await readSnapshot(file, format);
     if (!snapshot) {
       const message = records.length ? 'missing, but its journal exists' : 'no checkpoint here (no such file)';
-      problems.push({ file: location, where: '', message });
+      problems.push({ file: location, where: '', message, code: 'CHECKPOINT_CORRUPT' });
     }
   } catch (error) {
     problems.push(...problemsOf(error, file).map((problem) => ({ ...problem, file: problem.file === file ? location : problem.file })));
@@ -81,7 +83,8 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
     let expected = snapshot.content.sequence + 1;
     for (const record of newer) {
       if (record.sequence !== expected) {
-        problems.push({ file: `${location}.journal`, where: '', message: `records ${expected}…${record.sequence - 1} are missing (the snapshot covers up to ${snapshot.content.sequence})` });
+        const message = `records ${expected}…${record.sequence - 1} are missing (the snapshot covers up to ${snapshot.content.sequence})`;
+        problems.push({ file: `${location}.journal`, where: '', message, code: 'CHECKPOINT_CORRUPT' });
         break;
       }
       expected++;
@@ -123,7 +126,8 @@ export function printValidation(report: ValidationReport, out: Output): void {
     }
   }
   for (const warning of report.warnings) out.line(`${style.yellow('warning')}: ${warning}`);
-  if (!report.valid) {
+  // A newer format is not damage: the advice is to upgrade, which the problem already says.
+  if (!report.valid && report.problems.some((problem) => problem.code !== 'CHECKPOINT_VERSION')) {
     const backup = report.goodBackups[0];
     out.line(
       backup

@@ -24,7 +24,7 @@ describe('checkpointer validate', () => {
     expect(stderr).toBe('');
     const report = JSON.parse(stdout) as { valid: boolean; problems: unknown[]; goodBackups: { index: number }[] };
     expect(report.valid).toBe(false);
-    expect(report.problems).toEqual([{ file: path, where: 'steps.enrich.completedItems[1]', message: expect.stringContaining('expected string') }]);
+    expect(report.problems).toEqual([{ file: path, where: 'steps.enrich.completedItems[1]', message: expect.stringContaining('expected string'), code: 'CHECKPOINT_CORRUPT' }]);
     expect(report.goodBackups.map((backup) => backup.index)).toEqual([0, 1]);
     const text = await runCli(['validate', path]);
     expect(text.code).toBe(1);
@@ -54,6 +54,19 @@ describe('checkpointer validate', () => {
     const { code, stdout } = await runCli(['validate', path]);
     expect(code).toBe(1);
     expect(stdout).toContain(`${path}: no checkpoint here`);
+  });
+});
+
+describe('checkpointer validate on a newer format', () => {
+  it('exits 1 and says to upgrade, not to restore', async () => {
+    const path = join(tempDir(), 'cp.json');
+    await makeCheckpoint(path);
+    const document = JSON.parse(readFileSync(path, 'utf8')) as { version: number };
+    writeFileSync(path, JSON.stringify({ ...document, version: 99 }));
+    const { code, stdout } = await runCli(['validate', path]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('format version 99 is newer than this checkpointer supports (1) — upgrade checkpointer to read it');
+    expect(stdout).not.toContain('restore');
   });
 });
 
