@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { CheckpointAbortError, CheckpointArgumentError, describeValue } from '../core/errors.js';
-import { runAttempt } from './attempt.js';
+import { AttemptGroup } from './attempt.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { EXIT_RESUMABLE, markResumable } from './exit-code.js';
 import { storableResult } from './item-result.js';
@@ -51,8 +52,8 @@ class ForEachRun<T, R> {
   readonly #inFlight = new Set<string>();
   /** Fires when no new item or attempt may start. */
   readonly #stopping = new AbortController();
-  /** Fires when in-flight attempts are no longer waited for; it is their signal's reason. */
-  readonly #abandon = new AbortController();
+  /** In-flight attempts; abandoning them settles them at once and fires their signals. */
+  readonly #attempts = new AttemptGroup();
   #reason: StopReason | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
 
@@ -62,6 +63,8 @@ class ForEachRun<T, R> {
     this.#source = source;
     this.#fn = fn;
     this.#options = options;
+    // Every backoff sleep and stream read listens to it: up to `concurrency` listeners.
+    setMaxListeners(0, this.#stopping.signal);
     this.#progress = new ProgressTracker(step, options.total ?? source.size, options.onProgress, options.progressIntervalMs);
   }
 
@@ -128,10 +131,9 @@ class ForEachRun<T, R> {
     try {
       for (let attempt = 1; ; attempt++) {
         await this.#checkpoint.markItemInProgress(this.#step, item);
-        const context = { attempt, step: this.#step };
         let outcome: { ok: true; value: Awaited<R> } | { ok: false; error: unknown };
         try {
-          const value = await runAttempt((signal) => this.#fn(item, { ...context, signal }), this.#abandon.signal, this.#options.timeoutMs);
+          const value = await this.#attempts.run((context) => this.#fn(item, context), attempt, this.#step, this.#options.timeoutMs);
           outcome = { ok: true, value };
         } catch (error) {
           outcome = { ok: false, error };
@@ -142,7 +144,7 @@ class ForEachRun<T, R> {
           return;
         }
         // Interrupted, not failed: the item stays in progress and is done again next run.
-        if (this.#abandon.signal.aborted) return;
+        if (this.#attempts.abandoned) return;
         const retry = attempt <= this.#options.retries && this.#options.retryOn(outcome.error);
         if (retry && this.#stopping.signal.aborted) return;
         if (retry) {
@@ -191,9 +193,9 @@ class ForEachRun<T, R> {
   }
 
   #abandonInFlight(why: string): void {
-    if (this.#abandon.signal.aborted) return;
+    if (this.#attempts.abandoned) return;
     clearTimeout(this.#graceTimer);
-    this.#abandon.abort(new CheckpointAbortError(`step "${this.#step}": in-flight items were abandoned because ${why}; they stay in progress and run again next time`));
+    this.#attempts.abandon(new CheckpointAbortError(`step "${this.#step}": in-flight items were abandoned because ${why}; they stay in progress and run again next time`));
   }
 
   #stopError(reason: StopReason): unknown {
