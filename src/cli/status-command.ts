@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { ErrorLogEntry, StepStatus } from '../core/model.js';
 import type { StepCounts } from '../core/state.js';
 import { readLockHolder, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
@@ -21,8 +22,12 @@ export interface StatusReport {
   updatedAt: string;
   /** Time since the run started. */
   ageMs: number;
-  /** The process holding the lock (a pipeline running now), or null. */
-  lock: { pid: number | null; host: string | null; since: string | null } | null;
+  /**
+   * The process holding the lock, or null. `alive` is false for a holder on this host that is no
+   * longer running (a crash; the next run takes the lock over), null when it cannot be checked
+   * from here (another host).
+   */
+  lock: { pid: number | null; host: string | null; since: string | null; alive: boolean | null } | null;
   /** The backup read instead of the damaged checkpoint file, or null. */
   loadedFrom: string | null;
   steps: Record<string, StepStatusReport>;
@@ -30,6 +35,17 @@ export interface StatusReport {
   counters: Record<string, number>;
   errors: { count: number; latest: ErrorLogEntry | null };
   journal: { records: number; notYetCompacted: number; tornLines: number };
+}
+
+function isAlive(holder: { pid?: number; host?: string }): boolean | null {
+  if (holder.pid === undefined || holder.host !== hostname()) return null;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function buildStatus(view: CheckpointView, now: number): StatusReport {
@@ -46,7 +62,7 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
     createdAt: document.metadata.createdAt,
     updatedAt: document.metadata.updatedAt,
     ageMs: Math.max(0, now - Date.parse(document.metadata.createdAt)),
-    lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null } : null,
+    lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null, alive: isAlive(holder) } : null,
     loadedFrom: onDisk.damage ? onDisk.snapshotFile : null,
     steps: Object.fromEntries(steps),
     stages: document.stages.map(({ name, completedAt }) => ({ name, completedAt })),
@@ -58,9 +74,9 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
 
 export function printStatus(report: StatusReport, out: Output, now: number): void {
   const { style } = out;
-  const lock = report.lock
-    ? style.yellow(`held by ${report.lock.pid === null ? 'a process' : `process ${report.lock.pid}`}${report.lock.host ? ` on ${report.lock.host}` : ''} (a run is in progress)`)
-    : 'free';
+  const holder = report.lock && `${report.lock.pid === null ? 'a process' : `process ${report.lock.pid}`}${report.lock.host ? ` on ${report.lock.host}` : ''}`;
+  const running = report.lock !== null && report.lock.alive !== false;
+  const lock = !report.lock ? 'free' : running ? style.yellow(`held by ${holder} (a run is in progress)`) : `left by ${holder}, which is no longer running (the next run takes it over)`;
   const fields: [string, string][] = [
     ['Checkpoint', `${report.location} (${report.format})`],
     ['Pipeline', report.pipeline ?? style.dim('(not named)')],
@@ -96,7 +112,7 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     ];
     for (const line of renderTable(columns, rows)) out.line(line);
     const stranded = names.some((name) => report.steps[name]!.inProgress > 0);
-    if (stranded && !report.lock) out.line(style.dim('No process holds the lock: items in progress were interrupted and are retried on the next run.'));
+    if (stranded && !running) out.line(style.dim('No running process holds the lock: items in progress were interrupted and are retried on the next run.'));
   }
   out.line();
 

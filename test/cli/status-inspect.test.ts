@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
@@ -24,7 +25,7 @@ describe('checkpointer status', () => {
     expect(stdout).toContain('Counters  cost=1.25');
     expect(stdout).toContain('Lock        free');
     // doc-9 was left in progress by a run that is gone.
-    expect(stdout).toContain('No process holds the lock: items in progress were interrupted');
+    expect(stdout).toContain('No running process holds the lock: items in progress were interrupted');
     expect(stdout).not.toMatch(ANSI);
   });
 
@@ -68,9 +69,9 @@ describe('checkpointer status', () => {
         runCli(['validate', path]),
         runCli(['backups', path]),
       ]);
-      const report = JSON.parse(status.stdout) as { lock: { pid: number }; steps: { enrich: { completed: number } }; journal: { notYetCompacted: number } };
+      const report = JSON.parse(status.stdout) as { lock: { pid: number; alive: boolean }; steps: { enrich: { completed: number } }; journal: { notYetCompacted: number } };
       expect(status.code).toBe(0);
-      expect(report.lock.pid).toBe(process.pid);
+      expect(report.lock).toEqual({ pid: process.pid, host: hostname(), since: expect.any(String), alive: true });
       // The journal record not yet compacted is part of what status shows.
       expect(report.steps.enrich.completed).toBe(6);
       expect(report.journal.notYetCompacted).toBeGreaterThan(0);
