@@ -1,4 +1,4 @@
-import { copyFile, link, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, stat } from 'node:fs/promises';
 import { removeIfExists, renameIfExists } from './fs-durable.js';
 
 /** `file.bak`, `file.bak.1`, `file.bak.2`, … newest first. */
@@ -17,9 +17,15 @@ export async function rotateBackups(file: string, count: number): Promise<void> 
   } catch {
     return;
   }
+  const symlink = (await lstat(file)).isSymbolicLink();
   const paths = backupPaths(file, count);
   await removeIfExists(paths[count - 1]!);
   for (let i = count - 1; i > 0; i--) await renameIfExists(paths[i - 1]!, paths[i]!);
+  // A hard link to a symlink is one more symlink to the live file, which protects nothing: copy it.
+  if (symlink) {
+    await copyFile(file, paths[0]!);
+    return;
+  }
   try {
     await link(file, paths[0]!);
   } catch {

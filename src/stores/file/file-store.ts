@@ -73,7 +73,11 @@ export class FileStore implements CheckpointStore {
 
   async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
     this.#session = session;
-    mkdirSync(dirname(this.path), { recursive: true });
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+    } catch (error) {
+      throw new CheckpointStoreError(this.location, `cannot create its directory ${dirname(this.path)}: ${(error as Error).message} — point \`path\` at a writable directory`, { cause: error });
+    }
     if (this.#options.lock) {
       this.#lock = await FileLock.acquire(this.path, (error) => {
         this.#lockLost = error;

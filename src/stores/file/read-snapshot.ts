@@ -15,14 +15,21 @@ export interface ReadSnapshot {
  * @throws CheckpointStoreError if it cannot be read at all (a directory, no permission…)
  */
 export async function readSnapshot(file: string, format: SnapshotFormat): Promise<ReadSnapshot | undefined> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     const why = code === 'EISDIR' ? 'is a directory, not a checkpoint file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read: ${(error as Error).message}`;
     throw new CheckpointStoreError(file, `${why} — point \`path\` at a checkpoint file`, { cause: error });
+  }
+  let text: string;
+  try {
+    // Fatal decoding: a byte that is not UTF-8 would otherwise become U+FFFD and silently change a key.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new CheckpointCorruptError(file, [{ path: '', message: 'contains bytes that are not UTF-8 text' }], { cause: error });
   }
   let raw: unknown;
   try {
@@ -36,5 +43,5 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
     throw new CheckpointCorruptError(file, [{ path: 'sequence', message: `expected a non-negative integer, got ${JSON.stringify(sequence)}` }]);
   }
   const document = parseDocument(raw, file);
-  return { content: { ...document, sequence }, bytes: Buffer.byteLength(text) };
+  return { content: { ...document, sequence }, bytes: bytes.length };
 }
