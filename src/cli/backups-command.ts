@@ -11,7 +11,7 @@ import { readSnapshot } from '../stores/file/read-snapshot.js';
 import { formatBytes, formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
-import { CliError } from './target.js';
+import { CliError } from './cli-error.js';
 
 /** One snapshot file — the checkpoint itself or a backup — as `backups --json` lists it. */
 export interface SnapshotFileInfo {

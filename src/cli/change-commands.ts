@@ -3,7 +3,8 @@ import type { CheckpointManager } from '../manager/checkpoint-manager.js';
 import type { Logger } from '../manager/options.js';
 import { sealedJournals } from '../stores/file/journal.js';
 import { formatBytes } from './human.js';
-import { CliError, openForWriting } from './target.js';
+import { CliError } from './cli-error.js';
+import { openForWriting } from './target.js';
 
 /** Warnings from the library (e.g. a dropped torn journal tail) go to standard error. */
 export function stderrLogger(write: (text: string) => void): Logger {

@@ -1,6 +1,6 @@
 import type { ErrorInfo, ItemStatus } from '../core/model.js';
 import type { CheckpointState } from '../core/state.js';
-import { CliError } from './target.js';
+import { CliError } from './cli-error.js';
 import { truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';

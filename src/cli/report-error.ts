@@ -1,7 +1,7 @@
 import { CheckpointArgumentError, CheckpointError, CheckpointLockedError } from '../core/errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
-import { CliError } from './target.js';
+import { CliError } from './cli-error.js';
 
 const withoutPrefix = (message: string): string => message.replace(/^\[checkpointer\] /, '');
 

@@ -2,6 +2,7 @@ import { CheckpointCorruptError } from '../core/errors.js';
 import { CheckpointState } from '../core/state.js';
 import { CheckpointManager } from '../manager/checkpoint-manager.js';
 import type { Logger } from '../manager/options.js';
+import { CliError } from './cli-error.js';
 import { readCheckpoint, type CheckpointOnDisk } from '../stores/file/read-checkpoint.js';
 
 /**
@@ -10,17 +11,6 @@ import { readCheckpoint, type CheckpointOnDisk } from '../stores/file/read-check
  * follows.
  */
 const DATABASE_URL = /^postgres(ql)?:\/\//i;
-
-/** A CLI-level failure with a message for the user (exit code 1 unless given). */
-export class CliError extends Error {
-  readonly exitCode: number;
-
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.name = 'CliError';
-    this.exitCode = exitCode;
-  }
-}
 
 export function assertFileTarget(target: string): void {
   if (DATABASE_URL.test(target)) {

@@ -1,0 +1,10 @@
+/** A CLI-level failure with a message for the user (exit code 1 unless given). */
+export class CliError extends Error {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
