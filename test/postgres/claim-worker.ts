@@ -19,6 +19,10 @@ interface WorkerConfig {
   workMs: number;
   /** Print `started <key>` for every item started. */
   traceStarts?: boolean;
+  /** Record completions in the `completions` table (default true). */
+  record?: boolean;
+  /** Wait for a line on stdin before starting, so that a benchmark can start all workers at once. */
+  waitForGo?: boolean;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -29,6 +33,10 @@ const store = new PostgresStore({ connectionString: url, schema: config.schema, 
 const items = Array.from({ length: config.count }, (_, i) => `item-${i}`);
 let completed = 0;
 process.stdout.write('ready\n');
+if (config.waitForGo) {
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.destroy();
+}
 const report = await forEachClaimed(
   store,
   config.step,
@@ -43,7 +51,7 @@ const report = await forEachClaimed(
     concurrency: config.concurrency,
     batchSize: config.concurrency * 2,
     leaseMs: config.leaseMs,
-    completeWith: async (client, item) => {
+    completeWith: config.record === false ? undefined : async (client, item) => {
       await client.query(`INSERT INTO "${config.schema}".completions (key, worker) VALUES ($1, $2)`, [item, config.worker]);
       if (++completed % 50 === 0) process.stdout.write(`progress ${completed}\n`);
     },

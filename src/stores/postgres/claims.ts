@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JsonValue } from '../../core/json.js';
 import type { ErrorInfo } from '../../core/model.js';
 import type { PostgresConnection } from './connection.js';
 import { LeaseLostError } from './errors.js';
@@ -87,22 +88,58 @@ export class Claims {
    * no-op (a retry whose first attempt committed), and `inTransaction` then does not run again.
    */
   async complete(step: string, key: string, token: string, options: CompleteOptions = {}): Promise<void> {
+    const { inTransaction } = options;
+    if (!inTransaction) {
+      const lost = await this.completeMany(step, [{ key, token, result: options.result }]);
+      if (lost.length > 0) throw new LeaseLostError(this.#connection.location, step, key);
+      return;
+    }
     await this.#connection.transaction('completing an item', async (client) => {
-      const { rows } = await client.query<{ previous: string }>(
-        `UPDATE ${this.#tables.items} i
-         SET status = 'completed', result = $5::json, error = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
-         FROM (SELECT step_id, key_hash, status FROM ${this.#tables.items}
-               WHERE step_id = ${this.#stepId} AND key_hash = md5($3)::uuid AND lease_token = $4
-                 AND status IN ('in_progress', 'completed')
-               FOR UPDATE) old
-         WHERE i.step_id = old.step_id AND i.key_hash = old.key_hash
-         RETURNING old.status AS previous`,
-        [this.#checkpointId, encodeText(step), encodeText(key), token, jsonParameter(options.result)],
-      );
+      const { rows } = await client.query<{ key: string; previous: string }>(this.#completeSql, [
+        this.#checkpointId,
+        encodeText(step),
+        [encodeText(key)],
+        [token],
+        [jsonParameter(options.result)],
+      ]);
       const previous = rows[0]?.previous;
       if (previous === undefined) throw new LeaseLostError(this.#connection.location, step, key);
-      if (previous === 'in_progress') await options.inTransaction?.(client);
+      if (previous === 'in_progress') await inTransaction(client);
     });
+  }
+
+  /**
+   * Completes many items in one statement, each fenced by its own token; returns the keys whose
+   * lease was lost (nothing was written for them).
+   */
+  async completeMany(step: string, entries: readonly { key: string; token: string; result?: JsonValue | undefined }[]): Promise<string[]> {
+    if (entries.length === 0) return [];
+    const rows = await this.#connection.query<{ key: string }>('completing items', this.#completeSql, [
+      this.#checkpointId,
+      encodeText(step),
+      entries.map((entry) => encodeText(entry.key)),
+      entries.map((entry) => entry.token),
+      entries.map((entry) => jsonParameter(entry.result)),
+    ]);
+    const done = new Set(rows.map((row) => decodeText(row.key)));
+    return entries.filter((entry) => !done.has(entry.key)).map((entry) => entry.key);
+  }
+
+  /**
+   * Completing twice with the same token changes nothing (a retry whose first attempt committed);
+   * \`previous\` tells the caller whether this statement did the completing.
+   */
+  get #completeSql(): string {
+    const items = this.#tables.items;
+    return `UPDATE ${items} i
+       SET status = 'completed', result = u.result::json, error = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
+       FROM unnest($3::text[], $4::uuid[], $5::text[]) AS u(key, token, result),
+            LATERAL (SELECT step_id, key_hash, status FROM ${items}
+                     WHERE step_id = ${this.#stepId} AND key_hash = md5(u.key)::uuid AND lease_token = u.token
+                       AND status IN ('in_progress', 'completed')
+                     FOR UPDATE) old
+       WHERE i.step_id = old.step_id AND i.key_hash = old.key_hash
+       RETURNING i.key, old.status AS previous`;
   }
 
   /** Marks an item failed (or a dead letter after `maxAttempts`), fenced by the lease token. */

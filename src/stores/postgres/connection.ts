@@ -40,6 +40,8 @@ async function loadPg(location: string): Promise<PgModule> {
     const loaded = (await import('pg')) as PgModule & { default?: PgModule };
     return loaded.default ?? loaded;
   } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
     throw new CheckpointStoreError(location, 'the "pg" package is not installed — install pg to use PostgresStore: npm install pg', { cause: error });
   }
 }

@@ -3,6 +3,7 @@ import { CheckpointArgumentError, CheckpointError, describeValue } from '../../c
 import { itemKey as defaultItemKey } from '../../core/item-key.js';
 import type { JsonValue } from '../../core/json.js';
 import type { ErrorInfo } from '../../core/model.js';
+import { CompletionBatcher } from './completion-batcher.js';
 import { LeaseLostError } from './errors.js';
 import type { PostgresStore } from './postgres-store.js';
 import { positiveInteger } from './validate.js';
@@ -110,6 +111,7 @@ export async function forEachClaimed<T>(
   const queue: { key: string; attempts: number; token: string }[] = [];
   const inFlight = new Set<Promise<void>>();
   let fatal: { error: unknown } | undefined;
+  const completions = new CompletionBatcher((entries) => store.completeMany(step, entries));
 
   const beat = async (): Promise<void> => {
     const byToken = new Map<string, string[]>();
@@ -155,10 +157,12 @@ export async function forEachClaimed<T>(
         return;
       }
       const stored = result === undefined ? undefined : result;
-      await store.complete(step, key, token, {
-        ...(stored === undefined ? {} : { result: stored }),
-        ...(options.completeWith ? { inTransaction: (client: PoolClient) => options.completeWith!(client, item, stored) } : {}),
-      });
+      const { completeWith } = options;
+      if (completeWith) {
+        await store.complete(step, key, token, { ...(stored === undefined ? {} : { result: stored }), inTransaction: (client) => completeWith(client, item, stored) });
+      } else if (!(await completions.complete(key, token, stored))) {
+        throw new LeaseLostError(store.location, step, key);
+      }
       report.completed++;
       return;
     }

@@ -184,6 +184,11 @@ export class PostgresStore implements CheckpointStore {
     return (await this.#claims()).complete(step, key, token, options);
   }
 
+  /** Completes many claimed items in one statement; returns the keys whose lease was lost. */
+  async completeMany(step: string, entries: readonly { key: string; token: string; result?: JsonValue | undefined }[]): Promise<string[]> {
+    return (await this.#claims()).completeMany(step, entries);
+  }
+
   /** Fails a claimed item; throws LeaseLostError if the lease is no longer this worker's. */
   async fail(step: string, key: string, token: string, error: ErrorInfo, options?: FailOptions): Promise<void> {
     return (await this.#claims()).fail(step, key, token, error, options);
