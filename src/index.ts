@@ -56,3 +56,5 @@ export type { PipelineOptions, RunOptions, SaveErrorPolicy } from './pipeline/ru
 export type { PlannedStep, RunResult } from './pipeline/run-result.js';
 export type { PipelineEvents, SaveErrorEvent, StepEndEvent, StepSkipEvent, StepStartEvent } from './pipeline/pipeline-events.js';
 export type { SaveOperation } from './pipeline/save-tolerant-store.js';
+export { parseCheckpointFlags } from './flags/parse-checkpoint-flags.js';
+export type { CheckpointFlags } from './flags/parse-checkpoint-flags.js';

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { CheckpointCorruptError } from './errors.js';
-import { itemKey } from './item-key.js';
+import { fingerprint, itemKey } from './item-key.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import type { ItemDetail, StepDocument, StepSummary } from './model.js';
 
@@ -102,7 +101,8 @@ function fromLegacy(doc: JsonObject, file: string): JsonValue {
       ...(text(meta.pipeline_type) ?? text(doc.pipeline_name)
         ? { pipeline: text(meta.pipeline_type) ?? text(doc.pipeline_name) }
         : {}),
-      runId: text(doc.run_guid) ?? text(doc.session_id) ?? randomUUID(),
+      // Derived from the content, so that every read of the same old file gives the same run id.
+      runId: text(doc.run_guid) ?? text(doc.session_id) ?? `legacy-${fingerprint(doc).slice(7, 39)}`,
       createdAt,
       updatedAt: text(meta.last_updated) ?? text(doc.checkpoint_time) ?? text(doc.timestamp) ?? createdAt,
       ...(config === undefined ? {} : { config }),
