@@ -164,7 +164,11 @@ export class FileStore implements CheckpointStore {
       await fsyncDirectory(this.path);
     }
     const existing = await readFile(this.#journalPath).then((buffer) => buffer.length, () => 0);
-    this.#journal = new JournalFile(this.#journalPath, existing);
+    try {
+      this.#journal = new JournalFile(this.#journalPath, existing);
+    } catch (error) {
+      throw new CheckpointStoreError(this.location, `cannot open the journal ${this.#journalPath} for appending: ${(error as Error).message}`, { cause: error });
+    }
     this.#directoryUnsynced = true;
     this.#startTimer();
   }

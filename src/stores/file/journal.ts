@@ -138,10 +138,17 @@ export class JournalFile {
     this.bytes = bytes;
   }
 
-  /** Appends `text`; on failure cuts the file back so that no torn record is left mid-journal. */
+  /**
+   * Appends `text`; on failure cuts the file back so that no torn record is left mid-journal.
+   * On a nearly full disk a write can be short without an error: the rest is written (or its
+   * ENOSPC thrown) before the record counts as written.
+   */
   writeSync(text: string): void {
+    const data = Buffer.from(text);
     try {
-      this.bytes += writeSync(this.#fd, text);
+      let written = 0;
+      while (written < data.length) written += writeSync(this.#fd, data, written);
+      this.bytes += written;
     } catch (error) {
       try {
         ftruncateSync(this.#fd, this.bytes);
@@ -153,19 +160,22 @@ export class JournalFile {
   }
 
   write(text: string): Promise<void> {
-    const done = writeAsync(this.#fd, text).then(
-      ({ bytesWritten }) => {
-        this.bytes += bytesWritten;
-      },
-      (error: unknown) => {
+    const data = Buffer.from(text);
+    const done = (async () => {
+      let written = 0;
+      try {
+        // As in writeSync: a short write is continued, not taken for the whole record.
+        while (written < data.length) written += (await writeAsync(this.#fd, data, written)).bytesWritten;
+      } catch (error) {
         try {
           ftruncateSync(this.#fd, this.bytes);
         } catch {
           // As in writeSync.
         }
         throw error;
-      },
-    );
+      }
+      this.bytes += written;
+    })();
     this.#inFlight = done.catch(() => {});
     return done;
   }
