@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { LeaseLostError, PostgresStore } from '../../src/postgres.js';
+import { LeaseLostError, PostgresStore, forEachClaimed } from '../../src/postgres.js';
 
 const url = inject('pgUrl');
 const schema = `cp_${randomUUID().slice(0, 8)}`;
@@ -146,5 +146,44 @@ describe('runStageOnce', () => {
     await expect(a.runStageOnce('flaky', async () => { throw new Error('stage failed'); })).rejects.toThrow('stage failed');
     expect(await b.runStageOnce('flaky', async () => 'second try')).toEqual({ ran: true, completed: true, result: 'second try' });
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe('forEachClaimed in one worker', () => {
+  it('retries an item in the worker, then marks it failed; results are kept', async () => {
+    const [store] = twoWorkers();
+    const tries = new Map<string, number>();
+    const report = await forEachClaimed(store, 's', ['ok', 'flaky', 'bad'], async (item) => {
+      const n = (tries.get(item) ?? 0) + 1;
+      tries.set(item, n);
+      if (item === 'bad' || (item === 'flaky' && n < 3)) throw new RangeError(`${item} try ${n}`);
+      return { item, n };
+    }, { retries: 2, leaseMs: 5000 });
+    expect(report).toMatchObject({ completed: 2, failed: 1, lost: 0 });
+    expect(Object.fromEntries(tries)).toEqual({ ok: 1, flaky: 3, bad: 3 });
+    expect(await store.countItems('s')).toEqual({ pending: 0, inProgress: 0, completed: 2, failed: 1, deadLetter: 0 });
+    const document = await store.read();
+    expect(document?.steps['s']?.completedDetails?.find((detail) => detail.key === 'flaky')?.result).toEqual({ item: 'flaky', n: 3 });
+    expect(document?.steps['s']?.failedItems?.[0]).toMatchObject({ key: 'bad', error: { message: 'bad try 3', name: 'RangeError' } });
+    expect(document?.errors.map((entry) => entry.key)).toEqual(['bad']);
+    await store.close();
+  });
+
+  it('an aborted signal stops claiming and hands back the items not started', async () => {
+    const [store, other] = twoWorkers();
+    const controller = new AbortController();
+    const items = Array.from({ length: 100 }, (_, i) => `item-${i}`);
+    let started = 0;
+    const report = await forEachClaimed(store, 's', items, async () => {
+      if (++started === 5) controller.abort();
+    }, { concurrency: 1, batchSize: 20, signal: controller.signal });
+    expect(report.completed).toBe(5);
+    expect(await store.countItems('s')).toEqual({ pending: 95, inProgress: 0, completed: 5, failed: 0, deadLetter: 0 });
+    // Another worker finishes the rest; released items did not count an attempt.
+    const rest = await forEachClaimed(other, 's', items, async () => {});
+    expect(rest.completed).toBe(95);
+    const lease = await other.claim('s');
+    expect(lease.items).toEqual([]);
+    await Promise.all([store.close(), other.close()]);
   });
 });

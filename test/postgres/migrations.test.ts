@@ -55,3 +55,22 @@ describe('tables created on first use', () => {
     await store.close();
   });
 });
+
+describe('read()', () => {
+  it('reads a checkpoint without creating tables, and sees what workers saved', async () => {
+    const schema = freshSchema();
+    const reader = new PostgresStore({ connectionString: url, schema, pipeline: 'p' });
+    expect(await reader.read()).toBe(undefined);
+    const exists = await pool.query<{ exists: boolean }>('SELECT to_regnamespace($1) IS NOT NULL AS exists', [schema]);
+    expect(exists.rows[0]?.exists).toBe(false);
+    const cp = await CheckpointManager.open({ pipeline: 'p', store: new PostgresStore({ connectionString: url, schema, pipeline: 'p' }) });
+    await cp.markItemCompleted('s', 'a');
+    await cp.markStageCompleted('download', { frames: 3 });
+    const document = await reader.read();
+    expect(document?.metadata.runId).toBe(cp.runId);
+    expect(document?.steps['s']?.completedItems).toEqual(['a']);
+    expect(document?.stages.map((stage) => stage.name)).toEqual(['download']);
+    await cp.close();
+    await reader.close();
+  });
+});

@@ -114,6 +114,23 @@ export class PostgresStore implements CheckpointStore {
     return { document: await loadDocument(this.#connection, this.#tables, id), changes: [] };
   }
 
+  /**
+   * Reads the checkpoint without creating tables or taking locks (for inspection tools while
+   * workers run); `undefined` if there is none. Does not open the store for writing.
+   */
+  async read(): Promise<CheckpointDocument | undefined> {
+    let id: string | undefined;
+    try {
+      id = await this.#findCheckpoint();
+    } catch (error) {
+      // No tables yet: nothing was ever saved in this schema.
+      const code = error instanceof CheckpointStoreError ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+      if (code === '42P01' || code === '3F000') return undefined;
+      throw error;
+    }
+    return id === undefined ? undefined : loadDocument(this.#connection, this.#tables, id);
+  }
+
   append(change: CheckpointChange): Promise<void> {
     if (this.#closed) return Promise.reject(new CheckpointClosedError(this.location));
     return this.#queue.append(change);
