@@ -58,3 +58,8 @@ export type { PipelineEvents, SaveErrorEvent, StepEndEvent, StepSkipEvent, StepS
 export type { SaveOperation } from './pipeline/save-tolerant-store.js';
 export { parseCheckpointFlags } from './flags/parse-checkpoint-flags.js';
 export type { CheckpointFlags } from './flags/parse-checkpoint-flags.js';
+export { runForEach } from './runner/for-each.js';
+export type { ItemFunction } from './runner/for-each.js';
+export type { BackoffOptions, ForEachFailure, ForEachOptions, ForEachProgress, ForEachReport, ItemContext, RunnerCheckpoint } from './runner/options.js';
+export { EXIT_RESUMABLE } from './runner/exit-code.js';
+export { MAX_RESULT_BYTES } from './runner/item-result.js';

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,14 @@ async function takeOver(lockDirectory: string, dead: Owner | undefined): Promise
   await rm(tomb, { recursive: true, force: true });
 }
 
+/** Locks this process holds, removed on exit even when the process ends by `process.exit()`. */
+const held = new Set<FileLock>();
+let exitHookInstalled = false;
+
+function releaseAllOnExit(): void {
+  for (const lock of held) lock.releaseSync();
+}
+
 /**
  * An exclusive lock on a checkpoint file, held as the directory `<file>.lock` (proper-lockfile)
  * with `owner.json` (pid, host) inside. A holder that died on this host is taken over at once;
@@ -101,6 +109,23 @@ export class FileLock {
     this.#directory = directory;
     this.#owner = owner;
     this.#release = release;
+    held.add(this);
+    if (!exitHookInstalled) {
+      // proper-lockfile's own exit hook cannot remove a lock directory that holds owner.json.
+      process.on('exit', releaseAllOnExit);
+      exitHookInstalled = true;
+    }
+  }
+
+  #ownsDirectory(): boolean {
+    const owner = readOwner(this.#directory);
+    return owner?.pid === this.#owner.pid && owner.since === this.#owner.since;
+  }
+
+  /** Removes the lock directory synchronously, if it is still ours (for the exit hook). */
+  releaseSync(): void {
+    held.delete(this);
+    if (this.#ownsDirectory()) rmSync(this.#directory, { recursive: true, force: true });
   }
 
   static async acquire(file: string, onLost: (error: Error) => void): Promise<FileLock> {
@@ -136,10 +161,8 @@ export class FileLock {
     // proper-lockfile removes the lock with rmdir, which needs the directory empty. If the lock
     // was taken over, the directory and its owner.json are the new holder's: leave them, and
     // the rmdir then fails on the non-empty directory instead of releasing someone else's lock.
-    const owner = readOwner(this.#directory);
-    if (owner?.pid === this.#owner.pid && owner.since === this.#owner.since) {
-      await rm(join(this.#directory, 'owner.json'), { force: true });
-    }
+    held.delete(this);
+    if (this.#ownsDirectory()) await rm(join(this.#directory, 'owner.json'), { force: true });
     await this.#release().catch(() => {});
   }
 }
