@@ -69,6 +69,20 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** Schemas known to be up to date, per pool or connection string: later stores skip the migration round trips. */
+const migratedPools = new WeakMap<object, Set<string>>();
+const migratedUrls = new Map<string, Set<string>>();
+
+/** The set of schemas this process has brought up to date through `pool` or `url`. */
+export function migratedSchemas(pool: object | undefined, url: string | undefined): Set<string> {
+  const existing = pool ? migratedPools.get(pool) : migratedUrls.get(url!);
+  if (existing) return existing;
+  const created = new Set<string>();
+  if (pool) migratedPools.set(pool, created);
+  else migratedUrls.set(url!, created);
+  return created;
+}
+
 /**
  * Creates the schema and its tables, or brings them up to date. An advisory lock makes workers
  * that start at the same moment take turns, so that none sees a half-made schema.

@@ -1,27 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { CheckpointArgumentError, CheckpointClosedError, CheckpointStoreError, describeValue } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointStoreError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/json.js';
 import type { CheckpointChange, CheckpointDocument, ErrorInfo } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint } from '../store.js';
 import { Claims } from './claims.js';
 import { describeConnection, PostgresConnection } from './connection.js';
 import { loadDocument } from './load-document.js';
-import { LOCK_NAMESPACE, migrate } from './migrations.js';
+import { LOCK_NAMESPACE, migrate, migratedSchemas } from './migrations.js';
 import type { ClaimOptions, CompleteOptions, FailOptions, Lease, PostgresStoreOptions, StageOutcome, StepItemCounts } from './options.js';
 import { saveDocument } from './save-document.js';
 import { runStageOnce } from './stage-once.js';
-import { tablesIn, type Tables } from './tables.js';
+import { resolveStoreOptions } from './resolve-options.js';
+import type { Tables } from './tables.js';
 import { writeChanges } from './write-changes.js';
 import { WriteQueue } from './write-queue.js';
 import { positiveInteger } from './validate.js';
 
 /** Errors kept per checkpoint; older ones are trimmed on close. */
 const KEPT_ERRORS = 10_000;
-
-/** Schemas known to be up to date, per pool or connection string: later stores skip the migration round trips. */
-const migratedPools = new WeakMap<object, Set<string>>();
-const migratedUrls = new Map<string, Set<string>>();
 
 /**
  * Keeps a checkpoint in PostgreSQL, where many workers on many machines can share it. Tables are
@@ -49,35 +46,15 @@ export class PostgresStore implements CheckpointStore {
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new CheckpointArgumentError(`Expected PostgresStore options to be an object, got ${describeValue(options)}`);
-    }
-    const { connectionString, pool, pipeline, runId = '' } = options;
-    if ((connectionString === undefined) === (pool === undefined)) {
-      throw new CheckpointArgumentError('Expected exactly one of `connectionString` and `pool`');
-    }
-    if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
-      throw new CheckpointArgumentError(`Expected \`connectionString\` to be a non-empty string, got ${typeof connectionString}`);
-    }
-    if (typeof pipeline !== 'string' || pipeline === '' || pipeline.includes('\u0000')) {
-      throw new CheckpointArgumentError(`Expected \`pipeline\` to be a non-empty string, got ${describeValue(pipeline)}`);
-    }
-    if (typeof runId !== 'string' || runId.includes('\u0000')) throw new CheckpointArgumentError(`Expected \`runId\` to be a string, got ${describeValue(runId)}`);
-    const durability = options.durability ?? 'full';
-    if (!['full', 'normal', 'batched'].includes(durability)) {
-      throw new CheckpointArgumentError(`Expected \`durability\` to be one of full, normal, batched, got ${describeValue(durability)}`);
-    }
-    this.#tables = tablesIn(options.schema ?? 'checkpointer');
-    this.#identity = { pipeline, run: runId };
-    this.location = `${describeConnection(connectionString)} ${this.#tables.schema}/${pipeline}${runId ? `/${runId}` : ''}`;
-    this.#migratedSchemas = knownSchemas(pool, connectionString);
-    this.#connection = new PostgresConnection({ connectionString, pool, retry: options.retry, location: this.location });
-    this.#queue = new WriteQueue((changes) => this.#write(changes), {
-      durability,
-      batchSize: positiveInteger('batchSize', options.batchSize ?? 100),
-      batchIntervalMs: positiveInteger('batchIntervalMs', options.batchIntervalMs ?? 1000),
-    });
-    this.#synchronousCommit = durability === 'full' ? '' : 'SET LOCAL synchronous_commit = off';
+    const resolved = resolveStoreOptions(options);
+    const { connectionString, pool, tables, pipeline, run } = resolved;
+    this.#tables = tables;
+    this.#identity = { pipeline, run };
+    this.location = `${describeConnection(connectionString)} ${tables.schema}/${pipeline}${run ? `/${run}` : ''}`;
+    this.#migratedSchemas = migratedSchemas(pool, connectionString);
+    this.#connection = new PostgresConnection({ connectionString, pool, retry: resolved.retry, location: this.location });
+    this.#queue = new WriteQueue((changes) => this.#write(changes), resolved);
+    this.#synchronousCommit = resolved.durability === 'full' ? '' : 'SET LOCAL synchronous_commit = off';
   }
 
   async open(): Promise<LoadedCheckpoint | undefined> {
@@ -314,13 +291,4 @@ export class PostgresStore implements CheckpointStore {
   #assertOpen(): void {
     if (this.#closed) throw new CheckpointClosedError(this.location);
   }
-}
-
-function knownSchemas(pool: object | undefined, url: string | undefined): Set<string> {
-  const existing = pool ? migratedPools.get(pool) : migratedUrls.get(url!);
-  if (existing) return existing;
-  const created = new Set<string>();
-  if (pool) migratedPools.set(pool, created);
-  else migratedUrls.set(url!, created);
-  return created;
 }
