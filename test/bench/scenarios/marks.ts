@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { rateFigure, type Figure, type Scenario } from '../lib/figures.js';
+import { costFigure, rateFigure, type Figure, type Scenario } from '../lib/figures.js';
 import { freshDirectory, median } from '../lib/measure.js';
-import { timeMarks } from './ours.js';
+import { measureMarks, timeMarks } from './ours.js';
 import { rawAppend } from './raw-append.js';
 
 const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
@@ -14,12 +14,21 @@ export const marksScenario: Scenario = {
     const fast = scale.fastMarks;
     const synced = scale.syncedMarks;
     const samples = { raw: [] as number[], normal: [] as number[], batched: [] as number[], rawSync: [] as number[], full: [] as number[], full16: [] as number[] };
+    const cpu = { raw: [] as number[], normal: [] as number[], batched: [] as number[] };
+    const microsPerMark = (ms: number): number => (ms * 1000) / fast;
     for (let rep = 0; rep < scale.repetitions; rep++) {
       const dir = freshDirectory(work, 'marks');
       // Interleaved, so that a noisy moment hits baseline and library alike.
+      const rawCpu = process.cpuUsage();
       samples.raw.push(perSecond(fast, rawAppend(dir, fast, { fsyncEach: false })));
-      samples.normal.push(perSecond(fast, await timeMarks(freshDirectory(work, 'normal'), 'normal', fast)));
-      samples.batched.push(perSecond(fast, await timeMarks(freshDirectory(work, 'batched'), 'batched', fast)));
+      const rawUsed = process.cpuUsage(rawCpu);
+      cpu.raw.push(microsPerMark((rawUsed.user + rawUsed.system) / 1000));
+      const normal = await measureMarks(freshDirectory(work, 'normal'), 'normal', fast);
+      samples.normal.push(perSecond(fast, normal.ms));
+      cpu.normal.push(microsPerMark(normal.cpuMs));
+      const batched = await measureMarks(freshDirectory(work, 'batched'), 'batched', fast);
+      samples.batched.push(perSecond(fast, batched.ms));
+      cpu.batched.push(microsPerMark(batched.cpuMs));
       samples.rawSync.push(perSecond(synced, rawAppend(dir, synced, { fsyncEach: true })));
       samples.full.push(perSecond(synced, await timeMarks(freshDirectory(work, 'full'), 'full', synced)));
       samples.full16.push(perSecond(synced * 4, await timeMarks(freshDirectory(work, 'full16'), 'full', synced * 4, 16)));
@@ -33,6 +42,9 @@ export const marksScenario: Scenario = {
       rateFigure({ id: 'batched.marks', scenario: 2, label: "'batched' marks, sequential", value: median(samples.batched), unit: 'marks/s', baseline: raw, samples: samples.batched }),
       rateFigure({ id: 'full.marks', scenario: 3, label: "'full' marks, sequential", value: median(samples.full), unit: 'marks/s', baseline: rawSync, samples: samples.full }),
       rateFigure({ id: 'full.marks16', scenario: 3, label: "'full' marks, 16 concurrent (group commit)", value: median(samples.full16), unit: 'marks/s', baseline: rawSync, samples: samples.full16 }),
+      // CPU time is what a busy machine disturbs least: it shows the cost without the waiting.
+      costFigure({ id: 'normal.cpu', scenario: 1, label: "'normal' marks, CPU time of this process", value: median(cpu.normal), unit: 'µs/mark', baseline: { label: 'CPU time of the raw append', value: median(cpu.raw) }, samples: cpu.normal }),
+      costFigure({ id: 'batched.cpu', scenario: 2, label: "'batched' marks, CPU time of this process", value: median(cpu.batched), unit: 'µs/mark', baseline: { label: 'CPU time of the raw append', value: median(cpu.raw) }, samples: cpu.batched }),
     ];
     return figures;
   },

@@ -5,6 +5,8 @@ import { keyOf } from '../lib/measure.js';
 
 export const STEP = 'enrich';
 
+let files = 0;
+
 /** The length in bytes of the journal record the library writes for marking item `i` completed. */
 export function journalLineBytes(i: number): number {
   return Buffer.byteLength(encodeRecord(i + 1, { op: 'item', step: STEP, key: keyOf(i), status: 'completed', attempts: 1, at: Date.now() }));
@@ -17,7 +19,8 @@ export function journalLineBytes(i: number): number {
  */
 export function rawAppend(directory: string, count: number, options: { fsyncEach: boolean }): number {
   const padding = journalLineBytes(count >> 1);
-  const fd = openSync(join(directory, 'raw.log'), 'a');
+  // A fresh file each time, like the library's fresh journal: an fdatasync's cost depends on the file.
+  const fd = openSync(join(directory, `raw-${++files}.log`), 'a');
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const json = `{"op":"item","step":"${STEP}","key":"${keyOf(i)}","status":"completed","attempts":1,"at":${Date.now()}}`;
