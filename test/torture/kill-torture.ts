@@ -160,7 +160,11 @@ async function finalCheck(scenario: TortureScenario): Promise<string[]> {
     await cp.close();
   }
   if (warnings.length > 0) problems.push(`final open warned: ${warnings.join('; ')}`);
-  const damaged = readdirSync(dirname(scenario.path)).filter((name) => name.includes('.corrupt-'));
+  const names = readdirSync(dirname(scenario.path));
+  const damaged = names.filter((name) => name.includes('.corrupt-'));
   if (damaged.length > 0) problems.push(`files set aside as damaged: ${damaged.join(', ')}`);
+  // Temp files of snapshot writes cut short by a kill are removed by the next writer's open.
+  const strays = names.filter((name) => /\.\d+$/.test(name) && !/\.(journal|bak)\.\d+$/.test(name));
+  if (strays.length > 0) problems.push(`temp files left behind: ${strays.join(', ')}`);
   return problems;
 }

@@ -13,7 +13,7 @@ import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.j
 import { backupPaths, rotateBackups } from './backups.js';
 import { FileLock } from './file-lock.js';
 import type { Durability, FileStoreOptions } from './file-store-options.js';
-import { corruptName, fsyncDirectory, removeIfExists, renameIfExists } from './fs-durable.js';
+import { corruptName, fsyncDirectory, removeIfExists, removeStaleTemporaryFiles, renameIfExists } from './fs-durable.js';
 import { encodeRecord, JournalFile, readJournal, sealedJournals, type JournalRecord } from './journal.js';
 import { readSnapshot, type ReadSnapshot } from './read-snapshot.js';
 import { renderSnapshot, type SnapshotFormat } from './snapshot-format.js';
@@ -86,6 +86,7 @@ export class FileStore implements CheckpointStore {
     }
     crashPoint('open');
     try {
+      if (this.#lock) removeStaleTemporaryFiles(this.path);
       return await this.#load(session);
     } catch (error) {
       await this.#lock?.release();

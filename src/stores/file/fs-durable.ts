@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * fsync of a directory makes a rename or a new file in it durable; without it a power cut can
@@ -50,4 +50,22 @@ export async function renameIfExists(from: string, to: string): Promise<boolean>
 /** `file.corrupt-2026-11-25T14-38-48-000Z`: where a damaged file is moved for a person to look at. */
 export function corruptName(file: string): string {
   return `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+}
+
+/**
+ * Removes the temp files (`<file>.<digits>`) that write-file-atomic leaves behind when the process
+ * is killed mid-write; nothing else cleans them up, and each is a whole snapshot. Only call this
+ * while holding the lock, so that no other process is writing one.
+ */
+export function removeStaleTemporaryFiles(file: string): void {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) rmSync(join(dirname(file), name), { force: true });
+  }
 }
