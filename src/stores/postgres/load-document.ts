@@ -46,11 +46,22 @@ export async function loadDocument(connection: PostgresConnection, tables: Table
       if (step.summary) saved.summary = step.summary;
       steps.set(step.id, [decodeText(step.name), saved]);
     }
-    await readItems(client, tables, checkpointId, (item) => {
-      const step = steps.get(item.step_id)?.[1];
-      if (!step) return;
-      if (item.at !== null && item.at > updatedAt) updatedAt = Math.round(item.at);
-      addItem(step, item);
+    const seen = (at: number | null): void => {
+      if (at !== null && at > updatedAt) updatedAt = Math.round(at);
+    };
+    await readItems(client, tables, checkpointId, {
+      completed: (stepId, keys, at) => {
+        const step = steps.get(stepId)?.[1];
+        if (!step) return;
+        seen(at);
+        for (const key of keys) step.completedItems.push(decodeText(key));
+      },
+      detailed: (item) => {
+        const step = steps.get(item.step_id)?.[1];
+        if (!step) return;
+        seen(item.at);
+        addItem(step, item);
+      },
     });
     const stages = await client.query<{ name: string; at: number; result: JsonValue | null }>(
       `SELECT name, (extract(epoch FROM completed_at) * 1000)::float8 AS at, result FROM ${tables.stages} WHERE checkpoint_id = $1 ORDER BY position`,
@@ -84,17 +95,35 @@ export async function loadDocument(connection: PostgresConnection, tables: Table
   return parseDocument(document, connection.location);
 }
 
-async function readItems(client: PoolClient, tables: Tables, checkpointId: string, each: (item: ItemRow) => void): Promise<void> {
+interface ItemSink {
+  /** Completed items without details, a page of keys at a time. */
+  completed(stepId: string, keys: string[], at: number | null): void;
+  detailed(item: ItemRow): void;
+}
+
+async function readItems(client: PoolClient, tables: Tables, checkpointId: string, sink: ItemSink): Promise<void> {
+  // Completed items with nothing more to say are the bulk of a checkpoint: they come as JSON
+  // arrays of keys, a page each, which is several times faster than one row object per item.
+  const plain = `i.status = 'completed' AND i.attempts <= 1 AND i.result IS NULL`;
+  const pages = await client.query<{ step_id: string; keys: string[]; at: number | null }>(
+    `SELECT i.step_id, json_agg(i.key ORDER BY i.seq) AS keys, (extract(epoch FROM max(i.updated_at)) * 1000)::float8 AS at
+     FROM ${tables.items} i JOIN ${tables.steps} s ON s.id = i.step_id
+     WHERE s.checkpoint_id = $1 AND ${plain}
+     GROUP BY i.step_id, i.seq / ${PAGE} ORDER BY i.step_id, i.seq / ${PAGE}`,
+    [checkpointId],
+  );
+  for (const page of pages.rows) sink.completed(page.step_id, page.keys, page.at);
   await client.query(
     `DECLARE checkpoint_items NO SCROLL CURSOR FOR
        SELECT i.step_id, i.key, i.status, i.attempts, i.error, i.result, (extract(epoch FROM i.updated_at) * 1000)::float8 AS at
        FROM ${tables.items} i JOIN ${tables.steps} s ON s.id = i.step_id
-       WHERE s.checkpoint_id = $1 AND (i.status <> 'pending' OR i.attempts > 0)`,
+       WHERE s.checkpoint_id = $1 AND NOT (${plain}) AND (i.status <> 'pending' OR i.attempts > 0)
+       ORDER BY i.seq`,
     [checkpointId],
   );
   for (;;) {
     const page = await client.query<ItemRow>(`FETCH ${PAGE} FROM checkpoint_items`);
-    for (const row of page.rows) each(row);
+    for (const row of page.rows) sink.detailed(row);
     if (page.rows.length < PAGE) break;
   }
   await client.query('CLOSE checkpoint_items');
