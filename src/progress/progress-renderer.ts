@@ -53,6 +53,31 @@ export function shouldShowProgress(stream: ProgressStream, env: Readonly<Record<
   return stream.isTTY === true && !isCi(env) && env.TERM !== 'dumb';
 }
 
+const SAVE_CURSOR = '\u001b7';
+const RESTORE_CURSOR = '\u001b8';
+
+/**
+ * `stream` without cursor save and restore. cli-progress saves the cursor where a bar starts and
+ * restores it when the bar stops, which moves back up over any line printed meanwhile (a log
+ * line, the runner's shutdown notice) and overwrites it with the next output.
+ */
+function withoutCursorJumps(stream: ProgressStream): NodeJS.WritableStream {
+  const filtered = {
+    write: (chunk: unknown, ...rest: unknown[]): boolean => {
+      if (chunk === SAVE_CURSOR || chunk === RESTORE_CURSOR) return true;
+      return (stream.write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    },
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
+  // cli-progress (and readline's cursor calls) use only write, isTTY and columns.
+  return filtered as unknown as NodeJS.WritableStream;
+}
+
 /**
  * A progress bar for `forEach` and pipeline steps (done/total, rate, ETA, failures), drawn with
  * cli-progress on standard error, and nothing at all when that is not a terminal or `CI` is set.
@@ -86,7 +111,7 @@ export function createProgressRenderer(options: ProgressRendererOptions = {}): P
     if (!bar) {
       step = progress.step;
       bar = new cliProgress.SingleBar({
-        stream,
+        stream: withoutCursorJumps(stream),
         // The whole line is ours: the runner's rate and ETA count this run only, which
         // cli-progress cannot know when a resumed run starts with items already done.
         format: (_options, params, payload: { progress: ProgressSnapshot }) =>

@@ -108,10 +108,13 @@ describe('drawing', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('enrich ██████████ 4/4 100% | 2.0/s | 1 failed');
     // Redrawn in place: the cursor goes back to the start of the line.
-    expect(text).toMatch(/\u001b\[1G/);
+    expect(text).toContain('\u001b[1G');
     // No escape codes that would outlive a killed process (hidden cursor, no line wrapping).
     expect(text).not.toContain('\u001b[?25l');
     expect(text).not.toContain('\u001b[?7l');
+    // No cursor save/restore: stopping must not jump back up over lines printed meanwhile.
+    expect(text).not.toContain('\u001b7');
+    expect(text).not.toContain('\u001b8');
   });
 
   it('starts a new bar for each step and keeps the finished one on screen', () => {
