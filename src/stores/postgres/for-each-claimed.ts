@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { CheckpointArgumentError, CheckpointError, describeValue } from '../../core/errors.js';
+import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { itemKey as defaultItemKey } from '../../core/item-key.js';
 import type { JsonValue } from '../../core/json.js';
 import type { ErrorInfo } from '../../core/model.js';
@@ -156,7 +156,7 @@ export async function forEachClaimed<T>(
         report.failed++;
         return;
       }
-      const stored = result === undefined ? undefined : result;
+      const stored = result as JsonValue | undefined;
       const { completeWith } = options;
       if (completeWith) {
         await store.complete(step, key, token, { ...(stored === undefined ? {} : { result: stored }), inTransaction: (client) => completeWith(client, item, stored) });
@@ -214,7 +214,7 @@ export async function forEachClaimed<T>(
     for (const left of queue.splice(0)) byToken.set(left.token, [...(byToken.get(left.token) ?? []), left.key]);
     for (const [token, keys] of byToken) await store.release(step, token, keys).catch(() => 0);
   }
-  if (fatal) throw fatal.error instanceof CheckpointError || fatal.error instanceof Error ? fatal.error : new Error(String(fatal.error));
+  if (fatal) throw fatal.error;
   report.durationMs = performance.now() - started;
   return report;
 }
