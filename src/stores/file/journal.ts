@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, ftruncateSync, openSync, readdirSync, write, writeSync } from 'node:fs';
+import { closeSync, fdatasync, ftruncateSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,6 @@ import type { CheckpointChange } from '../../core/model.js';
 import { parseChange } from '../../core/schema.js';
 import { crc32 } from './crc32.js';
 
-const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
 
 /**
@@ -124,7 +123,7 @@ export function sealedJournals(journal: string): string[] {
     .map(({ name }) => join(dirname(journal), name));
 }
 
-/** The append-only file of one store. Sync writes for `normal`, async write + fsync for `full`. */
+/** The append-only file of one store. Writes are synchronous; `full` then waits for an asynchronous fdatasync. */
 export class JournalFile {
   readonly path: string;
   readonly #fd: number;
@@ -159,25 +158,19 @@ export class JournalFile {
     }
   }
 
+  /**
+   * The `full` mode's write, done synchronously: a group commit's records are a few kilobytes
+   * that reach the page cache in microseconds, and a commit then needs one trip to the thread
+   * pool (the fdatasync) instead of two — on a busy machine every trip waits to be scheduled.
+   * Resolves, or rejects with the journal cut back, as the asynchronous write it replaces did.
+   */
   write(text: string): Promise<void> {
-    const data = Buffer.from(text);
-    const done = (async () => {
-      let written = 0;
-      try {
-        // As in writeSync: a short write is continued, not taken for the whole record.
-        while (written < data.length) written += (await writeAsync(this.#fd, data, written)).bytesWritten;
-      } catch (error) {
-        try {
-          ftruncateSync(this.#fd, this.bytes);
-        } catch {
-          // As in writeSync.
-        }
-        throw error;
-      }
-      this.bytes += written;
-    })();
-    this.#inFlight = done.catch(() => {});
-    return done;
+    try {
+      this.writeSync(text);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   sync(): Promise<void> {
