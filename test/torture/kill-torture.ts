@@ -19,6 +19,12 @@ export interface TortureScenario {
   seed: number;
   /** How long the last, unkilled run may take. */
   finalRunTimeoutMs?: number;
+  /**
+   * Another worker speaking the same protocol (PostgresStore): its script and config, and how to
+   * open its checkpoint for the final check. Crash points live in the file store, so its kills
+   * all come from outside.
+   */
+  worker?: { script: string; config: object; open: () => Promise<CheckpointManager> };
 }
 
 export interface TortureResult {
@@ -35,7 +41,8 @@ type Plan = { point: CrashPointName; hit: number; fallbackAcks: number } | { poi
 
 /** Aims two kills in three at a named point inside the store; the rest land after a random number of acks. */
 function planKill(random: () => number, averageAcks: number): Plan {
-  const fallbackAcks = 1 + Math.floor(random() * 2 * averageAcks);
+  // At most this run's share of the pending items, so that the items never run out before the kills do.
+  const fallbackAcks = 1 + Math.floor(random() * averageAcks);
   if (random() < 1 / 3) return { point: undefined, fallbackAcks };
   const point = CRASH_POINTS[Math.floor(random() * CRASH_POINTS.length)]!;
   // Journal writes are frequent; aim anywhere in the run. Compactions are rarer: aim at the first few.
@@ -91,8 +98,11 @@ export async function tortureRun(scenario: TortureScenario): Promise<TortureResu
     result.runs++;
     const last = result.kills >= scenario.kills;
     // Spread the work over the kills, so that kills keep landing while items are still pending.
-    const plan = planKill(random, Math.max(1, Math.floor((remaining / Math.max(1, scenario.kills - result.kills)) * 0.8)));
-    const child = spawnWorker(config, last || !plan.point ? undefined : `${plan.point}@${plan.hit}`);
+    let plan = planKill(random, Math.max(1, Math.floor((remaining / Math.max(1, scenario.kills - result.kills + 1)) * 0.8)));
+    if (scenario.worker) plan = { point: undefined, fallbackAcks: plan.fallbackAcks };
+    const child = scenario.worker
+      ? spawnWorker(scenario.worker.config, undefined, scenario.worker.script)
+      : spawnWorker(config, last || !plan.point ? undefined : `${plan.point}@${plan.hit}`);
     let acks = 0;
     let killedFromOutside = false;
     let done = false;
@@ -131,13 +141,13 @@ export async function tortureRun(scenario: TortureScenario): Promise<TortureResu
   return result;
 }
 
-function spawnWorker(config: WorkerConfig, crashAt: string | undefined): ChildWorker {
+function spawnWorker(config: object, crashAt: string | undefined, script = WORKER): ChildWorker {
   // The child inherits the environment at spawn time; set the crash point only for this spawn.
   const previous = process.env.CHECKPOINTER_CRASH_AT;
   if (crashAt) process.env.CHECKPOINTER_CRASH_AT = crashAt;
   else delete process.env.CHECKPOINTER_CRASH_AT;
   try {
-    return new ChildWorker(WORKER, [JSON.stringify(config)]);
+    return new ChildWorker(script, [JSON.stringify(config)]);
   } finally {
     if (previous === undefined) delete process.env.CHECKPOINTER_CRASH_AT;
     else process.env.CHECKPOINTER_CRASH_AT = previous;
@@ -149,7 +159,7 @@ async function finalCheck(scenario: TortureScenario): Promise<string[]> {
   const problems: string[] = [];
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message), error: (message: string) => warnings.push(message) };
-  const cp = await CheckpointManager.open({ path: scenario.path, pipeline: 'crash-test', lock: false, logger });
+  const cp = scenario.worker ? await scenario.worker.open() : await CheckpointManager.open({ path: scenario.path, pipeline: 'crash-test', lock: false, logger });
   try {
     const items = Array.from({ length: scenario.items }, (_, i) => itemName(i));
     const pending = cp.pendingItems(STEP, items);
@@ -160,6 +170,7 @@ async function finalCheck(scenario: TortureScenario): Promise<string[]> {
     await cp.close();
   }
   if (warnings.length > 0) problems.push(`final open warned: ${warnings.join('; ')}`);
+  if (scenario.worker) return problems;
   const names = readdirSync(dirname(scenario.path));
   const damaged = names.filter((name) => name.includes('.corrupt-'));
   if (damaged.length > 0) problems.push(`files set aside as damaged: ${damaged.join(', ')}`);

@@ -1,0 +1,72 @@
+/**
+ * The crash worker's twin for PostgresStore: the same line protocol (see test/crash/worker.ts),
+ * its checkpoint in a PostgreSQL schema instead of a file. Config (JSON in argv[2]):
+ * { connectionString, schema, durability, items, concurrency, batchSize? }.
+ */
+import { writeSync } from 'node:fs';
+import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
+import { PostgresStore } from '../../src/postgres.js';
+import type { PostgresDurability } from '../../src/stores/postgres/options.js';
+import { itemName, STEP } from '../crash/protocol.js';
+
+export interface PostgresWorkerConfig {
+  connectionString: string;
+  schema: string;
+  durability: PostgresDurability;
+  items: number;
+  concurrency: number;
+  batchSize?: number;
+}
+
+function report(line: string): void {
+  let rest = Buffer.from(`${line}\n`);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(1, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
+}
+
+export function postgresStore(config: PostgresWorkerConfig): PostgresStore {
+  return new PostgresStore({
+    connectionString: config.connectionString,
+    schema: config.schema,
+    pipeline: 'crash-test',
+    durability: config.durability,
+    ...(config.batchSize === undefined ? {} : { batchSize: config.batchSize, batchIntervalMs: 50 }),
+  });
+}
+
+async function main(config: PostgresWorkerConfig): Promise<void> {
+  const items = Array.from({ length: config.items }, (_, i) => itemName(i));
+  const cp = await CheckpointManager.open({
+    store: postgresStore(config),
+    pipeline: 'crash-test',
+    logger: { warn: (message: string) => report(`warn ${message.replace(/\n/g, ' ')}`), error: (message: string) => report(`warn ${message}`) },
+  });
+  const pending = cp.pendingItems(STEP, items);
+  report(`open ${JSON.stringify({ completed: items.filter((item) => cp.isItemCompleted(STEP, item)), pending })}`);
+  const queue = [...pending];
+  const loop = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      report(`start ${item}`);
+      await cp.markItemInProgress(STEP, item);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await cp.markItemCompleted(STEP, item);
+      report(`ack ${item}`);
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, loop));
+  await cp.close();
+  report('done');
+}
+
+if (process.argv[2]) {
+  main(JSON.parse(process.argv[2]) as PostgresWorkerConfig).catch((error: unknown) => {
+    const { code, message } = error as { code?: string; message?: string };
+    report(`error ${code ?? 'UNKNOWN'} ${String(message).replace(/\n/g, ' ')}`);
+    process.exitCode = 1;
+  });
+}
