@@ -154,7 +154,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
         if (signal?.aborted) {
           throw new CheckpointAbortError(`${name}: aborted before step "${entry.step}" — progress is saved; run again to resume`, { cause: signal.reason });
         }
-        await this.#runStep(checkpoint, steps[index]!, context, index, steps.length);
+        await this.#runStep(checkpoint, steps[index]!, context, index, steps.length, options.progress === true);
         completedSteps.push(entry.step);
       }
       const allCompleted = steps.every((step) => checkpoint.getStepSummary(step.name)?.status === 'completed');
@@ -192,12 +192,12 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     }
   }
 
-  async #runStep(checkpoint: CheckpointManager, step: StepDefinition<Ctx>, context: Ctx, index: number, total: number): Promise<void> {
+  async #runStep(checkpoint: CheckpointManager, step: StepDefinition<Ctx>, context: Ctx, index: number, total: number, progress: boolean): Promise<void> {
     const name = step.name;
     const attempt = (checkpoint.getStepSummary(name)?.attempts ?? 0) + 1;
     const started = Date.now();
     const base = { ...describeStep(step), attempts: attempt, startedAt: iso(started) };
-    const handle = new PipelineStep(checkpoint, name);
+    const handle = new PipelineStep(checkpoint, name, {}, progress ? { progress } : {});
     this.#currentStep = name;
     this.#stepSaveFailures = 0;
     let summary: StepSummary;

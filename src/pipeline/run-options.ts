@@ -42,6 +42,12 @@ export interface RunOptions {
    * @default false
    */
   dryRun?: boolean;
+  /**
+   * Draw a progress bar for the items of each step's `step.forEach` (as its `progress` option),
+   * on standard error, only on a terminal and not in CI.
+   * @default false
+   */
+  progress?: boolean;
 }
 
 export function validatePipelineOptions(options: unknown): asserts options is PipelineOptions {
@@ -59,8 +65,8 @@ export function validateRunOptions(options: unknown, names: readonly string[]): 
   if (typeof options !== 'object' || options === null) {
     throw new CheckpointArgumentError(`Expected run options to be an object, got ${describeValue(options)}`);
   }
-  const { resume, force, dryRun, from, to } = options as RunOptions;
-  for (const [key, value] of Object.entries({ resume, force, dryRun })) {
+  const { resume, force, dryRun, progress, from, to } = options as RunOptions;
+  for (const [key, value] of Object.entries({ resume, force, dryRun, progress })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw new CheckpointArgumentError(`Expected \`${key}\` to be a boolean, got ${describeValue(value)}`);
     }

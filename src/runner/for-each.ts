@@ -6,6 +6,7 @@ import { EXIT_RESUMABLE, markResumable } from './exit-code.js';
 import { storableResult } from './item-result.js';
 import { ItemSource } from './item-source.js';
 import type { ForEachOptions, ForEachReport, ForEachFailure, ItemContext, RunnerCheckpoint } from './options.js';
+import { createProgressRenderer } from '../progress/progress-renderer.js';
 import { ProgressTracker } from './progress.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
 import { SignalWatcher, type ShutdownSignal } from './signals.js';
@@ -38,7 +39,15 @@ export async function runForEach<T, R>(
   if (typeof fn !== 'function') throw new CheckpointArgumentError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
   const resolved = resolveOptions(options, checkpoint.signal);
   const source = new ItemSource(items);
-  return new ForEachRun(checkpoint, step, source, fn, resolved).run();
+  const bar = resolved.progress ? createProgressRenderer() : undefined;
+  if (!bar?.enabled) return new ForEachRun(checkpoint, step, source, fn, resolved).run();
+  const onProgress = resolved.onProgress;
+  resolved.onProgress = (progress) => {
+    bar.onProgress(progress);
+    onProgress?.(progress);
+  };
+  // Stopped however the run ends, so the terminal is left with a finished line, not a redraw timer.
+  return new ForEachRun(checkpoint, step, source, fn, resolved).run().finally(bar.stop);
 }
 
 class ForEachRun<T, R> {

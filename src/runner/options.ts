@@ -143,6 +143,13 @@ export interface ForEachOptions {
   /** Called with progress as items settle (at most every `progressIntervalMs`) and once at the end. */
   onProgress?: (progress: ForEachProgress) => void;
   /**
+   * Draw a progress bar on standard error (done/total, rate, ETA, failures) while the items run,
+   * alongside any `onProgress`. It is drawn only on a terminal and not when `CI` is set, so it is
+   * safe to leave on. For another stream, use `createProgressRenderer` as `onProgress`.
+   * @default false
+   */
+  progress?: boolean;
+  /**
    * The shortest time between two `onProgress` calls; 0 calls it for every item.
    * @default 200
    */

@@ -15,6 +15,7 @@ export interface ResolvedOptions {
   total: number | undefined;
   onProgress: ((progress: ForEachProgress) => void) | undefined;
   progressIntervalMs: number;
+  progress: boolean;
 }
 
 const retryAll = (): boolean => true;
@@ -45,6 +46,7 @@ export function resolveOptions(options: ForEachOptions | undefined, defaultSigna
     total: options.total === undefined ? undefined : integer('total', options.total, 0, 0),
     onProgress: fn('onProgress', options.onProgress),
     progressIntervalMs: number('progressIntervalMs', options.progressIntervalMs, 200, 0),
+    progress: boolean('progress', options.progress, false),
   };
   if (resolved.signal !== undefined && !(resolved.signal instanceof AbortSignal)) {
     throw new CheckpointArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(resolved.signal)}`);
