@@ -25,7 +25,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CheckpointManager, MemoryStore, parseCheckpointFlags, type JsonObject } from '../src/index.js';
-import { createProgressRenderer } from '../src/progress/progress-renderer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const path = relative(process.cwd(), join(here, '.runs', 'stage-pipeline', '.pipeline_checkpoint.json'));
@@ -62,12 +61,8 @@ const stages: Record<Stage, StageRun> = {
   },
   extension_data: async (cp, config) => {
     const extensions = Array.from({ length: config.max_extensions }, (_, i) => `omni.kit.ext_${String(i + 1).padStart(3, '0')}`);
-    // A bar on standard error while the items run (only on a terminal, not in CI).
-    const bar = createProgressRenderer();
-    const report = await cp
-      .step('extension_data')
-      .forEach(extensions, async () => sleep(10), { concurrency: 4, onProgress: bar.onProgress })
-      .finally(bar.stop);
+    // progress: a bar on standard error while the items run (only on a terminal, not in CI).
+    const report = await cp.step('extension_data').forEach(extensions, () => sleep(10), { concurrency: 4, progress: true });
     console.log(`    read ${report.completed} extensions in this run (${report.skipped} were read before)`);
     return { extensions: extensions.length, cache: config.kit_cache_path ?? '?' };
   },

@@ -21,7 +21,6 @@ import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CheckpointManager } from '../src/index.js';
-import { createProgressRenderer } from '../src/progress/progress-renderer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
@@ -34,8 +33,7 @@ const audioFiles = Array.from({ length: fileCount }, (_, i) => `audio/clip_${Str
 
 /** A stage runs `work` on every file not done yet, 3 at a time, with a progress bar on a terminal. */
 async function runFiles(cp: CheckpointManager, stage: string, work: (file: string) => Promise<void>): Promise<void> {
-  const bar = createProgressRenderer();
-  const report = await cp.step(stage).forEach(audioFiles, work, { concurrency: 3, onProgress: bar.onProgress }).finally(bar.stop);
+  const report = await cp.step(stage).forEach(audioFiles, work, { concurrency: 3, progress: true });
   console.log(`    ${report.completed} files done in this run`);
 }
 
