@@ -17,6 +17,7 @@
  * (`--resume --end extension_data`) runs both pre-stages again, then `extension_data`, and stops.
  * Run 3 (`--resume`) restores the config snapshot, skips the three completed stages and finishes;
  * the checkpoint is then deleted. `EXAMPLE_ITEMS` sets the number of extensions (default 40).
+ * Given any flags, the script makes just one run with them instead of the demo.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -85,7 +86,10 @@ async function run(label: string, argv: string[]): Promise<void> {
   const flags = parseCheckpointFlags(argv);
   const { values } = parseArgs({ args: flags.rest, options: { end: { type: 'string' } } });
   const end = (values.end ?? 'settings') as Stage;
-  if (!STAGES.includes(end)) throw new Error(`--end must be one of ${STAGES.join(', ')}, got "${end}"`);
+  if (!STAGES.includes(end)) {
+    console.error(`--end must be one of ${STAGES.join(', ')}, got "${end}"`);
+    process.exit(2);
+  }
 
   const cp = await CheckpointManager.open(
     flags.noCheckpoint
@@ -128,8 +132,9 @@ async function run(label: string, argv: string[]): Promise<void> {
   console.log(`${label} all stages completed: [${stagesNow.join(', ')}]; checkpoint deleted`);
 }
 
-if (crashIn) {
-  await run('[run 1]', process.argv.slice(2));
+// With flags it is one run, as you would call it: `npx tsx examples/stage-pipeline.ts --resume --end code_examples`.
+if (crashIn || process.argv.length > 2) {
+  await run(crashIn ? '[run 1]' : '[run]', process.argv.slice(2));
 } else {
   rmSync(dirname(path), { recursive: true, force: true });
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--force'], {
