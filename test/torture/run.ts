@@ -4,6 +4,7 @@
  *   --items <n>   items the worker goes through (default 10000)
  *   --fuzz <n>    cases per fuzz property (default 1000)
  *   --only kill|fuzz
+ *   --parallel <n> kill scenarios run side by side (default 2)
  * Prints one line per scenario and a summary; exits 1 if any invariant was broken.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
