@@ -1,3 +1,5 @@
+import type { Scale, WorkDirectory } from './measure.js';
+
 /**
  * One measured figure. `ratio` is always a cost ratio, ours ÷ baseline (time per mark, bytes,
  * latency): below 1 we are cheaper than the baseline, above 1 dearer.
@@ -34,8 +36,8 @@ export function costFigure(
 
 /** What a scenario is handed. */
 export interface ScenarioContext {
-  scale: import('./measure.js').Scale;
-  work: import('./measure.js').WorkDirectory;
+  scale: Scale;
+  work: WorkDirectory;
   log: (line: string) => void;
 }
 
