@@ -63,3 +63,8 @@ export type { ItemFunction } from './runner/for-each.js';
 export type { BackoffOptions, ForEachFailure, ForEachOptions, ForEachProgress, ForEachReport, ItemContext, RunnerCheckpoint } from './runner/options.js';
 export { EXIT_RESUMABLE } from './runner/exit-code.js';
 export { MAX_RESULT_BYTES } from './runner/item-result.js';
+export { createProgressRenderer, shouldShowProgress } from './progress/progress-renderer.js';
+export type { ProgressRenderer, ProgressRendererOptions, ProgressStream } from './progress/progress-renderer.js';
+export type { ProgressSnapshot } from './progress/format-progress.js';
+export type { Listener } from './core/events.js';
+export type { SnapshotFormat } from './stores/file/snapshot-format.js';

@@ -22,7 +22,7 @@ export class DryRunStore implements CheckpointStore {
   }
 
   async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
-    let loaded: { document: CheckpointDocument; changes: CheckpointChange[] } | undefined;
+    let loaded: { document: CheckpointDocument; changes: CheckpointChange[] } | undefined = undefined;
     // A store that compacts on close writes this snapshot: the checkpoint exactly as it was read.
     const asLoaded: StoreSession = {
       snapshot: () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointMismatchError, PipelineStepError } from '../../src/core/errors.js';
+import { PipelineStepError } from '../../src/core/errors.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import type { StepDefinition } from '../../src/pipeline/step-definition.js';
 import { RecordingLogger, ScriptedPipeline, filesIn, removeTempDirs, tempDir } from './support.js';
