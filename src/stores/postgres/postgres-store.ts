@@ -6,6 +6,7 @@ import type { CheckpointChange, CheckpointDocument, ErrorInfo } from '../../core
 import type { CheckpointStore, LoadedCheckpoint } from '../store.js';
 import { Claims } from './claims.js';
 import { describeConnection, PostgresConnection } from './connection.js';
+import { listCheckpoints, type CheckpointListing, type ListCheckpointsOptions } from './list-checkpoints.js';
 import { loadDocument } from './load-document.js';
 import { LOCK_NAMESPACE, migrate, migratedSchemas } from './migrations.js';
 import type { ClaimOptions, CompleteOptions, FailOptions, Lease, PostgresStoreOptions, StageOutcome, StepItemCounts } from './options.js';
@@ -55,6 +56,14 @@ export class PostgresStore implements CheckpointStore {
     this.#connection = new PostgresConnection({ connectionString, pool, retry: resolved.retry, location: this.location });
     this.#queue = new WriteQueue((changes) => this.#write(changes), resolved);
     this.#synchronousCommit = resolved.durability === 'full' ? '' : 'SET LOCAL synchronous_commit = off';
+  }
+
+  /**
+   * The checkpoints in a schema, by pipeline and run, with their item counts. Creates no tables
+   * and takes no locks; a schema where nothing was saved yet has none.
+   */
+  static list(options: ListCheckpointsOptions): Promise<CheckpointListing[]> {
+    return listCheckpoints(options);
   }
 
   async open(): Promise<LoadedCheckpoint | undefined> {
