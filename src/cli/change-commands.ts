@@ -4,7 +4,8 @@ import type { Logger } from '../manager/options.js';
 import { sealedJournals } from '../stores/file/journal.js';
 import { formatBytes } from './human.js';
 import { CliError } from './cli-error.js';
-import { openForWriting } from './target.js';
+import { compactDatabase } from './postgres-target.js';
+import { openForWriting, type CheckpointTarget } from './target.js';
 
 /** Warnings from the library (e.g. a dropped torn journal tail) go to standard error. */
 export function stderrLogger(write: (text: string) => void): Logger {
@@ -12,12 +13,13 @@ export function stderrLogger(write: (text: string) => void): Logger {
   return { warn: say, error: say };
 }
 
-async function withCheckpoint<T>(location: string, logger: Logger, work: (manager: CheckpointManager) => Promise<T>): Promise<T> {
-  const manager = await openForWriting(location, logger);
+/** Runs `work` on the open checkpoint; `location` names it in messages (never with a password). */
+async function withCheckpoint<T>(target: CheckpointTarget, logger: Logger, work: (manager: CheckpointManager, location: string) => Promise<T>): Promise<T> {
+  const manager = await openForWriting(target, logger);
   try {
-    return await work(manager);
+    return await work(manager, target.kind === 'file' ? target.path : manager.location);
   } finally {
-    // close() compacts: the state before the change becomes the newest backup.
+    // close() compacts a file: the state before the change becomes the newest backup.
     await manager.close();
   }
 }
@@ -32,8 +34,8 @@ const itemCount = (counts: { completed: number; failed: number; inProgress: numb
   counts.completed + counts.failed + counts.inProgress + counts.interrupted + counts.deadLetter;
 
 /** Forgets one step (all its items are done again), or with no step everything but the run id and config. */
-export async function resetCheckpoint(location: string, step: string | undefined, logger: Logger): Promise<string> {
-  return withCheckpoint(location, logger, async (manager) => {
+export async function resetCheckpoint(target: CheckpointTarget, step: string | undefined, logger: Logger): Promise<string> {
+  return withCheckpoint(target, logger, async (manager, location) => {
     const summary = manager.getProgressSummary();
     if (step !== undefined) {
       assertStep(manager, step);
@@ -47,8 +49,8 @@ export async function resetCheckpoint(location: string, step: string | undefined
 }
 
 /** Makes failed and dead-letter items pending again — the seeds' "edit the JSON by hand". */
-export async function retryFailed(location: string, step: string | undefined, logger: Logger): Promise<string> {
-  return withCheckpoint(location, logger, async (manager) => {
+export async function retryFailed(target: CheckpointTarget, step: string | undefined, logger: Logger): Promise<string> {
+  return withCheckpoint(target, logger, async (manager) => {
     if (step !== undefined) assertStep(manager, step);
     const steps = Object.entries(manager.getProgressSummary().steps).filter(([name]) => step === undefined || name === step);
     const failed = steps.reduce((sum, [, counts]) => sum + counts.failed + counts.deadLetter, 0);
@@ -66,9 +68,11 @@ const journalBytes = async (location: string): Promise<number> => {
 };
 
 /** Folds the journal into a new snapshot now (the previous snapshot becomes the newest backup). */
-export async function compactCheckpoint(location: string, logger: Logger): Promise<string> {
+export async function compactCheckpoint(target: CheckpointTarget, logger: Logger): Promise<string> {
+  if (target.kind === 'postgres') return compactDatabase(target);
+  const location = target.path;
   const before = { snapshot: await sizeOf(location), journal: await journalBytes(location) };
-  await withCheckpoint(location, logger, async () => {});
+  await withCheckpoint(target, logger, async () => {});
   if (before.journal === 0) return `${location} is already compact (its journal is empty).`;
   const after = await sizeOf(location);
   return `Compacted ${location}: ${formatBytes(before.journal)} of journal folded in; snapshot ${formatBytes(before.snapshot)} → ${formatBytes(after)}; the previous snapshot is the newest backup.`;

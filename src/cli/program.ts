@@ -7,8 +7,11 @@ import { ExitCode } from './exit-codes.js';
 import { inspectItems, printInspect } from './inspect-command.js';
 import type { Output } from './output.js';
 import { buildStatus, printStatus } from './status-command.js';
-import { assertFileTarget, loadForReading } from './target.js';
-import { printValidation, validateCheckpoint } from './validate-command.js';
+import { fileOnly, isDatabaseUrl, loadForReading, targetOf, type DatabaseFlags } from './target.js';
+import { printValidation, validateCheckpoint, validateDatabase } from './validate-command.js';
+import { CliError } from './cli-error.js';
+import { filterListing, printList } from './list-command.js';
+import { listDatabase } from './postgres-target.js';
 
 export interface CliContext {
   out: Output;
@@ -24,8 +27,11 @@ Exit codes:
   3  a running process holds the checkpoint's lock; nothing was changed
   4  unexpected internal error (please report it)
 
-Read-only commands (status, inspect, validate, backups) never write and work while a pipeline
-runs. reset, retry-failed, restore and compact take the lock and refuse while one runs.`;
+Read-only commands (status, inspect, validate, backups, list) never write and work while a
+pipeline runs. reset, retry-failed, restore and compact take the lock and refuse while one runs.
+A PostgreSQL checkpoint (postgres://user@host/db --pipeline NAME) has no lock: stop its workers
+before reset or retry-failed. Leave the password out of the URL and set PGPASSWORD to keep it
+out of the process list.`;
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
@@ -45,11 +51,15 @@ function version(): string {
   return 'unknown';
 }
 
+type Flags = DatabaseFlags & { json?: boolean };
+
+const NO_BACKUPS = 'PostgreSQL checkpoints have no backup files; use the database\'s own backups (pg_dump, point-in-time recovery)';
+
 /** Builds the `checkpointer` command. Each action sets `exit.code`; errors propagate to runCli. */
 function buildProgram(context: CliContext, exit: { code: number }): Command {
   const { out } = context;
   const program = new Command('checkpointer')
-    .description('Look at and repair checkpointer checkpoints (JSON and YAML files).')
+    .description('Look at and repair checkpointer checkpoints: JSON and YAML files, and PostgreSQL.')
     .version(version(), '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: out.write, writeErr: out.writeError })
@@ -57,12 +67,19 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .addHelpText('after', EXIT_CODES_HELP);
 
   const command = (name: string, description: string): Command =>
-    program.command(name).description(description).argument('<file>', 'checkpoint file (.json, .yaml or .yml)').addHelpText('after', EXIT_CODES_HELP);
+    program
+      .command(name)
+      .description(description)
+      .argument('<checkpoint>', 'a checkpoint file (.json, .yaml or .yml), or a postgres:// URL with --pipeline')
+      .option('--pipeline <name>', 'PostgreSQL: the checkpoint\'s pipeline')
+      .option('--run-id <run>', 'PostgreSQL: the checkpoint\'s run, when it has one')
+      .option('--schema <schema>', 'PostgreSQL: the schema that holds the tables (default: checkpointer)')
+      .addHelpText('after', EXIT_CODES_HELP);
 
   command('status', 'pipeline, run id, age, per-step item counts, stages, counters')
     .option('--json', 'print a JSON object for scripts')
-    .action(async (file: string, options: { json?: boolean }) => {
-      const report = buildStatus(await loadForReading(file), context.now());
+    .action(async (argument: string, options: Flags) => {
+      const report = buildStatus(await loadForReading(targetOf(argument, options)), context.now());
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printStatus(report, out, context.now());
     });
@@ -72,18 +89,18 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .option('--failed', 'only failed and dead-letter items')
     .option('--limit <n>', 'show at most n items (0 for all)', nonNegativeInteger, 50)
     .option('--json', 'print a JSON object for scripts')
-    .action(async (file: string, options: { step?: string; failed?: boolean; limit: number; json?: boolean }) => {
-      const { state } = await loadForReading(file);
+    .action(async (argument: string, options: Flags & { step?: string; failed?: boolean; limit: number }) => {
+      const { state } = await loadForReading(targetOf(argument, options));
       const report = inspectItems(state, options);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printInspect(report, out);
     });
 
-  command('validate', 'check the snapshot against the schema and the journal records; exit 1 if anything is wrong')
+  command('validate', 'check the checkpoint against the schema (and a file\'s journal records); exit 1 if anything is wrong')
     .option('--json', 'print a JSON object for scripts')
-    .action(async (file: string, options: { json?: boolean }) => {
-      assertFileTarget(file);
-      const report = await validateCheckpoint(file);
+    .action(async (argument: string, options: Flags) => {
+      const target = targetOf(argument, options);
+      const report = target.kind === 'postgres' ? await validateDatabase(target) : await validateCheckpoint(target.path);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printValidation(report, out);
       exit.code = report.valid ? ExitCode.ok : ExitCode.failed;
@@ -91,37 +108,53 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
 
   command('reset', 'forget a step (its items are all done again), or without --step everything but the run id and config')
     .option('--step <name>', 'only this step')
-    .action(async (file: string, options: { step?: string }) => {
-      out.line(await resetCheckpoint(file, options.step, stderrLogger(out.error)));
+    .action(async (argument: string, options: Flags & { step?: string }) => {
+      out.line(await resetCheckpoint(targetOf(argument, options), options.step, stderrLogger(out.error)));
     });
 
   command('retry-failed', 'make failed and dead-letter items pending again, so the next run retries them')
     .option('--step <name>', 'only this step')
-    .action(async (file: string, options: { step?: string }) => {
-      out.line(await retryFailed(file, options.step, stderrLogger(out.error)));
+    .action(async (argument: string, options: Flags & { step?: string }) => {
+      out.line(await retryFailed(targetOf(argument, options), options.step, stderrLogger(out.error)));
     });
 
-  command('backups', 'list the checkpoint file and its backups with their time, size and item counts')
+  command('backups', 'list the checkpoint file and its backups with their time, size and item counts (files only)')
     .option('--json', 'print a JSON object for scripts')
-    .action(async (file: string, options: { json?: boolean }) => {
-      assertFileTarget(file);
+    .action(async (argument: string, options: Flags) => {
+      const file = fileOnly(targetOf(argument, options), 'backups', NO_BACKUPS);
       const report = await listBackups(file);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printBackups(report, out, context.now());
     });
 
-  command('restore', 'make a backup the checkpoint again; the current file is moved aside, never deleted')
+  command('restore', 'make a backup the checkpoint again; the current file is moved aside, never deleted (files only)')
     .requiredOption('--backup <n>', 'which backup: 0 for file.bak, 1 for file.bak.1, … (see "backups")', nonNegativeInteger)
-    .action(async (file: string, options: { backup: number }) => {
-      assertFileTarget(file);
+    .action(async (argument: string, options: Flags & { backup: number }) => {
+      const file = fileOnly(targetOf(argument, options), 'restore', NO_BACKUPS);
       const result = await restoreBackup(file, options.backup);
       out.line(`Restored ${file} from ${result.from}.`);
       for (const moved of result.movedAside) out.line(`Kept the replaced file as ${moved}`);
     });
 
-  command('compact', 'fold the journal into a new snapshot now (the old snapshot becomes a backup)').action(async (file: string) => {
-    out.line(await compactCheckpoint(file, stderrLogger(out.error)));
-  });
+  command('compact', 'fold the journal into a new snapshot now (the old snapshot becomes a backup); nothing to do in PostgreSQL')
+    .action(async (argument: string, options: Flags) => {
+      out.line(await compactCheckpoint(targetOf(argument, options), stderrLogger(out.error)));
+    });
+
+  program
+    .command('list')
+    .description('list the checkpoints in a PostgreSQL schema: pipeline, run, times and item counts')
+    .argument('<url>', 'a postgres:// URL')
+    .option('--schema <schema>', 'the schema that holds the tables (default: checkpointer)')
+    .option('--pipeline <name>', 'only the checkpoints of this pipeline')
+    .option('--json', 'print a JSON object for scripts')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (url: string, options: Flags) => {
+      if (!isDatabaseUrl(url)) throw new CliError(`list: shows the checkpoints in a PostgreSQL schema, given as a postgres:// URL; ${url} is a file — use "checkpointer status ${url}"`, ExitCode.usage);
+      const report = filterListing(await listDatabase(url, options.schema), options.pipeline);
+      if (options.json) out.line(JSON.stringify(report, null, 2));
+      else printList(report, out, context.now());
+    });
 
   return program;
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ErrorLogEntry, StepStatus } from '../core/model.js';
 import type { StepCounts } from '../core/state.js';
-import { readLockHolder, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
+import { readLockHolder } from '../stores/file/read-checkpoint.js';
 import { formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderFields, renderTable } from './table.js';
@@ -23,7 +23,8 @@ export interface StatusReport {
   /** Time since the run started. */
   ageMs: number;
   /**
-   * The process holding the lock, or null. `alive` is false for a holder on this host that is no
+   * The process holding the lock, or null (always null in PostgreSQL, where workers share the
+   * checkpoint and hold items under leases instead). `alive` is false for a holder on this host that is no
    * longer running (a crash; the next run takes the lock over), null when it cannot be checked
    * from here (another host).
    */
@@ -34,7 +35,8 @@ export interface StatusReport {
   stages: { name: string; completedAt: string }[];
   counters: Record<string, number>;
   errors: { count: number; latest: ErrorLogEntry | null };
-  journal: { records: number; notYetCompacted: number; tornLines: number };
+  /** Null for a PostgreSQL checkpoint, which is written in place. */
+  journal: { records: number; notYetCompacted: number; tornLines: number } | null;
 }
 
 function isAlive(holder: { pid?: number; host?: string }): boolean | null {
@@ -53,22 +55,22 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
   const document = state.toDocument();
   const steps: [string, StepStatusReport][] = [];
   for (const [name, step] of state.steps) steps.push([name, { status: step.summary?.status ?? null, ...step.counts() }]);
-  const holder = readLockHolder(view.location);
+  const holder = onDisk ? readLockHolder(view.location) : undefined;
   return {
     location: view.location,
-    format: snapshotFormatFor(view.location).name,
+    format: view.format,
     pipeline: document.metadata.pipeline ?? null,
     runId: document.metadata.runId,
     createdAt: document.metadata.createdAt,
     updatedAt: document.metadata.updatedAt,
     ageMs: Math.max(0, now - Date.parse(document.metadata.createdAt)),
     lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null, alive: isAlive(holder) } : null,
-    loadedFrom: onDisk.damage ? onDisk.snapshotFile : null,
+    loadedFrom: onDisk?.damage ? onDisk.snapshotFile : null,
     steps: Object.fromEntries(steps),
     stages: document.stages.map(({ name, completedAt }) => ({ name, completedAt })),
     counters: document.counters,
     errors: { count: document.errors.length, latest: document.errors.at(-1) ?? null },
-    journal: { records: onDisk.journal.records, notYetCompacted: onDisk.changes.length, tornLines: onDisk.journal.tornLines },
+    journal: onDisk && { records: onDisk.journal.records, notYetCompacted: onDisk.changes.length, tornLines: onDisk.journal.tornLines },
   };
 }
 
@@ -76,7 +78,8 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
   const { style } = out;
   const holder = report.lock && `${report.lock.pid === null ? 'a process' : `process ${report.lock.pid}`}${report.lock.host ? ` on ${report.lock.host}` : ''}`;
   const running = report.lock !== null && report.lock.alive !== false;
-  const lock = !report.lock ? 'free' : running ? style.yellow(`held by ${holder} (a run is in progress)`) : `left by ${holder}, which is no longer running (the next run takes it over)`;
+  const shared = report.journal === null;
+  const lock = shared ? style.dim('none: workers share the checkpoint, each holding its items under a lease') : !report.lock ? 'free' : running ? style.yellow(`held by ${holder} (a run is in progress)`) : `left by ${holder}, which is no longer running (the next run takes it over)`;
   const fields: [string, string][] = [
     ['Checkpoint', `${report.location} (${report.format})`],
     ['Pipeline', report.pipeline ?? style.dim('(not named)')],
@@ -112,7 +115,8 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     ];
     for (const line of renderTable(columns, rows)) out.line(line);
     const stranded = names.some((name) => report.steps[name]!.inProgress > 0);
-    if (stranded && !running) out.line(style.dim('No running process holds the lock: items in progress were interrupted and are retried on the next run.'));
+    if (stranded && shared) out.line(style.dim('Items in progress may belong to running workers; those of a worker that stopped are claimed again when their lease runs out, or retried on the next open.'));
+    else if (stranded && !running) out.line(style.dim('No running process holds the lock: items in progress were interrupted and are retried on the next run.'));
   }
   out.line();
 
@@ -125,7 +129,10 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     ['Stages', report.stages.length ? report.stages.map((stage) => stage.name).join(', ') : style.dim('none completed')],
     ['Counters', counters.length ? counters.join(', ') : style.dim('none')],
     ['Errors', latest ? style.red(errors) : errors],
-    ['Journal', `${report.journal.notYetCompacted} change(s) not yet compacted into the snapshot${report.journal.tornLines ? `, ${report.journal.tornLines} torn line(s) dropped` : ''}`],
   ];
+  const journal = report.journal;
+  if (journal) {
+    tail.push(['Journal', `${journal.notYetCompacted} change(s) not yet compacted into the snapshot${journal.tornLines ? `, ${journal.tornLines} torn line(s) dropped` : ''}`]);
+  }
   for (const line of renderFields(tail)) out.line(line);
 }

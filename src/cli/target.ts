@@ -3,54 +3,92 @@ import { CheckpointState } from '../core/state.js';
 import { CheckpointManager } from '../manager/checkpoint-manager.js';
 import type { Logger } from '../manager/options.js';
 import { CliError } from './cli-error.js';
-import { readCheckpoint, type CheckpointOnDisk } from '../stores/file/read-checkpoint.js';
+import { ExitCode } from './exit-codes.js';
+import { readCheckpoint, snapshotFormatFor, type CheckpointOnDisk } from '../stores/file/read-checkpoint.js';
+import { openDatabase, readDatabase, redact, type DatabaseTarget } from './postgres-target.js';
 
-/**
- * A `<file>` argument that is a database URL. The CLI works on file checkpoints today; a store
- * that lives elsewhere plugs in here, in `loadForReading` and `openForWriting`, and every command
- * follows.
- */
 const DATABASE_URL = /^postgres(ql)?:\/\//i;
 
-export function assertFileTarget(target: string): void {
-  if (DATABASE_URL.test(target)) {
-    throw new CliError(`${redact(target)}: the CLI reads JSON and YAML checkpoint files; database checkpoints are not supported by this version`, 2);
+/** The options every command takes to name a checkpoint in a database. */
+export interface DatabaseFlags {
+  pipeline?: string;
+  schema?: string;
+  runId?: string;
+}
+
+/** What a command works on: a checkpoint file, or a checkpoint in a database. */
+export type CheckpointTarget = { kind: 'file'; path: string } | DatabaseTarget;
+
+export const isDatabaseUrl = (argument: string): boolean => DATABASE_URL.test(argument);
+
+/** Reads the `<checkpoint>` argument with its database flags; a wrong combination is a usage error. */
+export function targetOf(argument: string, flags: DatabaseFlags): CheckpointTarget {
+  if (isDatabaseUrl(argument)) {
+    if (flags.pipeline === undefined) {
+      throw new CliError(
+        `${redact(argument)}: a PostgreSQL checkpoint is named by its pipeline — add --pipeline NAME (and --run-id, --schema if it has them); "checkpointer list ${redact(argument)}" shows the checkpoints there`,
+        ExitCode.usage,
+      );
+    }
+    return { kind: 'postgres', connectionString: argument, pipeline: flags.pipeline, runId: flags.runId, schema: flags.schema };
   }
+  const given = (['pipeline', 'runId', 'schema'] as const).filter((flag) => flags[flag] !== undefined);
+  if (given.length > 0) {
+    const names = given.map((flag) => `--${flag === 'runId' ? 'run-id' : flag}`).join(', ');
+    throw new CliError(`${names}: only for a postgres:// checkpoint; ${argument} is a file`, ExitCode.usage);
+  }
+  return { kind: 'file', path: argument };
 }
 
-/** A URL without its password, for messages. */
-export function redact(target: string): string {
-  return target.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+/** Refuses a database checkpoint for a command that works on files only. */
+export function fileOnly(target: CheckpointTarget, command: string, why: string): string {
+  if (target.kind === 'file') return target.path;
+  throw new CliError(`${command}: ${why}`, ExitCode.usage);
 }
 
-/** A checkpoint loaded for a read-only command: what is on disk, and the state it adds up to. */
+/** A checkpoint loaded for a read-only command: the state it adds up to, and where it came from. */
 export interface CheckpointView {
+  /** The path as given, or the database URL without its password plus schema/pipeline/run. */
   location: string;
-  onDisk: CheckpointOnDisk;
+  /** 'JSON', 'YAML' or 'PostgreSQL'. */
+  format: string;
+  /** For a file checkpoint: the snapshot and journal as they are on disk; null for a database. */
+  onDisk: CheckpointOnDisk | null;
   state: CheckpointState;
 }
 
-/** Loads a checkpoint without writing or locking, so it works while its pipeline runs. */
-export async function loadForReading(target: string): Promise<CheckpointView> {
-  assertFileTarget(target);
-  const onDisk = await readCheckpoint(target);
-  if (!onDisk) throw new CliError(`${target}: no checkpoint here (no such file) — check the path; a pipeline creates it on its first run`);
+/**
+ * Loads a checkpoint without writing or locking, so it works while its pipeline runs. In a
+ * database no tables are created: a schema where nothing was saved has no checkpoint.
+ */
+export async function loadForReading(target: CheckpointTarget): Promise<CheckpointView> {
+  if (target.kind === 'postgres') {
+    const { location, document } = await readDatabase(target);
+    const state = CheckpointState.fromDocument(document, Math.max(100, document.errors.length));
+    return { location, format: 'PostgreSQL', onDisk: null, state };
+  }
+  const path = target.path;
+  const onDisk = await readCheckpoint(path);
+  if (!onDisk) throw new CliError(`${path}: no checkpoint here (no such file) — check the path; a pipeline creates it on its first run`);
   const state = CheckpointState.fromDocument(onDisk.document, Math.max(100, onDisk.document.errors.length));
   for (const change of onDisk.changes) state.apply(change);
-  return { location: target, onDisk, state };
+  return { location: path, format: snapshotFormatFor(path).name, onDisk, state };
 }
 
 /**
- * Opens a checkpoint to change it, holding its lock like a pipeline does: a live holder gives
- * CheckpointLockedError, and nothing is written. A damaged checkpoint is refused rather than
- * silently repaired from a backup, so that the person decides with `validate` and `restore`.
+ * Opens a checkpoint to change it. A file is held under its lock like a pipeline does: a live
+ * holder gives CheckpointLockedError, and nothing is written. A damaged checkpoint is refused
+ * rather than silently repaired from a backup, so that the person decides with `validate` and
+ * `restore`. A database checkpoint must exist already (opening would create it otherwise).
  */
-export async function openForWriting(target: string, logger: Logger): Promise<CheckpointManager> {
+export async function openForWriting(target: CheckpointTarget, logger: Logger): Promise<CheckpointManager> {
+  if (target.kind === 'postgres') return openDatabase(target, logger);
+  const path = target.path;
   const { onDisk } = await loadForReading(target);
-  if (onDisk.damage) {
-    throw new CheckpointCorruptError(target, onDisk.damage.problems, {
-      hint: `a good backup exists (${onDisk.snapshotFile}): see "checkpointer backups ${target}", then "checkpointer restore ${target} --backup N"`,
+  if (onDisk?.damage) {
+    throw new CheckpointCorruptError(path, onDisk.damage.problems, {
+      hint: `a good backup exists (${onDisk.snapshotFile}): see "checkpointer backups ${path}", then "checkpointer restore ${path} --backup N"`,
     });
   }
-  return CheckpointManager.open({ path: target, lock: true, logger });
+  return CheckpointManager.open({ path, lock: true, logger });
 }

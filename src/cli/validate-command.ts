@@ -6,6 +6,7 @@ import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
 import { readSnapshot, type ReadSnapshot } from '../stores/file/read-snapshot.js';
 import type { Output } from './output.js';
+import { databaseRepairHint, noCheckpointMessage, readDatabaseIfAny, type DatabaseTarget } from './postgres-target.js';
 
 /** One thing wrong: which file, where in it, and what. */
 export interface ValidationProblem {
@@ -20,14 +21,24 @@ export interface ValidationProblem {
 /** What `checkpointer validate --json` prints. */
 export interface ValidationReport {
   location: string;
+  /** 'JSON', 'YAML' or 'PostgreSQL'. */
+  format: string;
   valid: boolean;
   problems: ValidationProblem[];
   /** Things that are not wrong but worth knowing: a torn journal tail, a damaged old backup. */
   warnings: string[];
   /** Present when the snapshot could be read. */
   summary: { steps: number; items: number; stages: number; journalChanges: number } | null;
-  /** Backups that read as valid checkpoints, newest first: what `restore --backup N` can use. */
+  /** Backups that read as valid checkpoints, newest first: what `restore --backup N` can use (none in PostgreSQL). */
   goodBackups: { index: number; path: string }[];
+  /** For a PostgreSQL checkpoint that is not valid: how to start over. */
+  repair?: string;
+}
+
+function summarise(state: CheckpointState, journalChanges: number): NonNullable<ValidationReport['summary']> {
+  let items = 0;
+  for (const step of state.steps.values()) items += step.completed.size + [...step.items.values()].filter((record) => record.status !== 'completed').length;
+  return { steps: state.steps.size, items, stages: state.stages.size, journalChanges };
 }
 
 /** Turns a read error into problems; anything that is not a checkpoint error is rethrown. */
@@ -97,9 +108,7 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
     } catch (error) {
       problems.push(...problemsOf(error, location));
     }
-    let items = 0;
-    for (const step of state.steps.values()) items += step.completed.size + [...step.items.values()].filter((record) => record.status !== 'completed').length;
-    summary = { steps: state.steps.size, items, stages: state.stages.size, journalChanges: newer.length };
+    summary = summarise(state, newer.length);
   }
 
   const goodBackups: ValidationReport['goodBackups'] = [];
@@ -111,14 +120,49 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
       warnings.push(`backup ${backup.path} is damaged${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`);
     }
   }
-  return { location, valid: problems.length === 0, problems, warnings, summary, goodBackups };
+  return { location, format: format.name, valid: problems.length === 0, problems, warnings, summary, goodBackups };
+}
+
+/**
+ * Checks a PostgreSQL checkpoint without changing it: its rows read as a checkpoint that matches
+ * the schema, also once loaded into the in-memory model. No tables are created, no locks taken.
+ */
+export async function validateDatabase(target: DatabaseTarget): Promise<ValidationReport> {
+  const report = (location: string, problems: ValidationProblem[], summary: ValidationReport['summary'], damaged = problems.length > 0): ValidationReport => ({
+    location,
+    format: 'PostgreSQL',
+    valid: problems.length === 0,
+    problems,
+    warnings: [],
+    summary,
+    goodBackups: [],
+    ...(damaged ? { repair: databaseRepairHint(target) } : {}),
+  });
+  let read;
+  try {
+    read = await readDatabaseIfAny(target);
+  } catch (error) {
+    if (!(error instanceof CheckpointCorruptError)) throw error;
+    return report(error.file, problemsOf(error, error.file), null);
+  }
+  const { location, document } = read;
+  if (!document) return report(location, [{ file: location, where: '', message: noCheckpointMessage(target), code: 'CHECKPOINT_CORRUPT' }], null, false);
+  const state = CheckpointState.fromDocument(document, Math.max(100, document.errors.length));
+  try {
+    parseDocument(state.toDocument(), `${location} (as loaded)`);
+  } catch (error) {
+    return report(location, problemsOf(error, location), null);
+  }
+  return report(location, [], summarise(state, 0));
 }
 
 export function printValidation(report: ValidationReport, out: Output): void {
   const { style } = out;
+  const database = report.format === 'PostgreSQL';
   if (report.valid) {
     const s = report.summary!;
-    out.line(`${style.green('valid')}: ${report.location} — ${s.steps} step(s), ${s.items} item(s), ${s.stages} stage(s), ${s.journalChanges} journal change(s) not yet compacted, ${report.goodBackups.length} good backup(s)`);
+    const files = database ? '' : `, ${s.journalChanges} journal change(s) not yet compacted, ${report.goodBackups.length} good backup(s)`;
+    out.line(`${style.green('valid')}: ${report.location} — ${s.steps} step(s), ${s.items} item(s), ${s.stages} stage(s)${files}`);
   } else {
     out.line(`${style.red('INVALID')}: ${report.location}`);
     for (const problem of report.problems) {
@@ -126,8 +170,9 @@ export function printValidation(report: ValidationReport, out: Output): void {
     }
   }
   for (const warning of report.warnings) out.line(`${style.yellow('warning')}: ${warning}`);
+  if (!report.valid && report.repair) out.line(`${report.repair.charAt(0).toUpperCase()}${report.repair.slice(1)}.`);
   // A newer format is not damage: the advice is to upgrade, which the problem already says.
-  if (!report.valid && report.problems.some((problem) => problem.code !== 'CHECKPOINT_VERSION')) {
+  else if (!report.valid && !database && report.problems.some((problem) => problem.code !== 'CHECKPOINT_VERSION')) {
     const backup = report.goodBackups[0];
     out.line(
       backup

@@ -14,12 +14,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `checkpointer ...args` as a real process, its output going to pipes (not a TTY). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/**
+ * Runs `checkpointer ...args` as a real process, its output going to pipes (not a TTY);
+ * `preload` modules are imported before the CLI (e.g. one that hides a package).
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, preload: string[] = []): Promise<CliRun> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', CLI, ...args],
+      ['--import', 'tsx', ...preload.flatMap((module) => ['--import', module]), CLI, ...args],
       { cwd: root, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

@@ -27,13 +27,18 @@ describe('runCli', () => {
     const path = join(tempDir(), 'cp.json');
     const cases: [string[], string][] = [
       [[], 'Usage: checkpointer'],
-      [['status'], "missing required argument 'file'"],
+      [['status'], "missing required argument 'checkpoint'"],
       [['frobnicate', path], "unknown command 'frobnicate'"],
       [['inspect', path, '--limit', 'lots'], 'expected a whole number >= 0, got "lots"'],
       [['inspect', path, '--limit', '-1'], 'expected a whole number >= 0'],
       [['restore', path], "required option '--backup <n>' not specified"],
       [['status', join(tempDir(), 'cp.txt')], '.json, .yaml or .yml'],
-      [['status', 'postgres://user:secret@db/x'], 'postgres://user:***@db/x'],
+      [['status', 'postgres://user:secret@db/x'], 'postgres://user@db/x: a PostgreSQL checkpoint is named by its pipeline'],
+      [['backups', 'postgres://user:secret@db/x', '--pipeline', 'p'], 'backups: PostgreSQL checkpoints have no backup files'],
+      [['restore', 'postgresql://user:secret@db/x?password=secret', '--pipeline', 'p', '--backup', '0'], 'restore: PostgreSQL checkpoints have no backup files'],
+      [['inspect', path, '--schema', 's'], `--schema: only for a postgres:// checkpoint; ${path} is a file`],
+      [['list', path], 'list: shows the checkpoints in a PostgreSQL schema'],
+      [['status', 'postgres://user:secret@db/x', '--pipeline', 'p', '--schema', 'no;such'], 'Expected `schema` to be a PostgreSQL identifier'],
     ];
     for (const [args, message] of cases) {
       const result = await run(args);
@@ -44,14 +49,14 @@ describe('runCli', () => {
   });
 
   it('prints --help with the exit codes for the program and every command, exiting 0', async () => {
-    const commands = ['status', 'inspect', 'validate', 'reset', 'retry-failed', 'backups', 'restore', 'compact'];
+    const commands = ['status', 'inspect', 'validate', 'reset', 'retry-failed', 'backups', 'restore', 'compact', 'list'];
     const main = await run(['--help']);
     expect(main.code).toBe(0);
     for (const command of commands) expect(main.stdout).toContain(command);
     for (const command of commands) {
       const help = await run([command, '--help']);
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain(`Usage: checkpointer ${command} [options] <file>`);
+      expect(help.stdout).toContain(`Usage: checkpointer ${command} [options] ${command === 'list' ? '<url>' : '<checkpoint>'}`);
       expect(help.stdout).toContain('3  a running process holds the checkpoint');
     }
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);

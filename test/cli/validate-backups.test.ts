@@ -129,7 +129,7 @@ describe('checkpointer usage', () => {
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain("unknown option '--bogus'");
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: checkpointer status [options] <file>');
+    expect(help.stdout).toContain('Usage: checkpointer status [options] <checkpoint>');
     expect(help.stdout).toContain('Exit codes:');
   });
 
