@@ -15,7 +15,7 @@ export default defineConfig([
     dts: true,
     clean: true,
     target: 'node20',
-    sourcemap: true,
+    sourcemap: false,
     splitting: true,
     external: ['pg'],
   },
@@ -23,7 +23,7 @@ export default defineConfig([
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     target: 'node20',
-    sourcemap: true,
+    sourcemap: false,
     external: ['pg'],
   },
 ]);
