@@ -18,3 +18,4 @@ export type {
   StageOutcome,
   StepItemCounts,
 } from './stores/postgres/options.js';
+export type { CheckpointListing, ListCheckpointsOptions } from './stores/postgres/list-checkpoints.js';

@@ -37,7 +37,6 @@ export function wantsColour(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv =
 
 /** Removes colour codes, to measure how wide a cell looks. */
 export function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[\d+m/g, '').length;
 }
 
