@@ -20,7 +20,6 @@ function runChild(env: Record<string, string | undefined>): Promise<{ code: numb
 
 const quiet = { warn: () => {}, error: () => {} };
 
- 
 const plain = (text: string): string => text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 
 describe('progress: true', () => {

@@ -19,7 +19,6 @@ function fakeTerminal(isTTY = true, columns = 120): ProgressStream & { text: () 
 }
 
 /** The text without escape codes: cursor moves, line clears, cursor save and restore. */
- 
 const plain = (text: string): string => text.replace(/\u001b(\[[0-9;?]*[A-Za-z]|[78])/g, '');
 
 const snapshot = (fields: Partial<ProgressSnapshot>): ProgressSnapshot => ({ step: 'enrich', done: 0, total: 100, failed: 0, skipped: 0, rate: 0, etaMs: undefined, ...fields });
