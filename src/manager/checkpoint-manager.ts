@@ -2,7 +2,7 @@ import { CheckpointArgumentError, CheckpointClosedError, describeValue } from '.
 import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js';
 import { itemKey as defaultItemKey } from '../core/item-key.js';
 import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
-import type { CheckpointChange, ErrorInfo, ItemStatus, StepSummary } from '../core/model.js';
+import type { CheckpointChange, ErrorInfo, ItemChange, ItemStatus, StepSummary } from '../core/model.js';
 import type { CheckpointState, StepCounts } from '../core/state.js';
 import type { CheckpointStore } from '../stores/store.js';
 import { toErrorInfo } from './error-info.js';
@@ -34,6 +34,7 @@ export interface ProgressSummary {
   updatedAt: string;
 }
 
+const RESOLVED = Promise.resolve();
 const clone = <T extends JsonValue>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 function assertName(kind: 'step' | 'stage', name: unknown): asserts name is string {
@@ -165,37 +166,54 @@ export class CheckpointManager {
     return out;
   }
 
-  async markItemInProgress(step: string, item: unknown): Promise<void> {
-    assertName('step', step);
-    const key = this.#keyOf(item);
-    const steps = this.#state.steps.get(step);
-    const attempts = (steps?.items.get(key)?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
-    await this.#commitItem({ op: 'item', step, key, status: 'in_progress', attempts, at: Date.now() });
-  }
+  // The three marks are on the hot path of every item: plain functions that return the store's
+  // promise (an argument error becomes a rejection) cost less than async functions.
 
-  async markItemCompleted(step: string, item: unknown, result?: JsonValue): Promise<void> {
-    assertName('step', step);
-    const key = this.#keyOf(item);
-    const steps = this.#state.steps.get(step);
-    if (result === undefined && steps?.completed.has(key)) {
-      this.#assertWritable();
-      return;
+  markItemInProgress(step: string, item: unknown): Promise<void> {
+    try {
+      assertName('step', step);
+      const key = this.#keyOf(item);
+      const steps = this.#state.steps.get(step);
+      const attempts = (steps?.items.get(key)?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
+      return this.#commitItem({ op: 'item', step, key, status: 'in_progress', attempts, at: Date.now() });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (result !== undefined) assertJson(result, 'result');
-    const record = steps?.items.get(key);
-    const attempts = record ? (record.status === 'in_progress' ? record.attempts : record.attempts + 1) : 1;
-    await this.#commitItem({ op: 'item', step, key, status: 'completed', attempts, at: Date.now(), ...(result === undefined ? {} : { result: clone(result) }) });
   }
 
-  async markItemFailed(step: string, item: unknown, error: unknown): Promise<void> {
-    assertName('step', step);
-    const key = this.#keyOf(item);
-    const steps = this.#state.steps.get(step);
-    const record = steps?.items.get(key);
-    // A completed item without a record was completed in one attempt (as in markItemInProgress).
-    const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
-    const status = attempts >= this.#maxAttempts ? 'dead_letter' : 'failed';
-    await this.#commitItem({ op: 'item', step, key, status, attempts, at: Date.now(), error: toErrorInfo(error) });
+  markItemCompleted(step: string, item: unknown, result?: JsonValue): Promise<void> {
+    try {
+      assertName('step', step);
+      const key = this.#keyOf(item);
+      const steps = this.#state.steps.get(step);
+      if (result === undefined && steps?.completed.has(key)) {
+        this.#assertWritable();
+        return RESOLVED;
+      }
+      if (result !== undefined) assertJson(result, 'result');
+      const record = steps?.items.get(key);
+      const attempts = record ? (record.status === 'in_progress' ? record.attempts : record.attempts + 1) : 1;
+      const change: ItemChange = { op: 'item', step, key, status: 'completed', attempts, at: Date.now() };
+      if (result !== undefined) change.result = clone(result);
+      return this.#commitItem(change);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  markItemFailed(step: string, item: unknown, error: unknown): Promise<void> {
+    try {
+      assertName('step', step);
+      const key = this.#keyOf(item);
+      const steps = this.#state.steps.get(step);
+      const record = steps?.items.get(key);
+      // A completed item without a record was completed in one attempt (as in markItemInProgress).
+      const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
+      const status = attempts >= this.#maxAttempts ? 'dead_letter' : 'failed';
+      return this.#commitItem({ op: 'item', step, key, status, attempts, at: Date.now(), error: toErrorInfo(error) });
+    } catch (thrown) {
+      return Promise.reject(thrown);
+    }
   }
 
   isStageCompleted(stage: string): boolean {
@@ -344,7 +362,8 @@ export class CheckpointManager {
     await this.#store.append(change);
   }
 
-  async #commitItem(change: Extract<CheckpointChange, { op: 'item' }>): Promise<void> {
+  /** Applies an item change and hands it to the store; throws (synchronously) if closed. */
+  #commitItem(change: ItemChange): Promise<void> {
     this.#assertWritable();
     this.#state.apply(change);
     const written = this.#store.append(change);
@@ -352,7 +371,7 @@ export class CheckpointManager {
       const { step, key, status, attempts, error } = change;
       this.#emitter.emit('item', { step, key, status, attempts, ...(error ? { error } : {}) });
     }
-    await written;
+    return written;
   }
 }
 

@@ -143,10 +143,15 @@ export class JournalFile {
    * ENOSPC thrown) before the record counts as written.
    */
   writeSync(text: string): void {
-    const data = Buffer.from(text);
     try {
-      let written = 0;
-      while (written < data.length) written += writeSync(this.#fd, data, written);
+      // Writing the string saves encoding it into a Buffer first; a short write (rare) is
+      // finished from the encoded bytes.
+      let written = writeSync(this.#fd, text);
+      const length = Buffer.byteLength(text);
+      if (written < length) {
+        const data = Buffer.from(text);
+        while (written < data.length) written += writeSync(this.#fd, data, written);
+      }
       this.bytes += written;
     } catch (error) {
       try {
