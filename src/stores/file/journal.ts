@@ -25,9 +25,20 @@ export function encodeRecord(sequence: number, change: CheckpointChange): string
  */
 function recordBody(change: CheckpointChange): string {
   if (change.op === 'item' && change.error === undefined && change.result === undefined && Number.isFinite(change.at) && Number.isFinite(change.attempts)) {
-    return `"op":"item","step":${JSON.stringify(change.step)},"key":${JSON.stringify(change.key)},"status":${JSON.stringify(change.status)},"attempts":${change.attempts},"at":${change.at}}`;
+    return `"op":"item","step":${quoted(change.step)},"key":${JSON.stringify(change.key)},"status":"${change.status}","attempts":${change.attempts},"at":${change.at}}`;
   }
   return JSON.stringify(change).slice(1);
+}
+
+/** Step names repeat on every record: quote each once. */
+const quotedNames = new Map<string, string>();
+function quoted(name: string): string {
+  let json = quotedNames.get(name);
+  if (json === undefined) {
+    json = JSON.stringify(name);
+    if (quotedNames.size < 1000) quotedNames.set(name, json);
+  }
+  return json;
 }
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
