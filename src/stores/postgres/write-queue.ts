@@ -83,32 +83,38 @@ export class WriteQueue {
     return this.#running;
   }
 
+  /**
+   * Sends batches until nothing is pending. The emptiness check and the clearing of `#active`
+   * happen in one synchronous step: a change appended by a caller woken by the last batch either
+   * is seen by the check or finds `#active` cleared and starts the next run — never neither.
+   */
   async #run(): Promise<void> {
     try {
-      await this.#sendAll();
-    } finally {
+      for (;;) {
+        if (this.#pending.length === 0) {
+          this.#active = false;
+          if (this.#failure) throw this.#failure.error;
+          return;
+        }
+        if (this.#failure) {
+          const failed = this.#pending;
+          this.#pending = [];
+          for (const entry of failed) entry.reject?.(this.#failure.error);
+          continue;
+        }
+        const batch = this.#pending.splice(0, MAX_BATCH);
+        try {
+          await this.#write(batch.map((entry) => entry.change));
+        } catch (error) {
+          this.#failure = { error };
+          for (const entry of batch) entry.reject?.(error);
+          continue;
+        }
+        for (const entry of batch) entry.resolve?.();
+      }
+    } catch (error) {
       this.#active = false;
+      throw error;
     }
-  }
-
-  async #sendAll(): Promise<void> {
-    while (this.#pending.length > 0) {
-      if (this.#failure) {
-        const failed = this.#pending;
-        this.#pending = [];
-        for (const entry of failed) entry.reject?.(this.#failure.error);
-        throw this.#failure.error;
-      }
-      const batch = this.#pending.splice(0, MAX_BATCH);
-      try {
-        await this.#write(batch.map((entry) => entry.change));
-      } catch (error) {
-        this.#failure = { error };
-        for (const entry of batch) entry.reject?.(error);
-        continue;
-      }
-      for (const entry of batch) entry.resolve?.();
-    }
-    if (this.#failure) throw this.#failure.error;
   }
 }
