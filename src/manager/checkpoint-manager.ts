@@ -1,47 +1,18 @@
 import { CheckpointArgumentError, CheckpointClosedError, describeValue } from '../core/errors.js';
 import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js';
-import { itemKey as defaultItemKey } from '../core/item-key.js';
 import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
-import type { CheckpointChange, ErrorInfo, ItemChange, ItemStatus, StepSummary } from '../core/model.js';
-import type { CheckpointState, StepCounts } from '../core/state.js';
+import type { CheckpointChange, ItemChange, ItemStatus, StepSummary } from '../core/model.js';
+import type { CheckpointState } from '../core/state.js';
 import type { CheckpointStore } from '../stores/store.js';
 import { toErrorInfo } from './error-info.js';
 import { loadState, storeForOptions, validateOptions } from './load-state.js';
 import type { CheckpointOptions, Logger } from './options.js';
+import { failedItemsOf, progressSummary, type FailedItem, type ProgressSummary } from './progress-summary.js';
+import { assertName, clone, keyFunction } from './arguments.js';
+import { logWarnings } from './log-warnings.js';
 import { StepHandle } from './step-handle.js';
 
-export interface StepProgress extends StepCounts {
-  status?: StepSummary['status'];
-}
-
-export interface FailedItem {
-  key: string;
-  status: 'failed' | 'dead_letter';
-  attempts: number;
-  error?: ErrorInfo;
-}
-
-export interface ProgressSummary {
-  pipeline: string | undefined;
-  runId: string;
-  steps: Record<string, StepProgress>;
-  /** Completed stages, in the order they completed. */
-  stages: string[];
-  counters: Record<string, number>;
-  /** How many entries the error log holds. */
-  errors: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 const RESOLVED = Promise.resolve();
-const clone = <T extends JsonValue>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-function assertName(kind: 'step' | 'stage', name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 1024) {
-    throw new CheckpointArgumentError(`Expected \`${kind}\` to be a non-empty string, got ${describeValue(name)}`);
-  }
-}
 
 /**
  * The checkpoint of one run: which items of each step are done, failed or in progress, which
@@ -71,13 +42,8 @@ export class CheckpointManager {
     this.#options = options;
     this.#maxAttempts = options.maxAttempts ?? Infinity;
     this.#emitter = new Emitter((error) => logger.error('[checkpointer] an event listener threw', error));
-    const custom = options.itemKey as ((item: unknown) => string) | undefined;
-    this.#keyOf = custom ? (item) => checkedKey(custom(item)) : defaultItemKey;
-    this.#emitter.on('warning', ({ message, cause }) => logger.warn(`[checkpointer] ${message}`, ...(cause ? [cause] : [])));
-    this.#emitter.on('recovered', (event) => logger.warn(
-      `[checkpointer] ${event.location} was damaged (${describeProblem(event.problems[0])}); loaded the backup ${event.from}` +
-        (event.movedTo ? ` and moved the damaged file to ${event.movedTo}` : ''),
-    ));
+    this.#keyOf = keyFunction(options.itemKey as ((item: unknown) => string) | undefined);
+    logWarnings(this.#emitter, logger);
   }
 
   /** Opens (or creates) a checkpoint. Interrupted items become pending again. */
@@ -145,12 +111,7 @@ export class CheckpointManager {
 
   /** The failed and dead-letter items of a step, with their attempts and last error. */
   failedItems(step: string): FailedItem[] {
-    const out: FailedItem[] = [];
-    for (const [key, record] of this.#state.steps.get(step)?.items ?? []) {
-      if (record.status !== 'failed' && record.status !== 'dead_letter') continue;
-      out.push({ key, status: record.status, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) });
-    }
-    return out;
+    return failedItemsOf(this.#state, step);
   }
 
   /** Whether `forEach` / `pendingItems` would hand this item out. */
@@ -273,22 +234,7 @@ export class CheckpointManager {
   }
 
   getProgressSummary(): ProgressSummary {
-    const state = this.#state;
-    const steps: [string, StepProgress][] = [];
-    for (const [name, step] of state.steps) {
-      steps.push([name, { ...step.counts(), ...(step.summary ? { status: step.summary.status } : {}) }]);
-    }
-    const { pipeline, runId, createdAt } = state.metadata;
-    return {
-      pipeline,
-      runId,
-      steps: Object.fromEntries(steps),
-      stages: [...state.stages.keys()],
-      counters: Object.fromEntries(state.counters),
-      errors: state.errors.length,
-      createdAt,
-      updatedAt: new Date(Math.max(state.updatedAt, Date.parse(createdAt) || 0)).toISOString(),
-    };
+    return progressSummary(this.#state);
   }
 
   /** The bounded error log, oldest first. */
@@ -373,16 +319,4 @@ export class CheckpointManager {
     }
     return written;
   }
-}
-
-function describeProblem(problem: { path: string; message: string } | undefined): string {
-  if (!problem) return 'unreadable';
-  return problem.path ? `${problem.path}: ${problem.message}` : problem.message;
-}
-
-function checkedKey(key: unknown): string {
-  if (typeof key !== 'string') {
-    throw new CheckpointArgumentError(`Expected the \`itemKey\` option to return a string, got ${describeValue(key)}`);
-  }
-  return key;
 }

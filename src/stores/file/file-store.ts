@@ -15,7 +15,7 @@ import { FileLock } from './file-lock.js';
 import type { Durability, FileStoreOptions } from './file-store-options.js';
 import { corruptName, fsyncDirectory, removeIfExists, removeStaleTemporaryFiles, renameIfExists } from './fs-durable.js';
 import { encodeRecord, JournalFile, readJournal, sealedJournals, type JournalRecord } from './journal.js';
-import { readSnapshot, type ReadSnapshot } from './read-snapshot.js';
+import { readSnapshotOrBackup, type ReadSnapshot } from './read-snapshot.js';
 import { renderSnapshot, type SnapshotFormat } from './snapshot-format.js';
 import { GroupCommit } from './group-commit.js';
 import { crashPoint } from './crash-point.js';
@@ -128,32 +128,15 @@ export class FileStore implements CheckpointStore {
     return { document, changes: changes.map((record) => record.change) };
   }
 
-  /** Reads the snapshot; if it is damaged (or missing while a journal exists) the newest good backup. */
+  /** Reads the snapshot or its newest good backup; a damaged snapshot is moved aside, never deleted. */
   async #readSnapshotOrBackup(haveJournal: boolean, session: StoreSession): Promise<ReadSnapshot | undefined> {
-    let damage: CheckpointCorruptError;
-    try {
-      const snapshot = await readSnapshot(this.path, this.#format);
-      if (snapshot) return snapshot;
-      if (!haveJournal) return undefined;
-      damage = new CheckpointCorruptError(this.path, [{ path: '', message: 'missing, but its journal exists' }]);
-    } catch (error) {
-      if (!(error instanceof CheckpointCorruptError)) throw error;
-      damage = error;
-    }
-    for (const backup of backupPaths(this.path, this.#options.backups)) {
-      let snapshot: ReadSnapshot | undefined;
-      try {
-        snapshot = await readSnapshot(backup, this.#format);
-      } catch {
-        continue;
-      }
-      if (!snapshot) continue;
+    const found = await readSnapshotOrBackup(this.path, this.#format, backupPaths(this.path, this.#options.backups), haveJournal);
+    if (found.damage) {
       const movedTo = corruptName(this.path);
       const moved = await renameIfExists(this.path, movedTo);
-      session.emit('recovered', { location: this.location, from: backup, problems: damage.problems, ...(moved ? { movedTo } : {}) });
-      return snapshot;
+      session.emit('recovered', { location: this.location, from: found.from, problems: found.damage.problems, ...(moved ? { movedTo } : {}) });
     }
-    throw damage;
+    return found.snapshot;
   }
 
   /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CheckpointArgumentError, CheckpointCorruptError, describeValue } from '../../core/errors.js';
+import type { CheckpointCorruptError} from '../../core/errors.js';
+import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { jsonFormat } from './json-format.js';
 import { readJournal, sealedJournals } from './journal.js';
-import { readSnapshot, type ReadSnapshot } from './read-snapshot.js';
+import { readSnapshotOrBackup } from './read-snapshot.js';
 import type { SnapshotFormat } from './snapshot-format.js';
 import { yamlFormat } from './yaml-format.js';
 
@@ -103,32 +104,9 @@ export async function readCheckpoint(path: string): Promise<CheckpointOnDisk | u
   const records = journals.flatMap((journal) => journal.records);
   const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
 
-  let snapshot: ReadSnapshot | undefined;
-  let snapshotFile = path;
-  let damage: CheckpointCorruptError | undefined;
-  try {
-    snapshot = await readSnapshot(file, format);
-    if (!snapshot && records.length > 0) {
-      damage = new CheckpointCorruptError(path, [{ path: '', message: 'missing, but its journal exists' }]);
-    }
-  } catch (error) {
-    if (!(error instanceof CheckpointCorruptError)) throw error;
-    damage = error;
-  }
-  if (damage) {
-    for (const backup of findBackups(path)) {
-      try {
-        snapshot = await readSnapshot(backup.path, format);
-      } catch {
-        continue;
-      }
-      if (snapshot) {
-        snapshotFile = backup.path;
-        break;
-      }
-    }
-    if (!snapshot) throw damage;
-  }
+  const found = await readSnapshotOrBackup(file, format, findBackups(path).map((backup) => backup.path), records.length > 0);
+  const { snapshot, damage } = found;
+  const snapshotFile = found.from === file ? path : found.from;
   if (!snapshot) return undefined;
 
   const { sequence, ...document } = snapshot.content;

@@ -45,3 +45,38 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
   const document = parseDocument(raw, file);
   return { content: { ...document, sequence }, bytes: bytes.length };
 }
+
+export interface SnapshotOrBackup {
+  snapshot: ReadSnapshot | undefined;
+  /** The file the snapshot was read from: the checkpoint itself, or a backup. */
+  from: string;
+  /** Why the checkpoint file itself could not be used, when a backup was read instead. */
+  damage?: CheckpointCorruptError;
+}
+
+/**
+ * Reads the snapshot or, when it is damaged (or missing while its journal has records), the first
+ * good file of `backups`. Only reads: moving the damaged file aside is the caller's decision.
+ * @throws CheckpointCorruptError (the snapshot's own problem) when no backup is good either
+ */
+export async function readSnapshotOrBackup(
+  file: string,
+  format: SnapshotFormat,
+  backups: readonly string[],
+  haveJournal: boolean,
+): Promise<SnapshotOrBackup> {
+  let damage: CheckpointCorruptError;
+  try {
+    const snapshot = await readSnapshot(file, format);
+    if (snapshot || !haveJournal) return { snapshot, from: file };
+    damage = new CheckpointCorruptError(file, [{ path: '', message: 'missing, but its journal exists' }]);
+  } catch (error) {
+    if (!(error instanceof CheckpointCorruptError)) throw error;
+    damage = error;
+  }
+  for (const backup of backups) {
+    const snapshot = await readSnapshot(backup, format).catch(() => undefined);
+    if (snapshot) return { snapshot, from: backup, damage };
+  }
+  throw damage;
+}

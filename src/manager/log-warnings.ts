@@ -1,0 +1,17 @@
+import type { Emitter, CheckpointEvents } from '../core/events.js';
+import type { CorruptionProblem } from '../core/errors.js';
+import type { Logger } from './options.js';
+
+/** Reports warnings and recoveries to the logger, so they are seen even with no listener. */
+export function logWarnings(emitter: Emitter<CheckpointEvents>, logger: Logger): void {
+  emitter.on('warning', ({ message, cause }) => logger.warn(`[checkpointer] ${message}`, ...(cause ? [cause] : [])));
+  emitter.on('recovered', (event) => logger.warn(
+    `[checkpointer] ${event.location} was damaged (${describeProblem(event.problems[0])}); loaded the backup ${event.from}` +
+      (event.movedTo ? ` and moved the damaged file to ${event.movedTo}` : ''),
+  ));
+}
+
+function describeProblem(problem: CorruptionProblem | undefined): string {
+  if (!problem) return 'unreadable';
+  return problem.path ? `${problem.path}: ${problem.message}` : problem.message;
+}
