@@ -19,7 +19,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-const HIDE_PG = fileURLToPath(new URL('./hide-pg.ts', import.meta.url));
+const HIDE_PG = fileURLToPath(new URL('../support/hide-pg.ts', import.meta.url));
 /** What every message names the database by: the URL without its password. */
 const where = `postgres://${new URL(url).username}@${new URL(url).host}${new URL(url).pathname}`;
 
