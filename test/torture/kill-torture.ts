@@ -8,6 +8,12 @@ import { ChildWorker, seededRandom } from '../support/processes.js';
 
 const WORKER = fileURLToPath(new URL('../crash/worker.ts', import.meta.url));
 
+/** Where the final open's warnings go. */
+export interface Logger {
+  warn: (message: string) => void;
+  error: (message: string) => void;
+}
+
 export interface TortureScenario {
   path: string;
   durability: Durability;
@@ -24,12 +30,15 @@ export interface TortureScenario {
    * open its checkpoint for the final check. Crash points live in the file store, so its kills
    * all come from outside.
    */
-  worker?: { script: string; config: object; open: () => Promise<CheckpointManager> };
+  worker?: { script: string; config: object; open: (logger: Logger) => Promise<CheckpointManager> };
 }
 
 export interface TortureResult {
   kills: number;
-  /** Kills by where they landed: a crash point's name, or `ack` for a kill from outside after acknowledged marks. */
+  /**
+   * Kills by where they landed: a crash point's name, `ack` for a kill from outside after
+   * acknowledged marks, or `open (timed)` for another worker killed from outside during its open.
+   */
   killsAt: Record<string, number>;
   runs: number;
   violations: string[];
@@ -72,6 +81,7 @@ export async function tortureRun(scenario: TortureScenario): Promise<TortureResu
   let ackedThisRun = new Set<string>();
   let finished = false;
   let remaining = scenario.items;
+  let lastOpenMs: number | undefined;
 
   const checkOpen = (run: number, report: OpenReport): void => {
     const completed = new Set(report.completed);
@@ -99,17 +109,40 @@ export async function tortureRun(scenario: TortureScenario): Promise<TortureResu
     const last = result.kills >= scenario.kills;
     // Spread the work over the kills, so that kills keep landing while items are still pending.
     let plan = planKill(random, Math.max(1, Math.floor((remaining / Math.max(1, scenario.kills - result.kills + 1)) * 0.8)));
-    if (scenario.worker) plan = { point: undefined, fallbackAcks: plan.fallbackAcks };
+    // Another worker has no crash points: a quarter of its kills are aimed at its open by time
+    // instead, at a random moment between its `opening` line and how long the last open took.
+    let openKillMs: number | undefined;
+    if (scenario.worker) {
+      plan = { point: undefined, fallbackAcks: plan.fallbackAcks };
+      if (!last && lastOpenMs !== undefined && random() < 1 / 4) openKillMs = random() * lastOpenMs;
+    }
     const child = scenario.worker
       ? spawnWorker(scenario.worker.config, undefined, scenario.worker.script)
       : spawnWorker(config, last || !plan.point ? undefined : `${plan.point}@${plan.hit}`);
     let acks = 0;
     let killedFromOutside = false;
+    let killedInOpen = false;
     let done = false;
+    let openingAt: number | undefined;
+    let openTimer: NodeJS.Timeout | undefined;
     const finalTimer = last ? setTimeout(() => void child.kill(), scenario.finalRunTimeoutMs ?? 120_000) : undefined;
     child.onLine((line) => {
+      if (line === 'opening') {
+        openingAt = performance.now();
+        if (openKillMs !== undefined) {
+          openTimer = setTimeout(() => {
+            killedInOpen = true;
+            void child.kill();
+          }, openKillMs);
+        }
+        return;
+      }
       const message = parseLine(line);
-      if (message.kind === 'open') checkOpen(run, message.report);
+      if (message.kind === 'open') {
+        clearTimeout(openTimer);
+        if (openingAt !== undefined) lastOpenMs = performance.now() - openingAt;
+        checkOpen(run, message.report);
+      }
       else if (message.kind === 'start' && acked.has(message.key)) result.violations.push(`run ${run}: started ${message.key} again after it was acknowledged`);
       else if (message.kind === 'ack') {
         acked.add(message.key);
@@ -124,13 +157,14 @@ export async function tortureRun(scenario: TortureScenario): Promise<TortureResu
     });
     const exit = await child.exited;
     clearTimeout(finalTimer);
+    clearTimeout(openTimer);
     if (exit.signal === 'SIGKILL') {
       if (last) {
         result.violations.push(`run ${run}: the last run did not finish in time`);
         break;
       }
       result.kills++;
-      const where = killedFromOutside || !plan.point ? 'ack' : plan.point;
+      const where = killedInOpen ? 'open (timed)' : killedFromOutside || !plan.point ? 'ack' : plan.point;
       result.killsAt[where] = (result.killsAt[where] ?? 0) + 1;
     } else if (exit.code !== 0 || !done) {
       result.violations.push(`run ${run}: the worker exited with ${JSON.stringify(exit)}: ${child.stderr.slice(-2000)}`);
@@ -158,8 +192,8 @@ function spawnWorker(config: object, crashAt: string | undefined, script = WORKE
 async function finalCheck(scenario: TortureScenario): Promise<string[]> {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const logger = { warn: (message: string) => warnings.push(message), error: (message: string) => warnings.push(message) };
-  const cp = scenario.worker ? await scenario.worker.open() : await CheckpointManager.open({ path: scenario.path, pipeline: 'crash-test', lock: false, logger });
+  const logger: Logger = { warn: (message: string) => warnings.push(message), error: (message: string) => warnings.push(message) };
+  const cp = scenario.worker ? await scenario.worker.open(logger) : await CheckpointManager.open({ path: scenario.path, pipeline: 'crash-test', lock: false, logger });
   try {
     const items = Array.from({ length: scenario.items }, (_, i) => itemName(i));
     const pending = cp.pendingItems(STEP, items);

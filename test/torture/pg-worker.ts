@@ -1,9 +1,11 @@
 /**
- * The crash worker's twin for PostgresStore: the same line protocol (see test/crash/worker.ts),
- * its checkpoint in a PostgreSQL schema instead of a file. Config (JSON in argv[2]):
+ * The crash worker's twin for PostgresStore: the same line protocol (see test/crash/worker.ts)
+ * plus an `opening` line just before the open, its checkpoint in a PostgreSQL schema instead of a
+ * file. Config (JSON in argv[2]):
  * { connectionString, schema, durability, items, concurrency, batchSize? }.
  */
 import { writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { PostgresStore } from '../../src/postgres.js';
 import type { PostgresDurability } from '../../src/stores/postgres/options.js';
@@ -41,6 +43,8 @@ export function postgresStore(config: PostgresWorkerConfig): PostgresStore {
 
 async function main(config: PostgresWorkerConfig): Promise<void> {
   const items = Array.from({ length: config.items }, (_, i) => itemName(i));
+  // Marks the start of the open, so that the harness can aim kills inside it.
+  report('opening');
   const cp = await CheckpointManager.open({
     store: postgresStore(config),
     pipeline: 'crash-test',
@@ -63,7 +67,8 @@ async function main(config: PostgresWorkerConfig): Promise<void> {
   report('done');
 }
 
-if (process.argv[2]) {
+// Only when run as the worker: the harness imports postgresStore from here.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) {
   main(JSON.parse(process.argv[2]) as PostgresWorkerConfig).catch((error: unknown) => {
     const { code, message } = error as { code?: string; message?: string };
     report(`error ${code ?? 'UNKNOWN'} ${String(message).replace(/\n/g, ' ')}`);

@@ -3,7 +3,11 @@
  *   --kills <n>   SIGKILLs per durability mode and format (default 200)
  *   --items <n>   items the worker goes through (default 10000)
  *   --fuzz <n>    cases per fuzz property (default 1000)
- *   --only kill|fuzz
+ *   --pg-items <n> items of the PostgresStore kill runs (default 2000: a worker process starts
+ *                  and loads its checkpoint from the database on every restart)
+ *   --only <suites> a comma-separated choice of kill (file stores), pg (PostgresStore), fuzz;
+ *                  default all three. pg starts a throwaway PostgreSQL server, or uses
+ *                  CHECKPOINTER_PG_URL (a fresh schema per durability mode, dropped afterwards).
  *   --parallel <n> kill scenarios run side by side (default 2)
  * Prints one line per scenario and a summary; exits 1 if any invariant was broken.
  */
@@ -11,44 +15,64 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Durability } from '../../src/index.js';
-import { tortureRun, type TortureResult } from './kill-torture.js';
+import { tortureRun } from './kill-torture.js';
+import { postgresTortureScenarios, type KillScenario } from './pg-torture.js';
 
 const { values } = parseArgs({
-  options: { kills: { type: 'string', default: '200' }, items: { type: 'string', default: '10000' }, fuzz: { type: 'string', default: '1000' }, only: { type: 'string' }, parallel: { type: 'string', default: '2' } },
+  options: {
+    kills: { type: 'string', default: '200' },
+    items: { type: 'string', default: '10000' },
+    'pg-items': { type: 'string', default: '2000' },
+    fuzz: { type: 'string', default: '1000' },
+    only: { type: 'string', default: 'kill,pg,fuzz' },
+    parallel: { type: 'string', default: '2' },
+  },
 });
 const kills = Number(values.kills);
 const items = Number(values.items);
+const pgItems = Number(values['pg-items']);
 const fuzzRuns = Number(values.fuzz);
+const suites = new Set(values.only.split(',').map((suite) => suite.trim()));
+for (const suite of suites) {
+  if (!['kill', 'pg', 'fuzz'].includes(suite)) throw new Error(`Expected \`--only\` to list kill, pg or fuzz, got \`${suite}\``);
+}
 let violations = 0;
 const started = Date.now();
 
-async function killTorture(): Promise<void> {
-  const scenarios: Array<{ format: 'json' | 'yaml'; durability: Durability }> = [];
-  for (const format of ['json', 'yaml'] as const) for (const durability of ['full', 'normal', 'batched'] as const) scenarios.push({ format, durability });
-  const queue = scenarios.map((scenario, index) => ({ ...scenario, index }));
+
+function fileScenarios(): KillScenario[] {
+  const scenarios: KillScenario[] = [];
+  for (const format of ['json', 'yaml'] as const) {
+    for (const durability of ['full', 'normal', 'batched'] as const) {
+      const seed = 20_000 + scenarios.length;
+      const batchSize = durability === 'batched' ? 50 : undefined;
+      scenarios.push({
+        label: format,
+        durability,
+        ...(batchSize ? { batchSize } : {}),
+        run: async () => {
+          const directory = mkdtempSync(join(tmpdir(), 'checkpointer-torture-'));
+          try {
+            return await tortureRun({ path: join(directory, `checkpoint.${format}`), durability, items, kills, concurrency: 4, seed, ...(batchSize ? { batchSize } : {}) });
+          } finally {
+            rmSync(directory, { recursive: true, force: true });
+          }
+        },
+      });
+    }
+  }
+  return scenarios;
+}
+
+async function killTorture(queue: KillScenario[]): Promise<void> {
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const directory = mkdtempSync(join(tmpdir(), 'checkpointer-torture-'));
       const at = Date.now();
-      let result: TortureResult;
-      try {
-        result = await tortureRun({
-          path: join(directory, `checkpoint.${next.format}`),
-          durability: next.durability,
-          items,
-          kills,
-          concurrency: 4,
-          seed: 20_000 + next.index,
-          ...(next.durability === 'batched' ? { batchSize: 50 } : {}),
-        });
-      } finally {
-        rmSync(directory, { recursive: true, force: true });
-      }
+      const result = await next.run();
       violations += result.violations.length + (result.kills < kills ? 1 : 0);
       const where = Object.entries(result.killsAt).sort().map(([point, count]) => `${point} ${count}`).join(', ');
-      console.log(`kill  ${next.format.padEnd(4)} ${next.durability.padEnd(7)} kills ${result.kills} (${where}), runs ${result.runs}, ` +
-        `${next.durability === 'batched' ? `max lost per kill ${result.maxLostPerKill} (batch 50), ` : ''}violations ${result.violations.length}, ${Math.round((Date.now() - at) / 1000)} s`);
+      console.log(`kill  ${next.label.padEnd(4)} ${next.durability.padEnd(7)} kills ${result.kills} (${where}), runs ${result.runs}, ` +
+        `${next.batchSize ? `max lost per kill ${result.maxLostPerKill} (batch ${next.batchSize}), ` : ''}violations ${result.violations.length}, ${Math.round((Date.now() - at) / 1000)} s`);
       for (const violation of result.violations) console.log(`      ${violation}`);
     }
   };
@@ -72,7 +96,17 @@ async function fuzz(): Promise<void> {
   }
 }
 
-if (values.only !== 'fuzz') await killTorture();
-if (values.only !== 'kill') await fuzz();
-console.log(`torture: ${violations} violations, ${Math.round((Date.now() - started) / 1000)} s (kills ${kills} per mode and format over ${items} items, ${fuzzRuns} cases per fuzz property)`);
+if (suites.has('kill')) await killTorture(fileScenarios());
+if (suites.has('pg')) {
+  const postgres = await postgresTortureScenarios({ items: pgItems, kills });
+  try {
+    await killTorture(postgres.scenarios);
+  } finally {
+    await postgres.stop();
+  }
+}
+if (suites.has('fuzz')) await fuzz();
+console.log(`torture: ${violations} violations, ${Math.round((Date.now() - started) / 1000)} s (${[...suites].join(', ')}; kills ${kills} per mode and store` +
+  `${suites.has('kill') ? `, ${items} items per file store run` : ''}${suites.has('pg') ? `, ${pgItems} items per PostgresStore run` : ''}` +
+  `${suites.has('fuzz') ? `, ${fuzzRuns} cases per fuzz property` : ''})`);
 process.exitCode = violations === 0 ? 0 : 1;
