@@ -1,7 +1,7 @@
 /**
  * A child for the lock tests. Waits until the time given (so that all children open at once),
  * opens the checkpoint and prints one line:
- *   won                      it holds the lock (then it waits until stdin closes, and closes)
+ *   won                      it holds the lock and has marked `held` (then waits for stdin to close)
  *   locked <ms> <pid>        CheckpointLockedError after <ms>, naming the holder's pid
  *   error <code> <message>   anything else
  */
@@ -18,8 +18,9 @@ await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) -
 const started = performance.now();
 try {
   const cp = await CheckpointManager.open({ path, pipeline: 'lock-test', logger: { warn: () => {}, error: () => {} } });
-  say('won');
   await cp.markItemCompleted('step', 'held');
+  // Said once the mark is acknowledged, so a holder killed right after "won" has it saved.
+  say('won');
   process.stdin.resume();
   await new Promise((resolve) => process.stdin.on('end', resolve));
   await cp.close();
