@@ -3,19 +3,8 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/core/errors.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
+import { seededRandom as random } from '../support/processes.js';
 import { tempDir } from './helpers.js';
-
-/** mulberry32: a small seeded generator, so that every run damages the same bytes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Original {
   path: string;
