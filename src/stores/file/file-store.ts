@@ -212,7 +212,6 @@ export class FileStore implements CheckpointStore {
   /** One group commit (`full`): every record appended since the last one, one write, one fsync. */
   async #commitPending(): Promise<void> {
     const journal = this.#writable();
-    const alone = this.#pending.length === 1 && !this.#directoryUnsynced;
     const text = this.#pending.join('');
     this.#pending = [];
     try {
@@ -220,11 +219,8 @@ export class FileStore implements CheckpointStore {
       crashPoint('journal:after-write');
       // A compaction may have sealed (and closed) this journal while the write was in flight:
       // an fsync of it would be skipped, so these records are durable once its snapshot is.
-      if (journal !== this.#journal) await this.#snapshots;
-      // A lone record has no one to share its fsync with: sync it here rather than pay a round
-      // trip to the thread pool. Groups sync off the event loop, where more marks can gather.
-      else if (alone) journal.syncNow();
-      else await this.#syncJournal(journal);
+      if (journal === this.#journal) await this.#syncJournal(journal);
+      else await this.#snapshots;
     } catch (error) {
       throw new CheckpointStoreError(this.location, `could not write the journal: ${(error as Error).message}`, { cause: error });
     }

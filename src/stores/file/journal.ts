@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, ftruncateSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -194,11 +194,6 @@ export class JournalFile {
     const done = fdatasyncAsync(this.#fd);
     this.#inFlight = Promise.all([this.#inFlight, done.catch(() => {})]);
     return done;
-  }
-
-  /** fdatasync on this thread: for a lone record, cheaper than a round trip to the thread pool. */
-  syncNow(): void {
-    if (!this.#closed) fdatasyncSync(this.#fd);
   }
 
   /** Closes the file once the writes and syncs already started on it have finished. */
