@@ -49,6 +49,18 @@ export function tempDir(): string {
 
 export const files = (directory: string): string[] => readdirSync(directory).sort();
 
+/** doc-5 failed twice, {"id":7} failed, doc-9 in progress, `summarise` doc-0 with a result, a counter. */
+export async function markFailuresAndResults(cp: CheckpointManager): Promise<void> {
+  await cp.markItemInProgress('enrich', 'doc-5');
+  await cp.markItemFailed('enrich', 'doc-5', new Error('first failure'));
+  await cp.markItemInProgress('enrich', 'doc-5');
+  await cp.markItemFailed('enrich', 'doc-5', new Error('upstream said no'));
+  await cp.markItemFailed('enrich', { id: 7 }, new TypeError('bad input'));
+  await cp.markItemInProgress('enrich', 'doc-9');
+  await cp.markItemCompleted('summarise', 'doc-0', { words: 3 });
+  await cp.increment('cost', 1.25);
+}
+
 /**
  * A checkpoint with two steps: `enrich` (5 completed, doc-5 failed twice, {"id":7} failed,
  * doc-9 interrupted) and `summarise` (1 completed with a result), a stage, a counter. Closed
@@ -60,14 +72,7 @@ export async function makeCheckpoint(path: string): Promise<void> {
   await cp.markStageCompleted('prep');
   await cp.close();
   cp = await CheckpointManager.open({ path, pipeline: 'demo', config: { model: 'm1' } });
-  await cp.markItemInProgress('enrich', 'doc-5');
-  await cp.markItemFailed('enrich', 'doc-5', new Error('first failure'));
-  await cp.markItemInProgress('enrich', 'doc-5');
-  await cp.markItemFailed('enrich', 'doc-5', new Error('upstream said no'));
-  await cp.markItemFailed('enrich', { id: 7 }, new TypeError('bad input'));
-  await cp.markItemInProgress('enrich', 'doc-9');
-  await cp.markItemCompleted('summarise', 'doc-0', { words: 3 });
-  await cp.increment('cost', 1.25);
+  await markFailuresAndResults(cp);
   await cp.setStepSummary('enrich', { status: 'running', startedAt: '2026-01-01T00:00:00.000Z' });
   await cp.close();
 }

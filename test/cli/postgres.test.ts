@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres.js';
-import { runCli, tempDir, type CliRun } from './cli-helpers.js';
+import { markFailuresAndResults, runCli, tempDir, type CliRun } from './cli-helpers.js';
 
 const url = inject('pgUrl');
 const password = decodeURIComponent(new URL(url).password);
@@ -44,14 +44,7 @@ async function makeCheckpoint(pipeline: string, runId?: string): Promise<void> {
   const cp = await CheckpointManager.open({ store: storeFor(pipeline, runId), pipeline, config: { model: 'm1' } });
   for (let i = 0; i < 5; i++) await cp.markItemCompleted('enrich', `doc-${i}`);
   await cp.markStageCompleted('prep');
-  await cp.markItemInProgress('enrich', 'doc-5');
-  await cp.markItemFailed('enrich', 'doc-5', new Error('first failure'));
-  await cp.markItemInProgress('enrich', 'doc-5');
-  await cp.markItemFailed('enrich', 'doc-5', new Error('upstream said no'));
-  await cp.markItemFailed('enrich', { id: 7 }, new TypeError('bad input'));
-  await cp.markItemInProgress('enrich', 'doc-9');
-  await cp.markItemCompleted('summarise', 'doc-0', { words: 3 });
-  await cp.increment('cost', 1.25);
+  await markFailuresAndResults(cp);
   await cp.close();
 }
 

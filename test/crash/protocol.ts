@@ -1,4 +1,4 @@
-import type { Durability } from '../../src/index.js';
+import type { CheckpointManager, Durability } from '../../src/index.js';
 
 /** What the crash worker is told to do (passed as JSON in its first argument). */
 export interface WorkerConfig {
@@ -50,4 +50,23 @@ export function parseLine(line: string): WorkerLine {
     default:
       throw new Error(`unexpected line from the worker: ${line}`);
   }
+}
+
+/**
+ * The workers' loop: `concurrency` loops take the pending items in turn, report `start`, mark the
+ * item in progress, do a little work, mark it completed and report `ack` — after the mark resolved.
+ */
+export async function markAll(cp: CheckpointManager, pending: readonly string[], concurrency: number, report: (line: string) => void): Promise<void> {
+  const queue = [...pending];
+  const loop = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      report(`start ${item}`);
+      await cp.markItemInProgress(STEP, item);
+      // A little work, so that the marks of concurrent loops interleave with timers and I/O.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await cp.markItemCompleted(STEP, item);
+      report(`ack ${item}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
 }

@@ -12,7 +12,7 @@
 import { readdirSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CheckpointManager } from '../../src/index.js';
-import { itemName, STEP, type WorkerConfig } from './protocol.js';
+import { itemName, markAll, STEP, type WorkerConfig } from './protocol.js';
 
 /**
  * A write to the stdout pipe goes straight to the kernel, so a SIGKILL right after it cannot lose
@@ -47,18 +47,7 @@ async function main(config: WorkerConfig): Promise<void> {
   const completed = items.filter((item) => cp.isItemCompleted(STEP, item));
   report(`open ${JSON.stringify({ completed, pending, leftovers })}`);
 
-  const queue = [...pending];
-  const loop = async (): Promise<void> => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      report(`start ${item}`);
-      await cp.markItemInProgress(STEP, item);
-      // A little work, so that the marks of concurrent loops interleave with timers and I/O.
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      await cp.markItemCompleted(STEP, item);
-      report(`ack ${item}`);
-    }
-  };
-  await Promise.all(Array.from({ length: config.concurrency }, loop));
+  await markAll(cp, pending, config.concurrency, report);
   await cp.close();
   report('done');
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { PostgresStore } from '../../src/postgres.js';
 import type { PostgresDurability } from '../../src/stores/postgres/options.js';
-import { itemName, STEP } from '../crash/protocol.js';
+import { itemName, markAll, STEP } from '../crash/protocol.js';
 
 export interface PostgresWorkerConfig {
   connectionString: string;
@@ -52,17 +52,7 @@ async function main(config: PostgresWorkerConfig): Promise<void> {
   });
   const pending = cp.pendingItems(STEP, items);
   report(`open ${JSON.stringify({ completed: items.filter((item) => cp.isItemCompleted(STEP, item)), pending })}`);
-  const queue = [...pending];
-  const loop = async (): Promise<void> => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      report(`start ${item}`);
-      await cp.markItemInProgress(STEP, item);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      await cp.markItemCompleted(STEP, item);
-      report(`ack ${item}`);
-    }
-  };
-  await Promise.all(Array.from({ length: config.concurrency }, loop));
+  await markAll(cp, pending, config.concurrency, report);
   await cp.close();
   report('done');
 }
