@@ -2,11 +2,12 @@
  * The benchmark: `npm run bench` (about 5 minutes) or `npm run bench -- --quick` (about 1).
  * Options: `--only 1,4` runs the scenarios with these numbers; `--strict` exits 1 if a target
  * is missed (by default the targets are reported, never fatal, so CI can run it as a smoke test).
+ * A scenario that fails to run (an error, not a missed target) always makes the exit code 1.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Figure, Scenario } from './lib/figures.js';
+import type { Figure, Scenario, ScenarioFailure } from './lib/figures.js';
 import { makeWorkDirectory, ROOT, scaleFor } from './lib/measure.js';
 import { figuresTable, targetsTable } from './lib/report.js';
 import { checkTargets } from './lib/targets.js';
@@ -43,12 +44,21 @@ log(`checkpointer benchmark${options.quick ? ' (--quick)' : ''}: Node ${process.
 log(`files in ${work.fileSystem} (${work.realDisk ? 'a real disk: fsync reaches it' : 'in memory: fsync figures are NOT real'}); median of ${scale.repetitions} repetitions`);
 
 const figures: Figure[] = [];
+// A scenario that throws (PostgreSQL would not start, a child crashed) is reported and fails the
+// run, whatever the options, but the other scenarios still run and print their figures.
+const failures: ScenarioFailure[] = [];
 try {
   for (const scenario of SCENARIOS) {
     if (options.only && !scenario.numbers.some((n) => options.only!.has(n))) continue;
     log(`\n[${scenario.numbers.join(', ')}] ${scenario.title}`);
     const start = performance.now();
-    figures.push(...(await scenario.run({ scale, work, log })));
+    try {
+      figures.push(...(await scenario.run({ scale, work, log })));
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      failures.push({ scenarios: scenario.numbers, title: scenario.title, error: message });
+      log(`  FAILED: ${message}`);
+    }
     log(`  (${((performance.now() - start) / 1000).toFixed(1)} s)`);
   }
 } finally {
@@ -56,10 +66,11 @@ try {
 }
 
 const targets = checkTargets(figures);
-log(`\n${figuresTable(figures)}\n`);
+log(`\n${figuresTable(figures, failures)}\n`);
 log(`${targetsTable(targets)}\n`);
 const missed = targets.filter((target) => !target.met);
-log(`${targets.length - missed.length} of ${targets.length} targets met${options.quick ? ' (quick run: smaller sizes, fewer repetitions)' : ''}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+const failed = failures.length > 0 ? `; ${failures.length} scenario${failures.length > 1 ? 's' : ''} FAILED (${failures.map((f) => f.scenarios.join(', ')).join('; ')})` : '';
+log(`${targets.length - missed.length} of ${targets.length} targets met${failed}${options.quick ? ' (quick run: smaller sizes, fewer repetitions)' : ''}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
 
 const results = {
   date: new Date().toISOString(),
@@ -75,7 +86,8 @@ const results = {
   scale,
   figures,
   targets,
+  failures,
 };
 writeFileSync(join(ROOT, 'test/bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
 log('results written to test/bench/results.json');
-process.exitCode = options.strict && missed.length > 0 ? 1 : 0;
+process.exitCode = failures.length > 0 || (options.strict && missed.length > 0) ? 1 : 0;

@@ -34,6 +34,13 @@ export function costFigure(
   return { ...fields, ...(baseline ? { baseline, ratio: fields.value / baseline.value } : {}) };
 }
 
+/** A scenario that threw instead of returning figures: shown as an error row, and the run fails. */
+export interface ScenarioFailure {
+  scenarios: number[];
+  title: string;
+  error: string;
+}
+
 /** What a scenario is handed. */
 export interface ScenarioContext {
   scale: Scale;

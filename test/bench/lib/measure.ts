@@ -39,12 +39,19 @@ export interface Scale {
   bigItems: number;
   /** Items per `forEach` repetition. */
   forEachItems: number;
+  /** Items per PostgresStore repetition (scenario 9) with no work per item. */
+  postgresItems: number;
+  /**
+   * Items per PostgresStore repetition with 5 ms of work per item; 0 leaves that level out (the
+   * quick run, where starting the worker processes would cost more time than the measuring).
+   */
+  postgresWorkItems: number;
 }
 
 export function scaleFor(quick: boolean): Scale {
   return quick
-    ? { quick, repetitions: 3, fastMarks: 50_000, syncedMarks: 400, seedItems: 2_000, bigItems: 200_000, forEachItems: 20_000 }
-    : { quick, repetitions: 5, fastMarks: 200_000, syncedMarks: 1_500, seedItems: 2_000, bigItems: 1_000_000, forEachItems: 100_000 };
+    ? { quick, repetitions: 3, fastMarks: 50_000, syncedMarks: 400, seedItems: 2_000, bigItems: 200_000, forEachItems: 20_000, postgresItems: 1_000, postgresWorkItems: 0 }
+    : { quick, repetitions: 5, fastMarks: 200_000, syncedMarks: 1_500, seedItems: 2_000, bigItems: 1_000_000, forEachItems: 100_000, postgresItems: 5_000, postgresWorkItems: 2_000 };
 }
 
 /** The key of item `i`: a short relative path, as pipelines often key their inputs. */

@@ -1,4 +1,4 @@
-import type { Figure } from './figures.js';
+import type { Figure, ScenarioFailure } from './figures.js';
 import type { TargetResult } from './targets.js';
 
 export function formatNumber(value: number): string {
@@ -27,7 +27,7 @@ function table(rows: string[][]): string {
 }
 
 /** A Markdown table (it reads well in a terminal too), ready to paste into docs/performance.md. */
-export function figuresTable(figures: readonly Figure[]): string {
+export function figuresTable(figures: readonly Figure[], failures: readonly ScenarioFailure[] = []): string {
   const rows = [['#', 'figure', 'value', 'baseline (same run)', 'baseline value', 'cost vs baseline']];
   for (const figure of figures) {
     rows.push([
@@ -38,6 +38,11 @@ export function figuresTable(figures: readonly Figure[]): string {
       figure.baseline ? `${formatNumber(figure.baseline.value)} ${figure.unit}` : '',
       formatRatio(figure.ratio),
     ]);
+  }
+  // After the figures, where the eye lands before the targets.
+  for (const failure of failures) {
+    const firstLine = failure.error.split('\n')[0]!.replace(/^Error: /, '');
+    rows.push([failure.scenarios.join(', '), `FAILED: ${failure.title}`, 'ERROR', firstLine, '', '']);
   }
   return table(rows);
 }
