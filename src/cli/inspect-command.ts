@@ -39,7 +39,7 @@ export function inspectItems(state: CheckpointState, options: InspectOptions): I
     throw new CliError(`step "${options.step}" is not in this checkpoint — ${known.length ? `its steps are: ${known.join(', ')}` : 'it has no steps yet'}`);
   }
   const items: InspectedItem[] = [];
-  const completed: { step: string; keys: Set<string>; listed: Set<string> }[] = [];
+  const completed: { step: string; keys: Iterable<string>; listed: Set<string> }[] = [];
   for (const [name, step] of state.steps) {
     if (options.step !== undefined && name !== options.step) continue;
     const listed = new Set<string>();

@@ -1,3 +1,4 @@
+import { CompletedKeys } from './completed-keys.js';
 import type { JsonObject, JsonValue } from './json.js';
 import {
   FORMAT_VERSION,
@@ -34,11 +35,11 @@ export interface StepCounts {
 }
 
 /**
- * One step's items. Completed keys live in a Set (O(1) lookups, a few dozen bytes per item);
+ * One step's items. Completed keys live in a set (O(1) lookups, a few dozen bytes per item);
  * the rarer items with attempts, errors or results also have a record in `items`.
  */
 export class StepState {
-  readonly completed = new Set<string>();
+  readonly completed = new CompletedKeys();
   readonly items = new Map<string, ItemRecord>();
   summary: StepSummary | undefined;
 
@@ -85,7 +86,7 @@ export class CheckpointState {
     const state = new CheckpointState(document.metadata, maxErrors);
     for (const [name, saved] of Object.entries(document.steps)) {
       const step = state.step(name);
-      for (const key of saved.completedItems) step.completed.add(key);
+      step.completed.load(saved.completedItems);
       const load = (details: ItemDetail[] | undefined, status: ItemStatus): void => {
         for (const { key, updatedAt, ...detail } of details ?? []) {
           step.items.set(key, { ...detail, status, ...(updatedAt ? { updatedAt: Date.parse(updatedAt) } : {}) });
@@ -237,7 +238,7 @@ function stepDocument(step: StepState): StepDocument {
     lists[status].push({ key, ...detail, ...(updatedAt === undefined ? {} : { updatedAt: iso(updatedAt) }) });
   }
   const document: StepDocument = {
-    completedItems: Array.from(step.completed),
+    completedItems: step.completed.toArray(),
     failedItems: lists.failed,
     inProgressItems: lists.in_progress,
   };
