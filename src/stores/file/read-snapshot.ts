@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { CheckpointCorruptError, CheckpointStoreError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json.js';
 import { parseDocument } from '../../core/schema.js';
@@ -17,7 +17,7 @@ export interface ReadSnapshot {
 export async function readSnapshot(file: string, format: SnapshotFormat): Promise<ReadSnapshot | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readWholeFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -44,6 +44,27 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
   }
   const document = parseDocument(raw, file);
   return { content: { ...document, sequence }, bytes: bytes.length };
+}
+
+/**
+ * Reads a whole file in one `read` where it can: `fs.promises.readFile` reads 512 KiB at a time,
+ * one round trip to the thread pool each, which at 30 MB costs more than parsing it.
+ */
+async function readWholeFile(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface SnapshotOrBackup {
