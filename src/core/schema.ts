@@ -15,6 +15,23 @@ const jsonObject = z.record(z.string(), json);
 const isoTime = z.string().max(64);
 const name = z.string().min(1).max(1024);
 
+const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+
+/**
+ * A list of item keys, checked where it stands: `z.array(z.string())` would copy it, and the
+ * lists of a big checkpoint hold millions of keys. Problems read like zod's own.
+ */
+const keyList = z.custom<string[]>().superRefine((value, context) => {
+  if (!Array.isArray(value)) {
+    context.addIssue({ code: 'custom', message: `expected array, received ${kindOf(value)}` });
+    return;
+  }
+  for (let i = 0; i < value.length; i++) {
+    const key: unknown = value[i];
+    if (typeof key !== 'string') context.addIssue({ code: 'custom', path: [i], message: `expected string, received ${kindOf(key)}` });
+  }
+});
+
 const errorInfo = z.object({
   message: z.string(),
   name: z.string().optional(),
@@ -55,7 +72,7 @@ const documentSchema = z.object({
   version: z.literal(FORMAT_VERSION),
   metadata,
   steps: z.record(name, z.object({
-    completedItems: z.array(z.string()),
+    completedItems: keyList,
     failedItems: z.array(itemDetail).optional(),
     inProgressItems: z.array(itemDetail).optional(),
     pendingItems: z.array(itemDetail).optional(),
