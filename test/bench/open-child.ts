@@ -20,10 +20,12 @@ function parseKeys(): string[] {
   return document.steps[STEP]!.completedItems;
 }
 
+/** The JS heap plus ArrayBuffer memory (typed arrays keep their bytes outside the heap). */
 function heapUsed(): number {
   collect!();
   collect!();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 /** Lookups of fresh key strings in shuffled order (as a pipeline derives keys from its items). */
