@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'docs/api/', 'scratch/', 'test/bench/node_modules/', '**/*.cjs'] },
+  { ignores: ['dist/', 'coverage/', 'docs/api/', 'scratch/', '.tmp/', 'examples/.runs/', 'test/bench/node_modules/', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
