@@ -7,6 +7,10 @@
  * real disk. Alongside, it keeps what a power cut would leave behind, under the POSIX contract:
  * - a file's content survives only as of its last fsync/fdatasync (unsynced writes are dropped);
  * - a name (a created, renamed or deleted file) survives only once its directory was fsynced.
+ * A sync covers what was done before it was called: the content or the directory listing is
+ * read when the sync is called (on the event loop, whether the sync then runs there or on the
+ * thread pool) and becomes durable when it completes; a sync that completes after a later one
+ * does not take the durable state back to its older view.
  * `capture()` takes that durable state at any moment; `materialize()` writes it into a fresh
  * directory, where the checkpoint can be opened as after the cut. Linux only (it reads a synced
  * file's content through /proc/self/fd, which still works after the file was renamed, and tells
@@ -47,6 +51,10 @@ class PowerLossModel {
   root: string | undefined;
   #names = new Map<string, string>();
   #contents = new Map<string, Buffer>();
+  /** Syncs are numbered when called, so that an older one completing late changes nothing. */
+  #calls = 0;
+  #namesAsOf = 0;
+  #contentsAsOf = new Map<string, number>();
   readonly events: DiskEvent[] = [];
   /** Called after every durability-relevant operation, with what would survive a cut right then. */
   onChange: (() => void) | undefined;
@@ -74,19 +82,35 @@ class PowerLossModel {
     return state;
   }
 
-  fileSynced(fd: number): void {
-    if (!this.root) return;
+  /** Called as a file's fsync/fdatasync is called: what it will make durable. Call the returned function once it completes. */
+  fileSyncing(fd: number): () => void {
+    if (!this.root) return () => {};
     const file = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    if (!file.startsWith(`${this.root}/`)) return;
+    if (!file.startsWith(`${this.root}/`)) return () => {};
     const ino = identity(fs.fstatSync(fd, { bigint: true }));
-    this.#contents.set(ino, fs.readFileSync(`/proc/self/fd/${fd}`));
-    this.#record({ kind: 'fsync', file, ino });
+    const content = fs.readFileSync(`/proc/self/fd/${fd}`);
+    const call = ++this.#calls;
+    return () => {
+      if (call > (this.#contentsAsOf.get(ino) ?? 0)) {
+        this.#contents.set(ino, content);
+        this.#contentsAsOf.set(ino, call);
+      }
+      this.#record({ kind: 'fsync', file, ino });
+    };
   }
 
-  directorySynced(directory: string): void {
-    if (directory !== this.root) return;
-    this.#names = this.#listing();
-    this.#record({ kind: 'dir-sync' });
+  /** Called as a directory's fsync is called; call the returned function once it completes. */
+  directorySyncing(directory: string): () => void {
+    if (directory !== this.root) return () => {};
+    const names = this.#listing();
+    const call = ++this.#calls;
+    return () => {
+      if (call > this.#namesAsOf) {
+        this.#names = names;
+        this.#namesAsOf = call;
+      }
+      this.#record({ kind: 'dir-sync' });
+    };
   }
 
   renamed(from: string, to: string): void {
@@ -109,13 +133,23 @@ class PowerLossModel {
     this.onChange?.();
   }
 
-  /** Regular files only: the lock is a directory, and a cut does not matter to it. */
+  /**
+   * Regular files only: the lock is a directory, and a cut does not matter to it. A rename or
+   * unlink running on the thread pool can take a name away between the listing and its stat:
+   * then the listing is taken again, so that it is the directory as it was at one moment.
+   */
   #listing(): Map<string, string> {
-    const names = new Map<string, string>();
-    for (const entry of fs.readdirSync(this.root!, { withFileTypes: true })) {
-      if (entry.isFile()) names.set(entry.name, identity(fs.statSync(join(this.root!, entry.name), { bigint: true })));
+    for (;;) {
+      const names = new Map<string, string>();
+      try {
+        for (const entry of fs.readdirSync(this.root!, { withFileTypes: true })) {
+          if (entry.isFile()) names.set(entry.name, identity(fs.statSync(join(this.root!, entry.name), { bigint: true })));
+        }
+        return names;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
     }
-    return names;
   }
 }
 
@@ -133,7 +167,7 @@ export function materialize(state: DurableState, directory: string): void {
 
 type Callback = (error: NodeJS.ErrnoException | null, ...rest: unknown[]) => void;
 
-function afterCallback(fd: number, callback: Callback, then: () => void): Callback {
+function afterCallback(callback: Callback, then: () => void): Callback {
   return (error, ...rest) => {
     if (!error) then();
     callback(error, ...rest);
@@ -149,16 +183,19 @@ const registry = globalThis as { [installed]?: boolean };
 if (!registry[installed]) {
   registry[installed] = true;
   const patch = fs as unknown as Record<string, unknown>;
-  patch.fsync = (fd: number, callback: Callback) => original.fsync(fd, afterCallback(fd, callback, () => disk.fileSynced(fd)));
-  patch.fdatasync = (fd: number, callback: Callback) => original.fdatasync(fd, afterCallback(fd, callback, () => disk.fileSynced(fd)));
+  // The same model for a sync on the thread pool (callback) and on the event loop (…Sync).
+  const syncing = (fd: number): (() => void) => (fs.fstatSync(fd).isDirectory() ? disk.directorySyncing(fs.readlinkSync(`/proc/self/fd/${fd}`)) : disk.fileSyncing(fd));
+  patch.fsync = (fd: number, callback: Callback) => original.fsync(fd, afterCallback(callback, syncing(fd)));
+  patch.fdatasync = (fd: number, callback: Callback) => original.fdatasync(fd, afterCallback(callback, syncing(fd)));
   patch.fsyncSync = (fd: number) => {
+    const synced = syncing(fd);
     original.fsyncSync(fd);
-    if (fs.fstatSync(fd).isDirectory()) disk.directorySynced(fs.readlinkSync(`/proc/self/fd/${fd}`));
-    else disk.fileSynced(fd);
+    synced();
   };
   patch.fdatasyncSync = (fd: number) => {
+    const synced = syncing(fd);
     original.fdatasyncSync(fd);
-    disk.fileSynced(fd);
+    synced();
   };
   const write = (fd: number, data: unknown, ...rest: unknown[]) => {
     const callback = rest.at(-1) as Callback;
@@ -177,7 +214,7 @@ if (!registry[installed]) {
     disk.spend(fd, byteLength(data));
     return (original.writeSync as (...args: unknown[]) => number)(fd, data, ...rest);
   };
-  patch.rename = (from: string, to: string, callback: Callback) => original.rename(from, to, afterCallback(-1, callback, () => disk.renamed(from, to)));
+  patch.rename = (from: string, to: string, callback: Callback) => original.rename(from, to, afterCallback(callback, () => disk.renamed(from, to)));
   patch.renameSync = (from: string, to: string) => {
     original.renameSync(from, to);
     disk.renamed(from, to);
@@ -197,8 +234,9 @@ if (!registry[installed]) {
     if (path === disk.root) {
       const sync = handle.sync.bind(handle);
       handle.sync = async () => {
+        const synced = disk.directorySyncing(path);
         await sync();
-        disk.directorySynced(path);
+        synced();
       };
     }
     return handle;

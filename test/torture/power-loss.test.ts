@@ -1,7 +1,9 @@
 // Must come first: it wraps node:fs before the library binds to it.
 import { disk, materialize, type DurableState } from './power-loss-fs.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import type * as FsModule from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +38,46 @@ describe('the power-loss model itself', () => {
     await handle.close();
     // The name survives the directory fsync; the data, never fsynced, does not.
     expect(disk.capture().get('unsynced')?.length).toBe(0);
+  });
+
+  it('an fdatasync covers what was written before it was called, not what is written while it runs', async () => {
+    const directory = fresh();
+    disk.watch(directory);
+    const fd = openSync(join(directory, 'file'), 'a');
+    writeSync(fd, 'before;');
+    const synced = new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+    // On the event loop before the thread pool's sync reports back: not covered by it.
+    writeSync(fd, 'during;');
+    await synced;
+    closeSync(fd);
+    const handle = await open(directory, 'r');
+    await handle.sync();
+    await handle.close();
+    expect(disk.capture().get('file')?.toString()).toBe('before;');
+  });
+
+  it('a directory fsync is recorded even when a name vanishes while the model lists the directory', async () => {
+    const directory = fresh();
+    disk.watch(directory);
+    writeFileSync(join(directory, 'moving'), 'x');
+    // The model's first stat finds the name gone, as when a rename on the thread pool lands
+    // between its readdir and its stat.
+    const fs = createRequire(import.meta.url)('node:fs') as { statSync: typeof FsModule.statSync };
+    const statSync = fs.statSync;
+    fs.statSync = ((path: string, options?: FsModule.StatSyncOptions) => {
+      fs.statSync = statSync;
+      if (String(path).endsWith('moving')) renameSync(join(directory, 'moving'), join(directory, 'moved'));
+      return statSync(path, options);
+    }) as typeof statSync;
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      fs.statSync = statSync;
+      await handle.close();
+    }
+    expect(disk.events.filter((event) => event.kind === 'dir-sync')).toHaveLength(1);
+    expect([...disk.capture().keys()]).toEqual(['moved']);
   });
 });
 
