@@ -45,6 +45,8 @@ export class FileStore implements CheckpointStore {
   #pending: string[] = [];
   #unsynced = false;
   #directoryUnsynced = false;
+  /** The latest fsync of the directory: a sync that finds one in flight waits for it too. */
+  #directorySync: Promise<void> = RESOLVED;
   #timer: NodeJS.Timeout | undefined;
   #snapshots: Promise<void> = RESOLVED;
   #compacting = false;
@@ -227,12 +229,25 @@ export class FileStore implements CheckpointStore {
     this.#maybeCompact();
   }
 
+  /**
+   * Makes the journal durable: its data, and its name if it is new. Whichever sync comes first
+   * after a journal was created starts the directory fsync; every sync waits for the latest one,
+   * so none resolves while the name of the file it synced could still vanish in a power cut.
+   */
   async #syncJournal(journal = this.#journal): Promise<void> {
     this.#unsynced = false;
-    const directory = this.#directoryUnsynced;
-    this.#directoryUnsynced = false;
+    if (this.#directoryUnsynced) {
+      this.#directoryUnsynced = false;
+      const directorySync = fsyncDirectory(this.path).catch((error: unknown) => {
+        this.#directoryUnsynced = true;
+        throw error;
+      });
+      directorySync.catch(() => {});
+      this.#directorySync = directorySync;
+    }
+    const directorySync = this.#directorySync;
     await journal?.sync();
-    if (directory) await fsyncDirectory(this.path);
+    await directorySync;
   }
 
   #maybeCompact(): void {
