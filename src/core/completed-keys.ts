@@ -1,163 +1,190 @@
 /**
- * The completed keys of one step: a set of strings, made to resume big checkpoints fast.
+ * The completed keys of one step: a set of strings, made for the two moments that matter in a
+ * big checkpoint — opening it, and asking about a key it does not hold yet.
  *
- * Keys loaded from a snapshot stay in the array the parser made and are found through an
- * open-addressing table of positions (`KeyIndex`) rather than inserted one by one into a
- * `Set`: building a `Set` of a million strings costs about three times the `JSON.parse` that
- * made them, the table about half of it. Keys completed after loading go to a plain `Set`, and
- * loaded keys that stop being completed (an item re-run and failed) to a small `Set` of removals.
+ * The keys live in one array, in the order they were completed, and are found through an
+ * open-addressing table: an `Int32Array` of slots, each the key's hash and its position in the
+ * array + 1 (0 marks an empty slot), at most half full, probed linearly. Against a `Set<string>`:
+ *
+ * - **Opening.** The keys a snapshot holds stay in the array the parser made; the table is built
+ *   in one pass, filled in slot order so that it is written front to back. A million keys take
+ *   about a sixth of what inserting them into a `Set` does (which hashes each string, misses the
+ *   cache at every insert and rebuilds its table each time it doubles).
+ * - **A key that is not there** — every new item, checked before it is marked — costs one probe
+ *   of the table, whose slot is usually empty. A `Set` walks a chain of entries and reads each
+ *   entry's string to compare hashes: several cache misses in a table of megabytes.
+ *
+ * The hash is FNV-1a over the UTF-16 units; a string is only read when its hash matches. A deleted
+ * key leaves a hole in the array (and its slot, which no longer matches anything) until the table
+ * next grows, when the holes are dropped.
  */
 export class CompletedKeys implements Iterable<string> {
-  #loaded = KeyIndex.EMPTY;
-  /** Loaded keys that are no longer completed. */
-  readonly #removed = new Set<string>();
-  /** Keys completed since loading that were not loaded. */
-  readonly #added = new Set<string>();
+  /** Completed keys by position; `undefined` where a key was deleted. */
+  #keys: (string | undefined)[] = [];
+  /** Whether `#keys` is still the caller's array, which must not change. */
+  #borrowed = false;
+  /** The hash of each position's key. */
+  #hashes = new Int32Array(8);
+  #slots = new Int32Array(16);
+  #mask = 7;
+  #deleted = 0;
 
-  /** Replaces the content with `keys` (duplicates count once). */
+  /** Replaces the content with `keys` (duplicates count once), keeping the array itself. */
   load(keys: readonly string[]): void {
-    this.clear();
-    this.#loaded = keys.length === 0 ? KeyIndex.EMPTY : KeyIndex.of(keys);
+    const hashes = new Int32Array(Math.max(8, keys.length));
+    for (let position = 0; position < keys.length; position++) hashes[position] = hashOf(keys[position]!);
+    this.#keys = keys as string[];
+    this.#borrowed = true;
+    this.#hashes = hashes;
+    this.#deleted = 0;
+    if (!this.#rebuild(capacityFor(keys.length))) {
+      // A list that names a key twice (hand-edited, or an old format) is rare: keep the first of each.
+      this.#dropUnreachable();
+    }
   }
 
   get size(): number {
-    return this.#loaded.size - this.#removed.size + this.#added.size;
+    return this.#keys.length - this.#deleted;
   }
 
   has(key: string): boolean {
-    if (this.#added.size !== 0 && this.#added.has(key)) return true;
-    return this.#loaded.has(key) && (this.#removed.size === 0 || !this.#removed.has(key));
+    return this.#find(key, hashOf(key)) !== -1;
   }
 
   add(key: string): void {
-    if (this.#loaded.has(key)) this.#removed.delete(key);
-    else this.#added.add(key);
+    const hash = hashOf(key);
+    if (this.#find(key, hash) !== -1) return;
+    if ((this.#keys.length + 1) * 2 > this.#mask + 1) this.#grow();
+    const keys = this.#own();
+    const position = keys.push(key) - 1;
+    if (position >= this.#hashes.length) {
+      const hashes = new Int32Array(this.#hashes.length * 2);
+      hashes.set(this.#hashes);
+      this.#hashes = hashes;
+    }
+    this.#hashes[position] = hash;
+    this.#place(hash, position);
   }
 
   /** @returns whether `key` was completed */
   delete(key: string): boolean {
-    if (this.#added.delete(key)) return true;
-    if (!this.#loaded.has(key) || this.#removed.has(key)) return false;
-    this.#removed.add(key);
+    const position = this.#find(key, hashOf(key));
+    if (position === -1) return false;
+    this.#own()[position] = undefined;
+    this.#deleted++;
     return true;
   }
 
   clear(): void {
-    this.#loaded = KeyIndex.EMPTY;
-    this.#removed.clear();
-    this.#added.clear();
+    this.#keys = [];
+    this.#borrowed = false;
+    this.#hashes = new Int32Array(8);
+    this.#slots = new Int32Array(16);
+    this.#mask = 7;
+    this.#deleted = 0;
   }
 
-  /** The keys in a new array: loaded ones first, in their order, then the ones added since. */
+  /** The keys in a new array, in the order they were loaded or completed. */
   toArray(): string[] {
-    const loaded = this.#removed.size === 0 ? this.#loaded.keys() : this.#loaded.keys().filter((key) => !this.#removed.has(key));
-    return this.#added.size === 0 ? loaded : loaded.concat(Array.from(this.#added));
+    return this.#deleted === 0 ? (this.#keys.slice() as string[]) : this.#keys.filter((key): key is string => key !== undefined);
   }
 
   [Symbol.iterator](): Iterator<string> {
     return this.toArray()[Symbol.iterator]();
   }
-}
 
-/**
- * A read-only set of strings over an array of them: a table of slots, two `Int32` each (the
- * key's hash, then its position in the array + 1; 0 marks an empty slot), at most half full,
- * probed linearly. About 8–16 bytes per key beside the strings themselves, and no allocation per
- * key. The hash is FNV-1a over the UTF-16 code units; comparing it first means a probe reads a
- * string only when its hash matches.
- */
-class KeyIndex {
-  static readonly EMPTY = new KeyIndex([]);
-
-  static of(keys: readonly string[]): KeyIndex {
-    const index = new KeyIndex(keys);
-    // A list that names a key twice (hand-edited, or an old format) is rare: keep the first of each.
-    return index.size === keys.length ? index : new KeyIndex(keys.filter((key, position) => index.#positionOf(key) === position));
+  /** The position of `key`, or -1. */
+  #find(key: string, hash: number): number {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const at = slots[slot * 2 + 1]!;
+      if (at === 0) return -1;
+      if (slots[slot * 2] === hash && this.#keys[at - 1] === key) return at - 1;
+    }
   }
 
-  readonly #keys: readonly string[];
-  readonly #slots: Int32Array;
-  readonly #mask: number;
-  readonly size: number;
+  #place(hash: number, position: number): void {
+    const slots = this.#slots;
+    let slot = hash & this.#mask;
+    while (slots[slot * 2 + 1] !== 0) slot = (slot + 1) & this.#mask;
+    slots[slot * 2] = hash;
+    slots[slot * 2 + 1] = position + 1;
+  }
 
-  /** Duplicates are left out of the table, which then knows only their first position. */
-  private constructor(keys: readonly string[]) {
-    let capacity = 2;
-    while (capacity < keys.length * 2) capacity *= 2;
-    const mask = capacity - 1;
-    const slots = new Int32Array(capacity * 2);
-    const { hashes, positions } = inSlotOrder(keys, mask);
-    let unique = 0;
-    for (let i = 0; i < hashes.length; i++) {
-      const hash = hashes[i]!;
-      const position = positions[i]!;
-      let slot = hash & mask;
-      let found = false;
-      for (let at = slots[slot * 2 + 1]!; at !== 0; at = slots[slot * 2 + 1]!) {
-        if (slots[slot * 2] === hash && keys[at - 1] === keys[position]) {
-          found = true;
-          break;
-        }
-        slot = (slot + 1) & mask;
-      }
-      if (found) continue;
-      slots[slot * 2] = hash;
-      slots[slot * 2 + 1] = position + 1;
-      unique++;
+  /** The array, copied first if it is still the one `load` was given. */
+  #own(): (string | undefined)[] {
+    if (this.#borrowed) {
+      this.#keys = this.#keys.slice();
+      this.#borrowed = false;
+    }
+    return this.#keys;
+  }
+
+  /** Makes room for one more key: drops the holes of deleted keys, or else doubles the table. */
+  #grow(): void {
+    if (this.#deleted > 0) this.#dropUnreachable();
+    else this.#rebuild(capacityFor(this.#keys.length + 1));
+  }
+
+  /** Keeps only the positions the table can reach: live keys, each once, in their order. */
+  #dropUnreachable(): void {
+    const keys: string[] = [];
+    const hashes = new Int32Array(Math.max(8, this.#keys.length));
+    for (let position = 0; position < this.#keys.length; position++) {
+      const key = this.#keys[position];
+      const hash = this.#hashes[position]!;
+      if (key === undefined || this.#find(key, hash) !== position) continue;
+      hashes[keys.length] = hash;
+      keys.push(key);
     }
     this.#keys = keys;
-    this.#slots = slots;
+    this.#borrowed = false;
+    this.#hashes = hashes;
+    this.#deleted = 0;
+    this.#rebuild(capacityFor(keys.length + 1));
+  }
+
+  /**
+   * Fills a new table of `capacity` slots with every key of `#keys`. Positions go in by the slot their hash points to, so the table is written
+   * front to back instead of at random across megabytes — twice as fast at a million keys.
+   * @returns false if a key was found twice; its later positions are left out of the table
+   */
+  #rebuild(capacity: number): boolean {
+    const mask = capacity - 1;
+    const count = this.#keys.length;
+    const hashes = this.#hashes;
+    // A counting sort of the positions by the top bits of their home slot (stable, so a
+    // duplicate still comes after its first).
+    const shift = Math.max(0, 31 - Math.clz32(capacity) - 12);
+    const starts = new Int32Array((capacity >>> shift) + 1);
+    for (let position = 0; position < count; position++) starts[((hashes[position]! & mask) >>> shift) + 1]!++;
+    for (let bucket = 1; bucket < starts.length; bucket++) starts[bucket]! += starts[bucket - 1]!;
+    const order = new Int32Array(count);
+    for (let position = 0; position < count; position++) order[starts[(hashes[position]! & mask) >>> shift]!++] = position;
+
+    this.#slots = new Int32Array(capacity * 2);
     this.#mask = mask;
-    this.size = unique;
-  }
-
-  has(key: string): boolean {
-    return this.size !== 0 && this.#positionOf(key) !== -1;
-  }
-
-  /** A copy of the keys, each once, in their original order. */
-  keys(): string[] {
-    return this.#keys.slice();
-  }
-
-  #positionOf(key: string): number {
-    const slots = this.#slots;
-    const hash = hashOf(key);
-    let slot = hash & this.#mask;
-    for (let at = slots[slot * 2 + 1]!; at !== 0; at = slots[slot * 2 + 1]!) {
-      if (slots[slot * 2] === hash && this.#keys[at - 1] === key) return at - 1;
-      slot = (slot + 1) & this.#mask;
+    let unique = true;
+    for (let i = 0; i < count; i++) {
+      const position = order[i]!;
+      const key = this.#keys[position];
+      if (key === undefined) continue;
+      if (this.#find(key, hashes[position]!) !== -1) {
+        unique = false;
+        continue;
+      }
+      this.#place(hashes[position]!, position);
     }
-    return -1;
+    return unique;
   }
 }
 
-/**
- * The keys' hashes and positions, ordered by the slot each hash points to (a counting sort on
- * the slot's top bits; stable, so a duplicate still comes after its first). Filling the table in
- * this order walks it front to back instead of jumping around megabytes of memory at random,
- * which makes building it about twice as fast at a million keys.
- */
-function inSlotOrder(keys: readonly string[], mask: number): { hashes: Int32Array; positions: Int32Array } {
-  const shift = Math.max(0, 31 - Math.clz32(mask + 1) - 12);
-  const buckets = ((mask + 1) >>> shift) + 1;
-  const hashOfKey = new Int32Array(keys.length);
-  const starts = new Int32Array(buckets);
-  for (let position = 0; position < keys.length; position++) {
-    const hash = hashOf(keys[position]!);
-    hashOfKey[position] = hash;
-    starts[((hash & mask) >>> shift) + 1]!++;
-  }
-  for (let bucket = 1; bucket < buckets; bucket++) starts[bucket]! += starts[bucket - 1]!;
-  const hashes = new Int32Array(keys.length);
-  const positions = new Int32Array(keys.length);
-  for (let position = 0; position < keys.length; position++) {
-    const hash = hashOfKey[position]!;
-    const at = starts[(hash & mask) >>> shift]!++;
-    hashes[at] = hash;
-    positions[at] = position;
-  }
-  return { hashes, positions };
+/** Table slots for `count` keys: a power of two, at least twice the count. */
+function capacityFor(count: number): number {
+  let capacity = 16;
+  while (capacity < count * 2) capacity *= 2;
+  return capacity;
 }
 
 function hashOf(key: string): number {
