@@ -36,3 +36,29 @@ export function crc32(text: string): number {
   }
   return units > 0x7f ? crc32OfUtf8(text) : (crc ^ -1) >>> 0;
 }
+
+/** The state a CRC-32 starts from; {@link finishCrc32} turns a state into the checksum. */
+export const CRC32_START = -1;
+
+export const finishCrc32 = (state: number): number => (state ^ -1) >>> 0;
+
+/** Continues a CRC-32 over `text`, which must be ASCII (its UTF-16 units are then its UTF-8 bytes). */
+export function updateCrc32Ascii(state: number, text: string): number {
+  let crc = state;
+  for (let i = 0; i < text.length; i++) crc = TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  return crc;
+}
+
+/**
+ * Continues a CRC-32 over `text` if JSON writes it as it is inside quotes and it is ASCII:
+ * printable, no `"` and no `\`. @returns the new state, or undefined for any other text
+ */
+export function updateCrc32Verbatim(state: number, text: string): number | undefined {
+  let crc = state;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x20 || unit > 0x7e || unit === 0x22 || unit === 0x5c) return undefined;
+    crc = TABLE[(crc ^ unit) & 0xff]! ^ (crc >>> 8);
+  }
+  return crc;
+}

@@ -9,41 +9,6 @@ import { crc32 } from './crc32.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
-/**
- * One record a line: `<crc32 hex> {"n":<sequence>,...change}`. The checksum recognises a torn
- * or damaged line; the sequence number tells which records a snapshot already contains.
- */
-export function encodeRecord(sequence: number, change: CheckpointChange): string {
-  const json = `{"n":${sequence},${recordBody(change)}`;
-  return `${hex8(crc32(json))} ${json}\n`;
-}
-
-/**
- * The change as JSON without its opening brace. A plain item mark — nearly every record — is
- * written out directly, in the order JSON.stringify gives for the manager's change objects:
- * the same text at a third of the cost, which matters at hundreds of thousands of marks a second.
- */
-function recordBody(change: CheckpointChange): string {
-  if (change.op === 'item' && change.error === undefined && change.result === undefined && Number.isFinite(change.at) && Number.isFinite(change.attempts)) {
-    return `"op":"item","step":${quoted(change.step)},"key":${JSON.stringify(change.key)},"status":"${change.status}","attempts":${change.attempts},"at":${change.at}}`;
-  }
-  return JSON.stringify(change).slice(1);
-}
-
-/** Step names repeat on every record: quote each once. */
-const quotedNames = new Map<string, string>();
-function quoted(name: string): string {
-  let json = quotedNames.get(name);
-  if (json === undefined) {
-    json = JSON.stringify(name);
-    if (quotedNames.size < 1000) quotedNames.set(name, json);
-  }
-  return json;
-}
-
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-const hex8 = (n: number): string => HEX[n >>> 24]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
-
 export interface JournalRecord {
   sequence: number;
   change: CheckpointChange;

@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { CheckpointChange } from '../../src/core/model.js';
+import { encodeRecord } from '../../src/stores/file/journal-record.js';
+
+/** The record format by its definition: checksum of the UTF-8 bytes, then the JSON of the change. */
+function reference(sequence: number, change: CheckpointChange): string {
+  const json = `{"n":${sequence},${JSON.stringify(change).slice(1)}`;
+  return `${zlibCrc32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+const text = fc.oneof(
+  fc.string({ maxLength: 24 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('doc/0000001.json', 'a"b', 'a\\b', 'tab\there', '\u007f', 'é', '😀', '\ud800', '__proto__', ''),
+);
+
+describe('journal records', () => {
+  it('a plain item mark, written by the fast path, is the same text as the definition', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.record({
+          step: text.filter((s) => s.length > 0),
+          key: text,
+          status: fc.constantFrom('completed', 'failed', 'in_progress', 'pending', 'dead_letter'),
+          attempts: fc.nat(),
+          at: fc.oneof(fc.nat(), fc.constant(1_764_000_000_000), fc.double({ noNaN: true, noDefaultInfinity: true })),
+        }),
+        (sequence, item) => {
+          const change = { op: 'item', ...item } as CheckpointChange;
+          expect(encodeRecord(sequence, change)).toBe(reference(sequence, change));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('every other change is written by the generic path, the same way', () => {
+    const changes: CheckpointChange[] = [
+      { op: 'item', step: 's', key: 'k', status: 'failed', attempts: 2, at: 5, error: { message: 'boom "quoted"', name: 'Error' } },
+      { op: 'item', step: 's', key: 'k', status: 'completed', attempts: 1, at: 5, result: { rows: [1, 2], note: 'ü' } },
+      { op: 'stage', stage: 'load', at: 7 },
+      { op: 'counter', name: 'rows', value: 3 },
+      { op: 'resetAll' },
+    ];
+    for (const change of changes) expect(encodeRecord(9, change)).toBe(reference(9, change));
+  });
+});
