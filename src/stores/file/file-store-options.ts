@@ -56,3 +56,18 @@ export interface FileStoreOptions {
    */
   minCompactBytes?: number;
 }
+
+export type ResolvedFileStoreOptions = Required<Omit<FileStoreOptions, 'durability'>>;
+
+/** The options with their defaults filled in. */
+export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
+  return {
+    fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+    batchSize: options.batchSize ?? 100,
+    batchIntervalMs: options.batchIntervalMs ?? 1000,
+    backups: options.backups ?? 3,
+    lock: options.lock ?? true,
+    onCorrupt: options.onCorrupt ?? 'fail',
+    minCompactBytes: options.minCompactBytes ?? 1 << 20,
+  };
+}

@@ -2,22 +2,18 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import {
-  CheckpointClosedError,
-  CheckpointCorruptError,
-  CheckpointLockLostError,
-  CheckpointStoreError,
-} from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
-import { backupPaths, rotateBackups } from './backups.js';
+import { backupPaths } from './backups.js';
 import { FileLock } from './file-lock.js';
-import type { Durability, FileStoreOptions } from './file-store-options.js';
-import { corruptName, fsyncDirectory, removeIfExists, removeStaleTemporaryFiles, renameIfExists } from './fs-durable.js';
+import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
+import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';
-import { InlineSyncBudget, JournalFile, readJournal, sealedJournals, type JournalRecord } from './journal.js';
-import { readSnapshotOrBackup, type ReadSnapshot } from './read-snapshot.js';
-import { renderSnapshot, type SnapshotFormat } from './snapshot-format.js';
+import { InlineSyncBudget, JournalFile, sealedJournals, type JournalRecord } from './journal.js';
+import { loadFiles } from './load-files.js';
+import type { SnapshotFormat } from './snapshot-format.js';
+import { writeSnapshot } from './write-snapshot.js';
 import { GroupCommit } from './group-commit.js';
 import { crashPoint } from './crash-point.js';
 
@@ -35,7 +31,7 @@ export class FileStore implements CheckpointStore {
   readonly #journalPath: string;
   readonly #format: SnapshotFormat;
   readonly #durability: Durability;
-  readonly #options: Required<Pick<FileStoreOptions, 'fsyncIntervalMs' | 'batchSize' | 'batchIntervalMs' | 'backups' | 'lock' | 'onCorrupt' | 'minCompactBytes'>>;
+  readonly #options: ResolvedFileStoreOptions;
   #session: StoreSession | undefined;
   #journal: JournalFile | undefined;
   #lock: FileLock | undefined;
@@ -60,15 +56,7 @@ export class FileStore implements CheckpointStore {
     this.#journalPath = `${this.path}.journal`;
     this.#format = format;
     this.#durability = options.durability ?? 'normal';
-    this.#options = {
-      fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
-      batchSize: options.batchSize ?? 100,
-      batchIntervalMs: options.batchIntervalMs ?? 1000,
-      backups: options.backups ?? 3,
-      lock: options.lock ?? true,
-      onCorrupt: options.onCorrupt ?? 'fail',
-      minCompactBytes: options.minCompactBytes ?? 1 << 20,
-    };
+    this.#options = resolvedOptions(options);
   }
 
   get durability(): Durability {
@@ -100,47 +88,12 @@ export class FileStore implements CheckpointStore {
   }
 
   async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
-    const files = [...sealedJournals(this.#journalPath), this.#journalPath];
-    const journals = await Promise.all(files.map((file) => readJournal(file)));
-    // A crash between rewriting the journal at open and deleting the sealed journals leaves the
-    // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
-    const records: JournalRecord[] = [];
-    for (const record of journals.flatMap((journal) => journal.records)) {
-      if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
-    }
-    const torn = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
-    if (torn > 0) session.emit('warning', { message: `${this.location}: dropped ${torn} torn record(s) at the end of the journal (a write cut short by a crash)` });
-    let snapshot: ReadSnapshot | undefined;
-    try {
-      snapshot = await this.#readSnapshotOrBackup(records.length > 0, session);
-    } catch (error) {
-      if (!(error instanceof CheckpointCorruptError) || this.#options.onCorrupt !== 'restart') throw error;
-      for (const file of [this.path, ...files]) await renameIfExists(file, corruptName(file));
-      session.emit('warning', { message: `${this.location} is damaged and no backup is good; moved it aside and started over (onCorrupt: 'restart')`, cause: error });
-      snapshot = undefined;
-      records.length = 0;
-    }
-    const since = snapshot?.content.sequence ?? 0;
-    const changes = records.filter((record) => record.sequence > since);
-    this.#sequence = Math.max(since, records.at(-1)?.sequence ?? 0);
-    this.#snapshotBytes = snapshot?.bytes ?? 0;
-    const tidy = files.length === 1 && torn === 0 && changes.length === records.length;
+    const loaded = await loadFiles({ path: this.path, location: this.location, journalPath: this.#journalPath, format: this.#format, backups: this.#options.backups, onCorrupt: this.#options.onCorrupt }, session);
+    this.#sequence = loaded.sequence;
+    this.#snapshotBytes = loaded.snapshotBytes;
     // Without the lock another process may be writing: rewriting its journal would lose records.
-    await this.#startJournal(tidy || !this.#options.lock ? undefined : changes);
-    if (!snapshot) return undefined;
-    const { sequence: _sequence, ...document } = snapshot.content;
-    return { document, changes: changes.map((record) => record.change) };
-  }
-
-  /** Reads the snapshot or its newest good backup; a damaged snapshot is moved aside, never deleted. */
-  async #readSnapshotOrBackup(haveJournal: boolean, session: StoreSession): Promise<ReadSnapshot | undefined> {
-    const found = await readSnapshotOrBackup(this.path, this.#format, backupPaths(this.path, this.#options.backups), haveJournal);
-    if (found.damage) {
-      const movedTo = corruptName(this.path);
-      const moved = await renameIfExists(this.path, movedTo);
-      session.emit('recovered', { location: this.location, from: found.from, problems: found.damage.problems, ...(moved ? { movedTo } : {}) });
-    }
-    return found.snapshot;
+    await this.#startJournal(loaded.tidy || !this.#options.lock ? undefined : loaded.records);
+    return loaded.document && { document: loaded.document, changes: loaded.records.map((record) => record.change) };
   }
 
   /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */
@@ -292,13 +245,7 @@ export class FileStore implements CheckpointStore {
         crashPoint('compaction:after-seal');
         const sequence = this.#sequence;
         const content = document ?? this.#session!.snapshot();
-        const text = await renderSnapshot(this.#format, content, sequence);
-        await rotateBackups(this.path, this.#options.backups);
-        crashPoint('compaction:after-backup');
-        await writeFileAtomic(this.path, text, { fsync: true });
-        await fsyncDirectory(this.path);
-        crashPoint('compaction:after-snapshot');
-        this.#snapshotBytes = Buffer.byteLength(text);
+        this.#snapshotBytes = await writeSnapshot(this.path, this.#format, content, sequence, this.#options.backups);
         crashPoint('compaction:before-sealed-delete');
         for (const file of sealedJournals(this.#journalPath)) await removeIfExists(file);
         this.#session?.emit('flush', { location: this.location, reason });
