@@ -146,36 +146,54 @@ export class CompletedKeys implements Iterable<string> {
   }
 
   /**
-   * Fills a new table of `capacity` slots with every key of `#keys`. Positions go in by the slot their hash points to, so the table is written
-   * front to back instead of at random across megabytes — twice as fast at a million keys.
+   * Fills a new table of `capacity` slots with every key of `#keys`, which has no holes here.
+   * The keys go in by the slot their hash points to, so that the table is written front to back
+   * instead of at random across megabytes, and a key's text is read only when hashes match:
+   * about twice as fast at a million keys.
    * @returns false if a key was found twice; its later positions are left out of the table
    */
   #rebuild(capacity: number): boolean {
     const mask = capacity - 1;
-    const count = this.#keys.length;
+    const keys = this.#keys;
+    const count = keys.length;
     const hashes = this.#hashes;
-    // A counting sort of the positions by the top bits of their home slot (stable, so a
-    // duplicate still comes after its first).
+    // A counting sort by the top bits of the home slot (stable: a duplicate still comes after its first).
     const shift = Math.max(0, 31 - Math.clz32(capacity) - 12);
     const starts = new Int32Array((capacity >>> shift) + 1);
     for (let position = 0; position < count; position++) starts[((hashes[position]! & mask) >>> shift) + 1]!++;
     for (let bucket = 1; bucket < starts.length; bucket++) starts[bucket]! += starts[bucket - 1]!;
-    const order = new Int32Array(count);
-    for (let position = 0; position < count; position++) order[starts[(hashes[position]! & mask) >>> shift]!++] = position;
+    const sortedHashes = new Int32Array(count);
+    const sortedPositions = new Int32Array(count);
+    for (let position = 0; position < count; position++) {
+      const at = starts[(hashes[position]! & mask) >>> shift]!++;
+      sortedHashes[at] = hashes[position]!;
+      sortedPositions[at] = position;
+    }
 
-    this.#slots = new Int32Array(capacity * 2);
-    this.#mask = mask;
+    const slots = new Int32Array(capacity * 2);
     let unique = true;
     for (let i = 0; i < count; i++) {
-      const position = order[i]!;
-      const key = this.#keys[position];
-      if (key === undefined) continue;
-      if (this.#find(key, hashes[position]!) !== -1) {
+      const hash = sortedHashes[i]!;
+      const position = sortedPositions[i]!;
+      // One walk: an equal key on the way is a duplicate, else the first empty slot is the key's.
+      let slot = hash & mask;
+      let duplicate = false;
+      for (let at = slots[slot * 2 + 1]!; at !== 0; at = slots[slot * 2 + 1]!) {
+        if (slots[slot * 2] === hash && keys[at - 1] === keys[position]) {
+          duplicate = true;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (duplicate) {
         unique = false;
         continue;
       }
-      this.#place(hashes[position]!, position);
+      slots[slot * 2] = hash;
+      slots[slot * 2 + 1] = position + 1;
     }
+    this.#slots = slots;
+    this.#mask = mask;
     return unique;
   }
 }
