@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Durability } from '../../src/index.js';
 import { ChildWorker, seededRandom } from '../support/processes.js';
-import { parseLine, type OpenReport, type WorkerConfig } from './protocol.js';
+import { parseLine, workerConfig, type OpenReport } from './protocol.js';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const FINAL_RUN_TIMEOUT_MS = 45_000;
@@ -51,14 +51,7 @@ function planKill(random: () => number): KillPlan {
  */
 export async function killLoop(scenario: Scenario): Promise<KillLoopResult> {
   const random = seededRandom(scenario.seed);
-  const config: WorkerConfig = {
-    path: scenario.path,
-    durability: scenario.durability,
-    items: scenario.items,
-    concurrency: scenario.concurrency,
-    minCompactBytes: 4096,
-    ...(scenario.batchSize === undefined ? {} : { batchSize: scenario.batchSize }),
-  };
+  const config = workerConfig(scenario);
   const result: KillLoopResult = { kills: 0, earlyKills: 0, runs: 0, violations: [], starts: new Map(), lostPerKill: [], compactionKills: 0 };
   const acked = new Set<string>();
   let ackedSinceOpen = new Set<string>();

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { CheckpointManager, Durability } from '../../src/index.js';
 
 /** What the crash worker is told to do (passed as JSON in its first argument). */
@@ -9,6 +10,34 @@ export interface WorkerConfig {
   batchSize?: number;
   /** Compact after this many journal bytes: small, so that kills land inside compactions. */
   minCompactBytes: number;
+}
+
+/** The worker config for a kill loop over `scenario`, compacting often so that kills land inside compactions. */
+export function workerConfig(scenario: Omit<WorkerConfig, 'minCompactBytes'>): WorkerConfig {
+  return {
+    path: scenario.path,
+    durability: scenario.durability,
+    items: scenario.items,
+    concurrency: scenario.concurrency,
+    minCompactBytes: 4096,
+    ...(scenario.batchSize === undefined ? {} : { batchSize: scenario.batchSize }),
+  };
+}
+
+/**
+ * Writes one protocol line to stdout. A write to the pipe goes straight to the kernel, so a
+ * SIGKILL right after it cannot lose the line. The pipe may be non-blocking: when its buffer is
+ * full, try again.
+ */
+export function report(line: string): void {
+  let rest = Buffer.from(`${line}\n`);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(1, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
 }
 
 export const STEP = 'crash';

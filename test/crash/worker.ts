@@ -9,25 +9,10 @@
  *   done                                     every item completed and the checkpoint closed
  *   error <code> <message>                   something failed (exit code 1)
  */
-import { readdirSync, writeSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CheckpointManager } from '../../src/index.js';
-import { itemName, markAll, STEP, type WorkerConfig } from './protocol.js';
-
-/**
- * A write to the stdout pipe goes straight to the kernel, so a SIGKILL right after it cannot lose
- * the line. The pipe may be non-blocking: when its buffer is full, try again.
- */
-function report(line: string): void {
-  let rest = Buffer.from(`${line}\n`);
-  while (rest.length > 0) {
-    try {
-      rest = rest.subarray(writeSync(1, rest));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-    }
-  }
-}
+import { itemName, markAll, report, STEP, type WorkerConfig } from './protocol.js';
 
 async function main(config: WorkerConfig): Promise<void> {
   const items = Array.from({ length: config.items }, (_, i) => itemName(i));

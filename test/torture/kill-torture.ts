@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointManager, type Durability } from '../../src/index.js';
 import { CRASH_POINTS, type CrashPointName } from '../../src/stores/file/crash-point.js';
-import { parseLine, itemName, STEP, type OpenReport, type WorkerConfig } from '../crash/protocol.js';
+import { parseLine, itemName, STEP, workerConfig, type OpenReport } from '../crash/protocol.js';
 import { ChildWorker, seededRandom } from '../support/processes.js';
 
 const WORKER = fileURLToPath(new URL('../crash/worker.ts', import.meta.url));
@@ -68,14 +68,7 @@ function planKill(random: () => number, averageAcks: number): Plan {
  */
 export async function tortureRun(scenario: TortureScenario): Promise<TortureResult> {
   const random = seededRandom(scenario.seed);
-  const config: WorkerConfig = {
-    path: scenario.path,
-    durability: scenario.durability,
-    items: scenario.items,
-    concurrency: scenario.concurrency,
-    minCompactBytes: 4096,
-    ...(scenario.batchSize === undefined ? {} : { batchSize: scenario.batchSize }),
-  };
+  const config = workerConfig(scenario);
   const result: TortureResult = { kills: 0, killsAt: {}, runs: 0, violations: [], maxLostPerKill: 0 };
   const acked = new Set<string>();
   let ackedThisRun = new Set<string>();

@@ -4,12 +4,11 @@
  * file. Config (JSON in argv[2]):
  * { connectionString, schema, durability, items, concurrency, batchSize? }.
  */
-import { writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { PostgresStore } from '../../src/postgres.js';
 import type { PostgresDurability } from '../../src/stores/postgres/options.js';
-import { itemName, markAll, STEP } from '../crash/protocol.js';
+import { itemName, markAll, report, STEP } from '../crash/protocol.js';
 
 export interface PostgresWorkerConfig {
   connectionString: string;
@@ -18,17 +17,6 @@ export interface PostgresWorkerConfig {
   items: number;
   concurrency: number;
   batchSize?: number;
-}
-
-function report(line: string): void {
-  let rest = Buffer.from(`${line}\n`);
-  while (rest.length > 0) {
-    try {
-      rest = rest.subarray(writeSync(1, rest));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-    }
-  }
 }
 
 export function postgresStore(config: PostgresWorkerConfig): PostgresStore {
