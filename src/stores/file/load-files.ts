@@ -5,7 +5,7 @@ import { backupPaths } from './backups.js';
 import type { CorruptPolicy } from './file-store-options.js';
 import { corruptName, renameIfExists } from './fs-durable.js';
 import { readJournal, sealedJournals, type JournalRecord } from './journal.js';
-import { readSnapshotOrBackup } from './read-snapshot.js';
+import { readSnapshotOrBackup, type ReadSnapshot } from './read-snapshot.js';
 import type { SnapshotFormat } from './snapshot-format.js';
 
 export interface CheckpointFiles {
@@ -48,7 +48,7 @@ export async function loadFiles(files: CheckpointFiles, session: StoreSession): 
   }
   const torn = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
   if (torn > 0) session.emit('warning', { message: `${files.location}: dropped ${torn} torn record(s) at the end of the journal (a write cut short by a crash)` });
-  let snapshot;
+  let snapshot: ReadSnapshot | undefined;
   try {
     const found = await readSnapshotOrBackup(files.path, files.format, backupPaths(files.path, files.backups), records.length > 0);
     if (found.damage) {
