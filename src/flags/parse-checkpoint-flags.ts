@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CheckpointArgumentError, describeValue } from '../core/errors.js';
+import { CheckpointArgumentError } from '../core/errors.js';
+import { checkValue, rule } from '../core/validate-options.js';
 
 /** The resume flags of a pipeline script, ready to pass to `Pipeline.run`. */
 export interface CheckpointFlags {
@@ -33,11 +34,16 @@ const FLAGS = {
 
 type FlagName = keyof typeof FLAGS;
 
+/*
+ * Flags the parser does not know are not an error, and get no "did you mean": they belong to
+ * the script's own parser (`--resume-from`, `--forced`), which sees them in `rest`.
+ */
+const ARGV = rule('an array of strings', (value) => Array.isArray(value) && value.every((arg) => typeof arg === 'string'));
+const FLAG_VALUE = rule('given without a value (or as =true / =false)', (value) => value === 'true' || value === 'false');
+
 /** `--force` and `--force=true` set a flag, `--force=false` clears it; other values are a mistake. */
 function flagValue(name: string, value: string | undefined): boolean {
-  if (value === undefined || value === 'true') return true;
-  if (value === 'false') return false;
-  throw new CheckpointArgumentError(`Expected \`--${name}\` to be given without a value (or as =true / =false), got ${describeValue(value)}`);
+  return value === undefined || checkValue(`--${name}`, value, FLAG_VALUE) === 'true';
 }
 
 /**
@@ -72,9 +78,7 @@ function flagValue(name: string, value: string | undefined): boolean {
  * if (flags.force) await cp.resetAll();
  */
 export function parseCheckpointFlags(argv: readonly string[] = process.argv.slice(2)): CheckpointFlags {
-  if (!Array.isArray(argv) || !argv.every((arg) => typeof arg === 'string')) {
-    throw new CheckpointArgumentError(`Expected \`argv\` to be an array of strings, got ${describeValue(argv)}`);
-  }
+  checkValue('argv', argv, ARGV);
   // strict: false keeps the script's own options (and their values) as they are.
   const { tokens } = parseArgs({ args: [...argv], options: FLAGS, strict: false, allowPositionals: true, tokens: true });
   const given: Partial<Record<FlagName, boolean>> = {};

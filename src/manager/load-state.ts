@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { CheckpointArgumentError, CheckpointMismatchError, describeValue } from '../core/errors.js';
 import { fingerprint } from '../core/item-key.js';
-import { assertJson } from '../core/json.js';
+import type { CheckpointEvents } from '../core/events.js';
 import type { CheckpointChange } from '../core/model.js';
 import { CheckpointState } from '../core/state.js';
+import { checkOptions, pickOptions, rejectOptionsWith, rules, type OptionRule } from '../core/validate-options.js';
 import type { CheckpointStore, StoreSession } from '../stores/store.js';
 import { JsonFileStore } from '../stores/file/json-file-store.js';
 import { YamlFileStore } from '../stores/file/yaml-file-store.js';
+import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
 import type { CheckpointOptions } from './options.js';
 
 /** Picks the store for `options.path` by its extension. */
@@ -19,25 +21,51 @@ export function storeForOptions(options: CheckpointOptions): CheckpointStore {
   if (typeof path !== 'string' || path === '') {
     throw new CheckpointArgumentError(`Expected \`path\` to be a file path or \`store\` to be a CheckpointStore, got ${describeValue(path)}`);
   }
-  if (/\.json$/i.test(path)) return new JsonFileStore(path, options);
-  if (/\.ya?ml$/i.test(path)) return new YamlFileStore(path, options);
+  // Only the file-store options: the store refuses keys it does not know.
+  const fileOptions = pickOptions(options, FILE_STORE_OPTIONS);
+  if (/\.json$/i.test(path)) return new JsonFileStore(path, fileOptions);
+  if (/\.ya?ml$/i.test(path)) return new YamlFileStore(path, fileOptions);
   throw new CheckpointArgumentError(`Expected \`path\` to end in .json, .yaml or .yml, got ${describeValue(path)} — or pass \`store\``);
 }
 
-export function validateOptions(options: CheckpointOptions): void {
-  const positive = (name: 'maxAttempts' | 'maxErrors', allowInfinity: boolean): void => {
-    const value = options[name];
-    if (value === undefined) return;
-    const ok = typeof value === 'number' && value >= 1 && (Number.isInteger(value) || (allowInfinity && value === Infinity));
-    if (!ok) throw new CheckpointArgumentError(`Expected \`${name}\` to be a positive integer, got ${describeValue(value)}`);
-  };
-  positive('maxAttempts', true);
-  positive('maxErrors', false);
-  const policies = ['reject', 'restart', 'accept'];
-  if (options.onConfigChange !== undefined && !policies.includes(options.onConfigChange)) {
-    throw new CheckpointArgumentError(`Expected \`onConfigChange\` to be one of ${policies.join(', ')}, got ${describeValue(options.onConfigChange)}`);
-  }
-  if (options.config !== undefined) assertJson(options.config, 'config');
+/** Every option of `CheckpointManager.open` with its rule (the file-store ones included). */
+export const CHECKPOINT_OPTIONS = {
+  ...FILE_STORE_OPTIONS,
+  path: rules.nonEmptyString,
+  store: rules.store,
+  pipeline: rules.nonEmptyString,
+  config: rules.json,
+  onConfigChange: rules.oneOf('reject', 'restart', 'accept'),
+  retryFailed: rules.boolean,
+  maxAttempts: rules.number({ min: 1, infinity: true }),
+  maxErrors: rules.number({ min: 1 }),
+  itemKey: rules.function,
+  signal: rules.abortSignal,
+  logger: rules.logger,
+  keepOnComplete: rules.boolean,
+  on: rules.object({
+    item: rules.function,
+    stage: rules.function,
+    flush: rules.function,
+    recovered: rules.function,
+    warning: rules.function,
+  } satisfies Record<keyof CheckpointEvents, OptionRule>),
+} as const satisfies Record<keyof CheckpointOptions, OptionRule>;
+
+/**
+ * File-store options beside a `store` would be ignored (the store has its own), so they are an
+ * error where the user gives options. Not in `validateOptions`: a Pipeline hands the options it
+ * was given with `path` on to `CheckpointManager.open` beside the store it made from them.
+ */
+export function rejectFileStoreOptionsWithStore(options: Record<string, unknown>): void {
+  rejectOptionsWith(options, 'store', Object.keys(FILE_STORE_OPTIONS), 'pass them to the store, e.g. new JsonFileStore(path, { durability }), or give `path` instead of `store`');
+}
+
+/** Checks every option of `CheckpointManager.open` before anything is opened or created. */
+export function validateOptions(options: unknown): asserts options is CheckpointOptions {
+  checkOptions(options, CHECKPOINT_OPTIONS, 'CheckpointManager.open');
+  // With `store`, file-store options would be silently ignored: a store takes its own.
+  if ((options as CheckpointOptions).store !== undefined) rejectFileStoreOptionsWithStore(options as Record<string, unknown>);
 }
 
 function freshState(options: CheckpointOptions): CheckpointState {

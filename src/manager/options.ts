@@ -14,6 +14,12 @@ export interface Logger {
 /** What to do when the checkpoint was written with a different `config`. */
 export type ConfigChangePolicy = 'reject' | 'restart' | 'accept';
 
+/**
+ * The options of `CheckpointManager.open`. Each given option is checked before anything is
+ * opened or created: a value of the wrong type or out of range, an enumeration in the wrong
+ * case (`'Full'`) or an unknown key (`durabilty`, with "did you mean `durability`?") is a
+ * CheckpointArgumentError. An option whose value is `undefined` counts as not given.
+ */
 export interface CheckpointOptions extends FileStoreOptions {
   /**
    * The checkpoint file: `.json` opens a JsonFileStore, `.yaml`/`.yml` a YamlFileStore.
@@ -21,7 +27,11 @@ export interface CheckpointOptions extends FileStoreOptions {
    * @example 'input_data/pipeline_checkpoint.json'
    */
   path?: string;
-  /** Any CheckpointStore: MemoryStore, a file store with its own options, PostgresStore, yours. */
+  /**
+   * Any CheckpointStore: MemoryStore, a file store with its own options, PostgresStore, yours.
+   * It must have a string `location` and the six methods. The file-store options (`durability`,
+   * `backups`, …) apply only with `path`: give them to the store you pass instead.
+   */
   store?: CheckpointStore;
   /**
    * The pipeline this checkpoint belongs to. Opening a checkpoint of another pipeline fails with

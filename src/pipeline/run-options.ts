@@ -1,4 +1,6 @@
-import { CheckpointArgumentError, describeValue } from '../core/errors.js';
+import { CheckpointArgumentError } from '../core/errors.js';
+import { checkOptions, rule, rules, type OptionRule } from '../core/validate-options.js';
+import { CHECKPOINT_OPTIONS, rejectFileStoreOptionsWithStore } from '../manager/load-state.js';
 import type { CheckpointOptions } from '../manager/options.js';
 
 /** What to do when the checkpoint cannot be saved (disk full, store unreachable). */
@@ -50,37 +52,31 @@ export interface RunOptions {
   progress?: boolean;
 }
 
+const { pipeline: _pipeline, ...CHECKPOINT_OPTIONS_BUT_PIPELINE } = CHECKPOINT_OPTIONS;
+
+/** Every option of a Pipeline with its rule: the manager's, without `pipeline`, plus `onSaveError`. */
+const PIPELINE_OPTIONS = {
+  ...CHECKPOINT_OPTIONS_BUT_PIPELINE,
+  onSaveError: rules.oneOf('log', 'throw'),
+} as const satisfies Record<keyof PipelineOptions, OptionRule>;
+
+/** The options of `run()` with their rules; `from` and `to` must name one of the steps. */
+function runOptionRules(names: readonly string[]): Record<keyof RunOptions, OptionRule> {
+  const step = { ...rule(`one of the steps ${names.map((name) => `"${name}"`).join(', ')}`, (value) => typeof value === 'string' && names.includes(value)), values: names };
+  return { resume: rules.boolean, force: rules.boolean, from: step, to: step, dryRun: rules.boolean, progress: rules.boolean };
+}
+
 export function validatePipelineOptions(options: unknown): asserts options is PipelineOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new CheckpointArgumentError(`Expected options to be an object, got ${describeValue(options)}`);
-  }
-  const { onSaveError } = options as PipelineOptions;
-  if (onSaveError !== undefined && onSaveError !== 'log' && onSaveError !== 'throw') {
-    throw new CheckpointArgumentError(`Expected \`onSaveError\` to be 'log' or 'throw', got ${describeValue(onSaveError)}`);
-  }
+  checkOptions(options, PIPELINE_OPTIONS, 'the Pipeline constructor');
+  rejectFileStoreOptionsWithStore(options as Record<string, unknown>);
 }
 
 /** Checks `options` against the pipeline's step names; returns the indexes of the slice. */
 export function validateRunOptions(options: unknown, names: readonly string[]): { first: number; last: number } {
-  if (typeof options !== 'object' || options === null) {
-    throw new CheckpointArgumentError(`Expected run options to be an object, got ${describeValue(options)}`);
-  }
-  const { resume, force, dryRun, progress, from, to } = options as RunOptions;
-  for (const [key, value] of Object.entries({ resume, force, dryRun, progress })) {
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new CheckpointArgumentError(`Expected \`${key}\` to be a boolean, got ${describeValue(value)}`);
-    }
-  }
-  const indexOf = (key: 'from' | 'to', value: unknown, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const index = typeof value === 'string' ? names.indexOf(value) : -1;
-    if (index < 0) {
-      throw new CheckpointArgumentError(`Expected \`${key}\` to be one of the steps ${names.map((name) => `"${name}"`).join(', ')}, got ${describeValue(value)}`);
-    }
-    return index;
-  };
-  const first = indexOf('from', from, 0);
-  const last = indexOf('to', to, names.length - 1);
+  checkOptions(options, runOptionRules(names), 'Pipeline.run');
+  const { from, to } = options as RunOptions;
+  const first = from === undefined ? 0 : names.indexOf(from);
+  const last = to === undefined ? names.length - 1 : names.indexOf(to);
   if (first > last) {
     throw new CheckpointArgumentError(`Expected \`from\` ("${from}") to come before \`to\` ("${to}") in the step list`);
   }

@@ -89,6 +89,11 @@ export interface ForEachReport {
   failures: ForEachFailure[];
 }
 
+/**
+ * Each given option is checked when `forEach` is called: a wrong type, a number out of range or
+ * an unknown key (with the nearest known one suggested) rejects with a CheckpointArgumentError.
+ * An option whose value is `undefined` counts as not given.
+ */
 export interface ForEachOptions {
   /**
    * How many items run at the same time. At most this many items are taken from the input
@@ -97,7 +102,8 @@ export interface ForEachOptions {
    */
   concurrency?: number;
   /**
-   * How many times a failing item is tried again in this run before it is marked failed.
+   * How many times a failing item is tried again in this run before it is marked failed
+   * (`Infinity` allowed).
    * @default 0
    */
   retries?: number;
@@ -117,7 +123,8 @@ export interface ForEachOptions {
   failFast?: boolean;
   /**
    * Time limit of one attempt. When it runs out, the attempt's signal fires and the attempt
-   * fails with a `TimeoutError` (retried like any error).
+   * fails with a `TimeoutError` (retried like any error). From 1 to 2147483647 ms, the longest
+   * a timer can wait.
    */
   timeoutMs?: number;
   /**

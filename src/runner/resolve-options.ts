@@ -1,5 +1,5 @@
-import { CheckpointArgumentError, describeValue } from '../core/errors.js';
-import type { ForEachOptions, ForEachProgress } from './options.js';
+import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../core/validate-options.js';
+import type { BackoffOptions, ForEachOptions, ForEachProgress } from './options.js';
 
 /** Options with their defaults applied and their values checked. */
 export interface ResolvedOptions {
@@ -20,64 +20,45 @@ export interface ResolvedOptions {
 
 const retryAll = (): boolean => true;
 
+/** Every option of `forEach` with its rule. */
+const FOR_EACH_OPTIONS = {
+  concurrency: rules.number({ min: 1 }),
+  retries: rules.number({ min: 0, infinity: true }),
+  backoff: rules.object({
+    initialMs: rules.number({ min: 0, integer: false }),
+    factor: rules.number({ min: 1, integer: false }),
+    // The delay never exceeds maxMs, so this bound keeps every delay one setTimeout can wait.
+    maxMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
+  } satisfies Record<keyof BackoffOptions, OptionRule>),
+  retryOn: rules.function,
+  failFast: rules.boolean,
+  timeoutMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
+  signal: rules.abortSignal,
+  handleSignals: rules.boolean,
+  shutdownGraceMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
+  total: rules.number({ min: 0 }),
+  onProgress: rules.function,
+  progress: rules.boolean,
+  progressIntervalMs: rules.number({ min: 0, integer: false }),
+} as const satisfies Record<keyof ForEachOptions, OptionRule>;
+
 export function resolveOptions(options: ForEachOptions | undefined, defaultSignal: AbortSignal | undefined): ResolvedOptions {
   if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null) {
-    throw new CheckpointArgumentError(`Expected \`forEach\` options to be an object, got ${describeValue(options)}`);
-  }
+  checkOptions(options, FOR_EACH_OPTIONS, 'forEach');
   const backoff = options.backoff ?? {};
-  if (typeof backoff !== 'object' || backoff === null) {
-    throw new CheckpointArgumentError(`Expected \`backoff\` to be an object, got ${describeValue(backoff)}`);
-  }
-  const resolved: ResolvedOptions = {
-    concurrency: integer('concurrency', options.concurrency, 1, 1),
-    retries: integer('retries', options.retries, 0, 0, true),
-    backoff: {
-      initialMs: number('backoff.initialMs', backoff.initialMs, 1000, 0),
-      factor: number('backoff.factor', backoff.factor, 2, 1),
-      maxMs: number('backoff.maxMs', backoff.maxMs, 30_000, 0),
-    },
-    retryOn: fn('retryOn', options.retryOn) ?? retryAll,
-    failFast: boolean('failFast', options.failFast, false),
-    timeoutMs: options.timeoutMs === undefined ? undefined : number('timeoutMs', options.timeoutMs, 0, 1),
+  return {
+    concurrency: options.concurrency ?? 1,
+    retries: options.retries ?? 0,
+    backoff: { initialMs: backoff.initialMs ?? 1000, factor: backoff.factor ?? 2, maxMs: backoff.maxMs ?? 30_000 },
+    retryOn: options.retryOn ?? retryAll,
+    failFast: options.failFast ?? false,
+    timeoutMs: options.timeoutMs,
     signal: options.signal ?? defaultSignal,
-    handleSignals: boolean('handleSignals', options.handleSignals, true),
-    shutdownGraceMs: number('shutdownGraceMs', options.shutdownGraceMs, 10_000, 0),
-    total: options.total === undefined ? undefined : integer('total', options.total, 0, 0),
-    onProgress: fn('onProgress', options.onProgress),
-    progressIntervalMs: number('progressIntervalMs', options.progressIntervalMs, 200, 0),
-    progress: boolean('progress', options.progress, false),
+    handleSignals: options.handleSignals ?? true,
+    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    total: options.total,
+    onProgress: options.onProgress,
+    progressIntervalMs: options.progressIntervalMs ?? 200,
+    progress: options.progress ?? false,
   };
-  if (resolved.signal !== undefined && !(resolved.signal instanceof AbortSignal)) {
-    throw new CheckpointArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(resolved.signal)}`);
-  }
-  return resolved;
-}
-
-function integer(name: string, value: unknown, fallback: number, min: number, allowInfinity = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(Number.isSafeInteger(value) || (allowInfinity && value === Infinity)) || value < min) {
-    const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
-    throw new CheckpointArgumentError(`Expected \`${name}\` to be ${what}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-function number(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new CheckpointArgumentError(`Expected \`${name}\` to be a finite number of at least ${min}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new CheckpointArgumentError(`Expected \`${name}\` to be a boolean, got ${describeValue(value)}`);
-  return value;
-}
-
-function fn<F>(name: string, value: F | undefined): F | undefined {
-  if (value === undefined || typeof value === 'function') return value;
-  throw new CheckpointArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(value)}`);
 }

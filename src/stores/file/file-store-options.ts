@@ -1,3 +1,5 @@
+import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
+
 /**
  * What an acknowledged (awaited) mark survives:
  * - `full`: power loss — the mark resolves after fsync; concurrent marks share one fsync.
@@ -11,6 +13,11 @@ export type Durability = 'full' | 'normal' | 'batched';
 /** What to do when a checkpoint is damaged and no backup is good. */
 export type CorruptPolicy = 'fail' | 'restart';
 
+/**
+ * The options of JsonFileStore and YamlFileStore, checked when the store is made: a wrong type,
+ * a number out of range or an unknown key (with the nearest known one suggested) is a
+ * CheckpointArgumentError. An option whose value is `undefined` counts as not given.
+ */
 export interface FileStoreOptions {
   /**
    * What an acknowledged mark survives; see {@link Durability}.
@@ -18,7 +25,8 @@ export interface FileStoreOptions {
    */
   durability?: Durability;
   /**
-   * With `normal` durability, how often the journal is fsynced.
+   * With `normal` durability, how often the journal is fsynced, in milliseconds; `0` fsyncs only
+   * on flush and close.
    * @default 1000
    */
   fsyncIntervalMs?: number;
@@ -28,7 +36,8 @@ export interface FileStoreOptions {
    */
   batchSize?: number;
   /**
-   * With `batched` durability, the longest a mark waits to be written.
+   * With `batched` durability, the longest a mark waits to be written, in milliseconds (at
+   * least 1).
    * @default 1000
    */
   batchIntervalMs?: number;
@@ -59,8 +68,26 @@ export interface FileStoreOptions {
 
 export type ResolvedFileStoreOptions = Required<Omit<FileStoreOptions, 'durability'>>;
 
-/** The options with their defaults filled in. */
+/** Every file-store option with its rule; the manager and Pipeline take these too. */
+export const FILE_STORE_OPTIONS = {
+  durability: rules.oneOf('full', 'normal', 'batched'),
+  // 0 turns the periodic fsync off (journal records still reach the OS at once, and flush/close fsync).
+  fsyncIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
+  batchSize: rules.number({ min: 1 }),
+  // At least 1: with 0 there would be no timer, and a batched mark could wait for ever.
+  batchIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
+  backups: rules.number({ min: 0 }),
+  lock: rules.boolean,
+  onCorrupt: rules.oneOf('fail', 'restart'),
+  minCompactBytes: rules.number({ min: 0 }),
+} as const satisfies Record<keyof FileStoreOptions, OptionRule>;
+
+/**
+ * The options checked (unknown keys and bad values are a CheckpointArgumentError) and with
+ * their defaults filled in.
+ */
 export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
+  checkOptions(options, FILE_STORE_OPTIONS, 'a file store (JsonFileStore, YamlFileStore)');
   return {
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
     batchSize: options.batchSize ?? 100,

@@ -13,6 +13,11 @@ import type { RetryOptions } from './connection.js';
  */
 export type PostgresDurability = 'full' | 'normal' | 'batched';
 
+/**
+ * Checked when the store is made: a wrong type, a number out of range or an unknown key (with
+ * the nearest known one suggested) is a CheckpointArgumentError. The connection string is never
+ * shown in a message. An option whose value is `undefined` counts as not given.
+ */
 export interface PostgresStoreOptions {
   /**
    * Where the database is, e.g. `postgres://user:password@db.internal:5432/jobs`. Give either
@@ -50,7 +55,8 @@ export interface PostgresStoreOptions {
    */
   batchSize?: number;
   /**
-   * With `batched` durability, the longest a mark waits to be sent.
+   * With `batched` durability, the longest a mark waits to be sent, in milliseconds (an integer
+   * from 1 to 2147483647).
    * @default 1000
    */
   batchIntervalMs?: number;

@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
-import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
+import { CheckpointArgumentError } from '../../core/errors.js';
+import { checkOptions, MAX_TIMER_MS, pickOptions, rule, rules, type OptionRule } from '../../core/validate-options.js';
 import type { RetryOptions } from './connection.js';
 import type { PostgresDurability, PostgresStoreOptions } from './options.js';
 import { tablesIn, type Tables } from './tables.js';
-import { positiveInteger } from './validate.js';
 
 export interface ResolvedStoreOptions {
   connectionString: string | undefined;
@@ -17,28 +17,35 @@ export interface ResolvedStoreOptions {
   retry: RetryOptions | undefined;
 }
 
+/** A string PostgreSQL can store: text columns cannot hold NUL characters. */
+const text = (expected: string, nonEmpty: boolean): OptionRule =>
+  rule(expected, (value) => typeof value === 'string' && !value.includes('\u0000') && (!nonEmpty || value !== ''));
+
+/** Every option of PostgresStore with its rule. */
+const POSTGRES_STORE_OPTIONS = {
+  // Never shown in a message: it may hold a password.
+  connectionString: rules.secret(rules.nonEmptyString),
+  pool: rule('a pg Pool (an object with a connect function)', (value) => typeof value === 'object' && value !== null && typeof (value as { connect?: unknown }).connect === 'function'),
+  // What makes a schema name safe is checked by `tablesIn`, with its own message.
+  schema: rules.string,
+  pipeline: rules.required(text('a non-empty string without NUL characters', true)),
+  runId: text('a string without NUL characters', false),
+  durability: rules.oneOf('full', 'normal', 'batched'),
+  batchSize: rules.number({ min: 1 }),
+  batchIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS }),
+  retry: rules.object({
+    retries: rules.number({ min: 0 }),
+    initialMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
+    maxMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
+  } satisfies Record<keyof RetryOptions, OptionRule>),
+} as const satisfies Record<keyof PostgresStoreOptions, OptionRule>;
+
 /** Checks PostgresStore options up front, with the library's argument messages, and fills in defaults. */
 export function resolveStoreOptions(options: PostgresStoreOptions): ResolvedStoreOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new CheckpointArgumentError(`Expected PostgresStore options to be an object, got ${describeValue(options)}`);
-  }
-  const { connectionString, pool, pipeline, runId = '' } = options;
+  checkOptions(options, POSTGRES_STORE_OPTIONS, 'PostgresStore');
+  const { connectionString, pool, pipeline, runId = '', retry } = options;
   if ((connectionString === undefined) === (pool === undefined)) {
     throw new CheckpointArgumentError('Expected exactly one of `connectionString` and `pool`');
-  }
-  if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
-    // Not describeValue: the value may hold a password.
-    throw new CheckpointArgumentError(`Expected \`connectionString\` to be a non-empty string, got ${typeof connectionString}`);
-  }
-  if (typeof pipeline !== 'string' || pipeline === '' || pipeline.includes('\u0000')) {
-    throw new CheckpointArgumentError(`Expected \`pipeline\` to be a non-empty string, got ${describeValue(pipeline)}`);
-  }
-  if (typeof runId !== 'string' || runId.includes('\u0000')) {
-    throw new CheckpointArgumentError(`Expected \`runId\` to be a string, got ${describeValue(runId)}`);
-  }
-  const durability = options.durability ?? 'full';
-  if (!['full', 'normal', 'batched'].includes(durability)) {
-    throw new CheckpointArgumentError(`Expected \`durability\` to be one of full, normal, batched, got ${describeValue(durability)}`);
   }
   return {
     connectionString,
@@ -46,9 +53,10 @@ export function resolveStoreOptions(options: PostgresStoreOptions): ResolvedStor
     tables: tablesIn(options.schema ?? 'checkpointer'),
     pipeline,
     run: runId,
-    durability,
-    batchSize: positiveInteger('batchSize', options.batchSize ?? 100),
-    batchIntervalMs: positiveInteger('batchIntervalMs', options.batchIntervalMs ?? 1000),
-    retry: options.retry,
+    durability: options.durability ?? 'full',
+    batchSize: options.batchSize ?? 100,
+    batchIntervalMs: options.batchIntervalMs ?? 1000,
+    // Without its undefined values: the connection spreads it over its defaults.
+    retry: retry === undefined ? undefined : (pickOptions(retry, POSTGRES_STORE_OPTIONS.retry.options!) as RetryOptions),
   };
 }

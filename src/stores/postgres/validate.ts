@@ -1,8 +1,8 @@
-import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
+import { checkValue, rules } from '../../core/validate-options.js';
 
+const POSITIVE_INTEGER = rules.number({ min: 1 });
+
+/** `value` if it is a positive integer, else a CheckpointArgumentError naming `name`. */
 export function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new CheckpointArgumentError(`Expected \`${name}\` to be a positive integer, got ${describeValue(value)}`);
-  }
-  return value;
+  return checkValue(name, value, POSITIVE_INTEGER) as number;
 }
