@@ -77,7 +77,8 @@ async function work(checkpoint: string, interruptAfter: number | undefined): Pro
   );
   console.log(`finished: ${report.completed} summarised in ${report.durationMs} ms, ${report.failed} failed, ${report.skipped} skipped`);
   console.log(`total cost $${cp.getCounter('cost').toFixed(4)} for ${cp.getCounter('tokens')} tokens`);
-  await cp.complete();
+  const { removed } = await cp.complete(); // kept, with a warning, if documents failed
+  if (!removed) console.log('checkpoint kept: run again to retry the failed documents');
 }
 
 function runDemo(): number {

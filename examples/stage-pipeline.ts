@@ -128,8 +128,9 @@ async function run(label: string, argv: string[]): Promise<void> {
     console.log(`${label} stopped after --end ${end}; completed_stages = [${stagesNow.join(', ')}]; checkpoint kept at ${path}`);
     return;
   }
-  await cp.complete();
-  console.log(`${label} all stages completed: [${stagesNow.join(', ')}]; checkpoint deleted`);
+  const { removed, left } = await cp.complete(); // kept, with a warning, if items failed
+  if (removed) console.log(`${label} all stages completed: [${stagesNow.join(', ')}]; checkpoint deleted`);
+  else console.log(`${label} ${left.failed} items failed: checkpoint kept at ${path}, run again to retry them`);
 }
 
 // With flags it is one run, as you would call it: `npx tsx examples/stage-pipeline.ts --resume --end code_examples`.

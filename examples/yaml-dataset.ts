@@ -86,8 +86,9 @@ async function run(label: string): Promise<void> {
 
   const summary = cp.getProgressSummary();
   const counts = stages.map((stage) => `${stage.name} ${summary.steps[stage.name]?.completed ?? 0}/${fileCount}`);
-  await cp.complete();
-  console.log(`${label} ✅ dataset ready: ${counts.join(', ')}; ${path} deleted`);
+  const { removed, left } = await cp.complete(); // kept, with a warning, if files failed
+  if (removed) console.log(`${label} ✅ dataset ready: ${counts.join(', ')}; ${path} deleted`);
+  else console.log(`${label} ⚠ ${left.failed} files failed: ${path} kept, run again to retry them`);
 }
 
 if (crashAt) {

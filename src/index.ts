@@ -1,5 +1,6 @@
 export { CheckpointManager } from './manager/checkpoint-manager.js';
 export type { FailedItem, ProgressSummary, StepProgress } from './manager/progress-summary.js';
+export type { CompleteCheckpointOptions, CompleteResult, ItemsLeft } from './manager/completion.js';
 export type { CheckpointOptions, ConfigChangePolicy, Logger } from './manager/options.js';
 export { StepHandle } from './manager/step-handle.js';
 export { JsonFileStore } from './stores/file/json-file-store.js';

@@ -5,6 +5,7 @@ import type { CheckpointChange, ItemChange, ItemStatus, StepSummary } from '../c
 import type { CheckpointState } from '../core/state.js';
 import type { CheckpointStore } from '../stores/store.js';
 import { toErrorInfo } from './error-info.js';
+import { hasItemsLeft, itemsLeft, itemsLeftWarning, validateCompleteOptions, type CompleteCheckpointOptions, type CompleteResult } from './completion.js';
 import { loadState, storeForOptions, validateOptions } from './load-state.js';
 import type { CheckpointOptions, Logger } from './options.js';
 import { failedItemsOf, progressSummary, type FailedItem, type ProgressSummary } from './progress-summary.js';
@@ -286,12 +287,33 @@ export class CheckpointManager {
     await this.#store.close();
   }
 
-  /** The run succeeded: deletes the checkpoint (unless `keepOnComplete`) and closes. */
-  async complete(): Promise<void> {
+  /**
+   * Ends the run: deletes the checkpoint and its backups, or closes it and keeps it when work is
+   * left. Failed, in-progress (or interrupted) and dead-letter items keep the checkpoint, with a
+   * `warning` event saying what is left and how to go on, so that the next run retries them
+   * instead of starting over; `force: true` removes it anyway. With `keepOnComplete` it is always
+   * kept (and no warning is given). Calling it twice, or after `close()`, throws
+   * CheckpointClosedError.
+   *
+   * @example
+   * const { removed, left } = await cp.complete();
+   * if (!removed) console.log(`${left.failed} failed: run again to retry them`);
+   * @example
+   * await cp.complete({ force: true }); // remove it whatever is left
+   */
+  async complete(options?: CompleteCheckpointOptions): Promise<CompleteResult> {
+    validateCompleteOptions(options);
     if (this.#closed) throw new CheckpointClosedError(this.location);
-    if (this.#options.keepOnComplete) return this.close();
+    const left = itemsLeft(this.#state);
+    const keepOnComplete = this.#options.keepOnComplete === true;
+    if (keepOnComplete || (options?.force !== true && hasItemsLeft(left))) {
+      if (!keepOnComplete) this.#emitter.emit('warning', { message: itemsLeftWarning(this.location, left, this.#options.retryFailed !== false) });
+      await this.close();
+      return { removed: false, left };
+    }
     this.#closed = true;
     await this.#store.remove();
+    return { removed: true, left };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

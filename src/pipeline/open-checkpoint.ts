@@ -1,5 +1,6 @@
 import { CheckpointManager } from '../manager/checkpoint-manager.js';
 import { storeForOptions } from '../manager/load-state.js';
+import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
 import type { CheckpointOptions } from '../manager/options.js';
 import { MemoryStore } from '../stores/memory-store.js';
 import type { CheckpointStore } from '../stores/store.js';
@@ -27,7 +28,9 @@ export async function openCheckpoint(
   run: RunOptions,
   onSaveFailure: (error: unknown, operation: SaveOperation) => void,
 ): Promise<OpenedCheckpoint> {
-  const { path: _path, store: _store, onSaveError, ...rest } = options;
+  const { path: _path, store: _store, onSaveError, ...given } = options;
+  // The file-store options went into the store built from `path`; the manager takes the rest.
+  const rest = Object.fromEntries(Object.entries(given).filter(([key]) => !(key in FILE_STORE_OPTIONS))) as typeof given;
   const open = (store: CheckpointStore, extra: Partial<CheckpointOptions> = {}): Promise<CheckpointManager> =>
     CheckpointManager.open({ ...rest, ...extra, store, pipeline });
   const inMemory = run.resume === false || (run.force === true && run.dryRun === true);
@@ -52,5 +55,5 @@ async function discard(options: PipelineOptions): Promise<void> {
   const store = options.store ?? storeForOptions({ ...options, onCorrupt: 'restart' });
   const { logger, maxErrors } = options;
   const old = await CheckpointManager.open({ store, keepOnComplete: false, ...(logger ? { logger } : {}), ...(maxErrors ? { maxErrors } : {}) });
-  await old.complete();
+  await old.complete({ force: true });
 }

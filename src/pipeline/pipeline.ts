@@ -164,9 +164,12 @@ export abstract class Pipeline<Ctx extends JsonObject> {
         this.#logger.warn(`[checkpointer] ${name}: steps ${withFailures.map((step) => `"${step.name}"`).join(', ')} completed with failed items; the checkpoint is kept so that the next run retries them`);
       }
       const finished = allCompleted && withFailures.length === 0;
-      const output = result(completedSteps, opened.persistent && (!finished || this.#options.keepOnComplete === true));
-      if (finished) await checkpoint.complete();
-      else await checkpoint.close();
+      const output = result(completedSteps, opened.persistent);
+      // The pipeline has decided above (and warned about failed items to retry): dead letters, and
+      // failed items under `retryFailed: false`, do not keep its checkpoint.
+      const removed = finished && (await checkpoint.complete({ force: true })).removed;
+      if (!finished) await checkpoint.close();
+      output.checkpointKept = opened.persistent && !removed;
       return output;
     } catch (error) {
       await checkpoint.close().catch((closeError: unknown) => this.#logger.warn('[checkpointer] could not close the checkpoint after a failure', closeError));
