@@ -1,10 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { CheckpointCorruptError, CheckpointError } from '../core/errors.js';
 import type { CheckpointDocument } from '../core/model.js';
 import { FileLock } from '../stores/file/file-lock.js';
-import { fsyncDirectory, renameIfExists } from '../stores/file/fs-durable.js';
+import { fsyncDirectory, renameIfExists, replaceFile } from '../stores/file/fs-durable.js';
 import { sealedJournals } from '../stores/file/journal.js';
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
 import { readSnapshot } from '../stores/file/read-snapshot.js';
@@ -149,7 +148,7 @@ export async function restoreBackup(location: string, index: number): Promise<Re
       const to = `${from}${suffix}`;
       if (await renameIfExists(from, to)) movedAside.push(to);
     }
-    await writeFileAtomic(file, text, { fsync: true });
+    await replaceFile(file, text);
     await fsyncDirectory(file);
     return { from: backup.path, movedAside };
   } finally {

@@ -81,7 +81,7 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
   try {
     snapshot = await readSnapshot(file, format);
     if (!snapshot) {
-      const message = records.length ? 'missing, but its journal exists' : 'no checkpoint here (no such file)';
+      const message = records.length ? 'missing, but its journal exists' : findBackups(location).length ? 'missing, but its backups are still there' : 'no checkpoint here (no such file)';
       problems.push({ file: location, where: '', message, code: 'CHECKPOINT_CORRUPT' });
     }
   } catch (error) {

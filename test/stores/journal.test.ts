@@ -117,8 +117,8 @@ describe('file store journal', () => {
     const snapshot = JSON.parse(readFileSync(path, 'utf8')) as { sequence: number; steps: { s: { completedItems: string[] } } };
     expect(snapshot.steps.s.completedItems.length).toBeGreaterThan(10);
     expect(snapshot.sequence).toBeGreaterThan(10);
-    // Sealed journals (cp.json.journal.<n>) are gone once their snapshot is written.
-    expect(filesIn(directory).filter((name) => /journal\.\d+$/.test(name))).toEqual([]);
+    // Sealed journals (cp.json.journal.sealed-<n>) are gone once their snapshot is written.
+    expect(filesIn(directory).filter((name) => /journal\.sealed-\d+$/.test(name))).toEqual([]);
     await cp.close();
     expect(filesIn(directory)).toEqual(['cp.json', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.journal']);
     expect(readFileSync(`${path}.journal`, 'utf8')).toBe('');

@@ -1,9 +1,34 @@
+import { readdirSync } from 'node:fs';
 import { copyFile, link, lstat, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { removeIfExists, renameIfExists } from './fs-durable.js';
 
 /** `file.bak`, `file.bak.1`, `file.bak.2`, … newest first. */
 export function backupPaths(file: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => (i === 0 ? `${file}.bak` : `${file}.bak.${i}`));
+}
+
+/**
+ * The backups of `file` that exist on disk, newest first: `file.bak`, `file.bak.1`, … Found by
+ * listing the directory rather than by a configured count, so that backups kept with a larger
+ * `backups` option are seen too.
+ */
+export function findBackups(file: string): { path: string; index: number }[] {
+  const name = basename(file);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(resolve(file)));
+  } catch {
+    return [];
+  }
+  const found: { path: string; index: number }[] = [];
+  for (const entry of names) {
+    if (entry === `${name}.bak`) found.push({ path: join(dirname(file), entry), index: 0 });
+    else if (entry.startsWith(`${name}.bak.`) && /^\d+$/.test(entry.slice(name.length + 5))) {
+      found.push({ path: join(dirname(file), entry), index: Number(entry.slice(name.length + 5)) });
+    }
+  }
+  return found.sort((a, b) => a.index - b.index);
 }
 
 /**

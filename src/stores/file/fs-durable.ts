@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 
 /**
  * fsync of a directory makes a rename or a new file in it durable; without it a power cut can
@@ -52,20 +53,64 @@ export function corruptName(file: string): string {
   return `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
+const STAGING = '.checkpointer-next';
+
 /**
- * Removes the temp files (`<file>.<digits>`) that write-file-atomic leaves behind when the process
- * is killed mid-write; nothing else cleans them up, and each is a whole snapshot. Only call this
- * while holding the lock, so that no other process is writing one.
+ * `<file>.checkpointer-next`: where a new version of `file` is written before it replaces `file`.
+ * write-file-atomic's own temporary files are then `<file>.checkpointer-next.<digits>`. Both are
+ * names only this library makes, so a leftover can be removed without touching a person's
+ * `<file>.1` or `<file>.20240101`, which look exactly like a temporary file of `<file>` itself.
+ */
+export const stagingName = (file: string): string => `${file}${STAGING}`;
+
+/**
+ * Replaces `file` (the file a symlink points to, if it is one) with `data`: write-file-atomic
+ * writes it to {@link stagingName} (temporary file, fsync, rename), then `beforeReplace` runs —
+ * synchronously, so nothing happens between it and the rename — and the staging file is renamed
+ * over `file`. The file keeps its mode and owner. The caller fsyncs the directory afterwards.
+ * If `beforeReplace` throws, `file` is left as it was and the staging file is removed.
+ */
+export async function replaceFile(file: string, data: string | Buffer, beforeReplace: () => void = () => {}): Promise<void> {
+  const target = await realpath(file).catch(() => file);
+  const staging = stagingName(target);
+  const existing = await stat(target).catch(() => undefined);
+  const keep = existing ? { mode: existing.mode, chown: { uid: existing.uid, gid: existing.gid } } : {};
+  await writeFileAtomic(staging, data, { fsync: true, ...keep });
+  try {
+    beforeReplace();
+    renameSync(staging, target);
+  } catch (error) {
+    await removeIfExists(staging).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Removes what an interrupted {@link replaceFile} of `file` or of its journal leaves behind (the
+ * staging file and write-file-atomic's temporary files of it); nothing else cleans them up, and
+ * each is a whole snapshot. Only names of the library's own are removed — never a sealed journal,
+ * which still holds records. Only call this while holding the lock, so that no other process is
+ * writing one.
  */
 export function removeStaleTemporaryFiles(file: string): void {
-  const prefix = `${basename(file)}.`;
-  let names: string[];
+  const places = new Set([file]);
   try {
-    names = readdirSync(dirname(file));
+    places.add(realpathSync(file));
   } catch {
-    return;
+    // No file yet, or a dangling link: only its own directory.
   }
-  for (const name of names) {
-    if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) rmSync(join(dirname(file), name), { force: true });
+  for (const place of places) {
+    const own = [stagingName(basename(place)), stagingName(`${basename(place)}.journal`)];
+    let names: string[];
+    try {
+      names = readdirSync(dirname(place));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (own.some((staging) => name === staging || (name.startsWith(`${staging}.`) && /^\d+$/.test(name.slice(staging.length + 1))))) {
+        rmSync(join(dirname(place), name), { force: true });
+      }
+    }
   }
 }

@@ -6,6 +6,7 @@ import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointChange } from '../../core/model.js';
 import { parseChange } from '../../core/schema.js';
 import { crc32 } from './crc32.js';
+import { replaceFile } from './fs-durable.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -65,7 +66,7 @@ export async function readJournal(file: string): Promise<ReadJournal> {
     if (record) {
       if (firstBad !== undefined) {
         throw new CheckpointCorruptError(`${file}`, [{ path: `line ${firstBad}`, message: 'damaged record (checksum mismatch) followed by valid records' }], {
-          hint: 'the journal was modified or damaged in place; move it aside to resume from the snapshot alone, or restore a backup',
+          hint: 'the journal was modified or damaged in place; move it aside to resume from the snapshot alone, restore a backup, or start over with { onCorrupt: \'restart\' }',
         });
       }
       const last = records[records.length - 1];
@@ -83,9 +84,18 @@ export async function readJournal(file: string): Promise<ReadJournal> {
   return { records, validBytes: Buffer.byteLength(text.slice(0, validChars)), tornLines };
 }
 
-/** Sealed journals beside `file`: `<file>.journal.<n>`, oldest first. */
+const SEALED = '.sealed-';
+
+/**
+ * `<file>.journal.sealed-<n>`: the journal once a compaction has sealed it, until its snapshot is
+ * written. Not `<file>.journal.<n>`, which is what write-file-atomic names its temporary files
+ * (and what a person might call a copy): only names the library made are read or deleted.
+ */
+export const sealedJournalName = (journal: string, n: number): string => `${journal}${SEALED}${n}`;
+
+/** Sealed journals beside `journal` ({@link sealedJournalName}), oldest first. */
 export function sealedJournals(journal: string): string[] {
-  const prefix = `${basename(journal)}.`;
+  const prefix = `${basename(journal)}${SEALED}`;
   let names: string[];
   try {
     names = readdirSync(dirname(journal));
@@ -97,6 +107,14 @@ export function sealedJournals(journal: string): string[] {
     .map((name) => ({ name, n: Number(name.slice(prefix.length)) }))
     .sort((a, b) => a.n - b.n)
     .map(({ name }) => join(dirname(journal), name));
+}
+
+/**
+ * Replaces the journal with `text` atomically (through a staging file of the library's own name,
+ * see {@link replaceFile}). The caller fsyncs the directory.
+ */
+export async function rewriteJournal(journal: string, text: string): Promise<void> {
+  await replaceFile(journal, text);
 }
 
 /** An fdatasync on the event loop that takes longer than this holds every other task up too long. */

@@ -1,11 +1,11 @@
 import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointDocument } from '../../core/model.js';
 import type { StoreSession } from '../store.js';
-import { backupPaths } from './backups.js';
+import { findBackups } from './backups.js';
 import type { CorruptPolicy } from './file-store-options.js';
 import { corruptName, renameIfExists } from './fs-durable.js';
 import { readJournal, sealedJournals, type JournalRecord } from './journal.js';
-import { readSnapshotOrBackup, type ReadSnapshot } from './read-snapshot.js';
+import { readSnapshotOrBackup } from './read-snapshot.js';
 import type { SnapshotFormat } from './snapshot-format.js';
 
 export interface CheckpointFiles {
@@ -15,6 +15,7 @@ export interface CheckpointFiles {
   location: string;
   journalPath: string;
   format: SnapshotFormat;
+  /** How many backups are kept; reading looks at every backup on disk, newest first. */
   backups: number;
   onCorrupt: CorruptPolicy;
 }
@@ -35,37 +36,52 @@ export interface LoadedFiles {
 /**
  * Reads a file checkpoint as it is on disk: the snapshot (or its newest good backup, moving a
  * damaged snapshot aside), the sealed journals and the journal. Warnings and recoveries are
- * told to `session`.
+ * told to `session`. With `onCorrupt: 'restart'`, damage of any kind that no backup can repair
+ * — the snapshot, the journal, a sealed journal — moves every file of the checkpoint aside and
+ * starts it over.
  */
 export async function loadFiles(files: CheckpointFiles, session: StoreSession): Promise<LoadedFiles> {
   const journalFiles = [...sealedJournals(files.journalPath), files.journalPath];
+  try {
+    return await readFiles(files, journalFiles, session);
+  } catch (error) {
+    if (!(error instanceof CheckpointCorruptError) || files.onCorrupt !== 'restart') throw error;
+    // The backups too: a good backup of the abandoned run must not stand in for the new one later.
+    const moved: string[] = [];
+    for (const file of [files.path, ...journalFiles, ...findBackups(files.path).map((backup) => backup.path)]) {
+      const to = corruptName(file);
+      if (await renameIfExists(file, to)) moved.push(to);
+    }
+    const where = moved.length > 0 ? `moved ${moved.join(', ')} aside` : 'nothing to move aside';
+    const problem = error.problems[0];
+    const what = problem ? `${problem.path ? `${problem.path}: ` : ''}${problem.message}` : 'unreadable';
+    session.emit('warning', { message: `${error.file} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
+    return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true };
+  }
+}
+
+async function readFiles(files: CheckpointFiles, journalFiles: string[], session: StoreSession): Promise<LoadedFiles> {
   const journals = await Promise.all(journalFiles.map((file) => readJournal(file)));
   // A crash between rewriting the journal at open and deleting the sealed journals leaves the
   // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
-  let records: JournalRecord[] = [];
+  const records: JournalRecord[] = [];
   for (const record of journals.flatMap((journal) => journal.records)) {
     if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
   }
   const torn = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
+  const found = await readSnapshotOrBackup(files.path, files.format, findBackups(files.path).map((backup) => backup.path), records.length > 0 || torn > 0);
   if (torn > 0) session.emit('warning', { message: `${files.location}: dropped ${torn} torn record(s) at the end of the journal (a write cut short by a crash)` });
-  let snapshot: ReadSnapshot | undefined;
-  try {
-    const found = await readSnapshotOrBackup(files.path, files.format, backupPaths(files.path, files.backups), records.length > 0);
-    if (found.damage) {
-      const movedTo = corruptName(files.path);
-      const moved = await renameIfExists(files.path, movedTo);
-      session.emit('recovered', { location: files.location, from: found.from, problems: found.damage.problems, ...(moved ? { movedTo } : {}) });
-    }
-    snapshot = found.snapshot;
-  } catch (error) {
-    if (!(error instanceof CheckpointCorruptError) || files.onCorrupt !== 'restart') throw error;
-    for (const file of [files.path, ...journalFiles]) await renameIfExists(file, corruptName(file));
-    session.emit('warning', { message: `${files.location} is damaged and no backup is good; moved it aside and started over (onCorrupt: 'restart')`, cause: error });
-    snapshot = undefined;
-    records = [];
-  }
+  const snapshot = found.snapshot;
   const since = snapshot?.content.sequence ?? 0;
   const changes = records.filter((record) => record.sequence > since);
+  if (found.damage) {
+    const movedTo = corruptName(files.path);
+    const moved = await renameIfExists(files.path, movedTo);
+    const lost = lostChanges(since, changes[0]?.sequence, found.from);
+    const problems = lost ? [...found.damage.problems, { path: '', message: lost }] : found.damage.problems;
+    session.emit('recovered', { location: files.location, from: found.from, problems, ...(moved ? { movedTo } : {}) });
+    if (lost) session.emit('warning', { message: `${files.location}: ${lost}` });
+  }
   let document: CheckpointDocument | undefined;
   if (snapshot) {
     const { sequence: _sequence, ...content } = snapshot.content;
@@ -78,4 +94,18 @@ export async function loadFiles(files: CheckpointFiles, session: StoreSession): 
     snapshotBytes: snapshot?.bytes ?? 0,
     tidy: journalFiles.length === 1 && torn === 0 && changes.length === records.length,
   };
+}
+
+/**
+ * What a recovery from a backup loses: the changes after the backup that only the damaged
+ * snapshot held. They are the ones between the backup's sequence and the journal's first newer
+ * record; with no newer record, how many there were is not known. `undefined` when none is lost.
+ */
+function lostChanges(backupSequence: number, firstRecord: number | undefined, backup: string): string | undefined {
+  if (firstRecord === undefined) {
+    return `loaded ${backup} (up to change ${backupSequence}) and no newer journal record: any change made after it that only the damaged snapshot held is lost (how many is not known)`;
+  }
+  const lost = firstRecord - backupSequence - 1;
+  if (lost <= 0) return undefined;
+  return `loaded ${backup} (up to change ${backupSequence}) and the journal from change ${firstRecord}: ${lost} change(s) in between (${backupSequence + 1}…${firstRecord - 1}) were only in the damaged snapshot and are lost`;
 }

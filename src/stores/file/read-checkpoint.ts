@@ -1,42 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import type { CheckpointCorruptError} from '../../core/errors.js';
+import { join, resolve } from 'node:path';
+import type { CheckpointCorruptError } from '../../core/errors.js';
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
+import { findBackups } from './backups.js';
 import { jsonFormat } from './json-format.js';
 import { readJournal, sealedJournals } from './journal.js';
 import { readSnapshotOrBackup } from './read-snapshot.js';
 import type { SnapshotFormat } from './snapshot-format.js';
 import { yamlFormat } from './yaml-format.js';
 
+export { findBackups } from './backups.js';
+
 /** The snapshot format a checkpoint path uses, by its extension (as `CheckpointManager.open` picks its store). */
 export function snapshotFormatFor(path: string): SnapshotFormat {
   if (/\.json$/i.test(path)) return jsonFormat;
   if (/\.ya?ml$/i.test(path)) return yamlFormat;
   throw new CheckpointArgumentError(`Expected a checkpoint path ending in .json, .yaml or .yml, got ${describeValue(path)}`);
-}
-
-/**
- * The backups of `file` that exist on disk, newest first: `file.bak`, `file.bak.1`, … Found by
- * listing the directory rather than by a configured count, so that backups kept with a larger
- * `backups` option are seen too.
- */
-export function findBackups(file: string): { path: string; index: number }[] {
-  const name = basename(file);
-  let names: string[];
-  try {
-    names = readdirSync(dirname(resolve(file)));
-  } catch {
-    return [];
-  }
-  const found: { path: string; index: number }[] = [];
-  for (const entry of names) {
-    if (entry === `${name}.bak`) found.push({ path: join(dirname(file), entry), index: 0 });
-    else if (entry.startsWith(`${name}.bak.`) && /^\d+$/.test(entry.slice(name.length + 5))) {
-      found.push({ path: join(dirname(file), entry), index: Number(entry.slice(name.length + 5)) });
-    }
-  }
-  return found.sort((a, b) => a.index - b.index);
 }
 
 /** Who holds the lock of `file`, as recorded in `<file>.lock/owner.json`; `undefined` if nobody does. */

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { CheckpointCorruptError, CheckpointStoreError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json.js';
 import { parseDocument } from '../../core/schema.js';
-import type { SnapshotContent, SnapshotFormat } from './snapshot-format.js';
+import { continueCrc32, formatChecksum, type FoundChecksum, type SnapshotContent, type SnapshotFormat } from './snapshot-format.js';
 
 export interface ReadSnapshot {
   content: SnapshotContent;
@@ -31,6 +31,8 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
   } catch (error) {
     throw new CheckpointCorruptError(file, [{ path: '', message: 'contains bytes that are not UTF-8 text' }], { cause: error });
   }
+  const found = format.findChecksum(text);
+  if (found) verifyChecksum(file, bytes, found);
   let raw: unknown;
   try {
     raw = format.parse(text);
@@ -38,12 +40,32 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
     const reason = (error as Error).message.split('\n')[0];
     throw new CheckpointCorruptError(file, [{ path: '', message: `not valid ${format.name}: ${reason}` }], { cause: error });
   }
+  if (isJsonObject(raw) && Object.hasOwn(raw, 'checksum')) {
+    // Not a field of the document. When it is not the line the writer made (a program parsed
+    // and re-serialised the file), the file was rewritten on purpose: it is read like a
+    // hand-written one, without a check.
+    const { checksum: _checksum, ...rest } = raw;
+    raw = rest;
+  }
   const sequence = isJsonObject(raw) ? raw.sequence ?? 0 : 0;
   if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 0) {
     throw new CheckpointCorruptError(file, [{ path: 'sequence', message: `expected a non-negative integer, got ${JSON.stringify(sequence)}` }]);
   }
   const document = parseDocument(raw, file);
   return { content: { ...document, sequence }, bytes: bytes.length };
+}
+
+/**
+ * A snapshot's checksum covers its bytes without the checksum line: any change to them — a
+ * flipped digit that still parses, a file cut short — is found before the content is trusted.
+ */
+function verifyChecksum(file: string, bytes: Buffer, found: FoundChecksum): void {
+  const crc = continueCrc32(continueCrc32(0, bytes.subarray(0, found.start)), bytes.subarray(found.end));
+  if (formatChecksum(crc) === found.checksum) return;
+  throw new CheckpointCorruptError(file, [{
+    path: 'checksum',
+    message: `the content does not match its checksum ${found.checksum} (it has ${formatChecksum(crc)}): the file was changed after it was written — if you edited it by hand, delete the checksum line`,
+  }]);
 }
 
 /**
@@ -76,8 +98,10 @@ export interface SnapshotOrBackup {
 }
 
 /**
- * Reads the snapshot or, when it is damaged (or missing while its journal has records), the first
- * good file of `backups`. Only reads: moving the damaged file aside is the caller's decision.
+ * Reads the snapshot or, when it is damaged, the first good file of `backups`. A missing snapshot
+ * is damage too when anything of it is left — records in its journal, or backups (a completed
+ * run deletes its backups before its snapshot): a checkpoint never silently starts from nothing.
+ * Only reads: moving the damaged file aside is the caller's decision.
  * @throws CheckpointCorruptError (the snapshot's own problem) when no backup is good either
  */
 export async function readSnapshotOrBackup(
@@ -86,18 +110,29 @@ export async function readSnapshotOrBackup(
   backups: readonly string[],
   haveJournal: boolean,
 ): Promise<SnapshotOrBackup> {
-  let damage: CheckpointCorruptError;
+  let damage: CheckpointCorruptError | undefined;
   try {
     const snapshot = await readSnapshot(file, format);
-    if (snapshot || !haveJournal) return { snapshot, from: file };
-    damage = new CheckpointCorruptError(file, [{ path: '', message: 'missing, but its journal exists' }]);
+    if (snapshot) return { snapshot, from: file };
   } catch (error) {
     if (!(error instanceof CheckpointCorruptError)) throw error;
     damage = error;
   }
+  let backupsLeft = false;
   for (const backup of backups) {
-    const snapshot = await readSnapshot(backup, format).catch(() => undefined);
-    if (snapshot) return { snapshot, from: backup, damage };
+    let snapshot: ReadSnapshot | undefined;
+    try {
+      snapshot = await readSnapshot(backup, format);
+    } catch {
+      backupsLeft = true;
+      continue;
+    }
+    if (snapshot) return { snapshot, from: backup, damage: damage ?? missing(file, haveJournal ? 'but its journal exists' : 'but its backups are still there') };
   }
-  throw damage;
+  if (damage) throw damage;
+  if (haveJournal) throw missing(file, 'but its journal exists');
+  if (backupsLeft) throw missing(file, 'and none of its backups is good');
+  return { snapshot: undefined, from: file };
 }
+
+const missing = (file: string, why: string): CheckpointCorruptError => new CheckpointCorruptError(file, [{ path: '', message: `missing, ${why}` }]);
