@@ -55,12 +55,48 @@ describe('disk full (ENOSPC injected into the real writes)', () => {
       expect(error).toBeInstanceOf(CheckpointStoreError);
       expect((error as Error).message).toMatch(/checkpoint\.json.*ENOSPC/);
       expect(acked.length).toBeGreaterThan(5);
-      // Closing needs room for a new snapshot: it fails with the reason, and keeps the journal.
-      await expect(cp.close()).rejects.toThrow(/ENOSPC/);
+      // The failed mark was refused: every later one is refused too, and close() saves nothing
+      // of the memory state (which holds the refused mark).
+      await expect(cp.markItemCompleted('work', 'after-the-failure')).rejects.toBeInstanceOf(CheckpointStoreError);
+      await cp.close();
       disk.spaceLeft = Infinity;
       await expectAllCompleted(path, acked);
+      // Exactly what was acknowledged: not the refused mark, not one more.
+      const reopened = await CheckpointManager.open({ path, logger: quiet });
+      expect(reopened.getProgressSummary().steps.work?.completed).toBe(acked.length);
+      await reopened.close();
     });
   }
+
+  it('close() on a full disk rejects with a CheckpointStoreError naming the file, and keeps the journal', async () => {
+    const directory = fresh();
+    const path = join(directory, 'checkpoint.json');
+    const cp = await CheckpointManager.open({ path, minCompactBytes: 1 << 20, logger: quiet });
+    const { acked } = await markUntilFailure(cp, 200);
+    disk.watch(directory);
+    disk.spaceLeft = 100;
+    const error = await cp.close().then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointStoreError);
+    expect((error as CheckpointStoreError).location).toBe(path);
+    expect((error as Error).message).toMatch(/checkpoint\.json.*ENOSPC/);
+    expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    disk.spaceLeft = Infinity;
+    await expectAllCompleted(path, acked);
+  });
+
+  it('flush() on a disk whose fsync fails with ENOSPC rejects with a CheckpointStoreError naming the file', async () => {
+    const directory = fresh();
+    const path = join(directory, 'checkpoint.json');
+    const cp = await CheckpointManager.open({ path, logger: quiet });
+    await cp.markItemCompleted('work', 'written-not-synced');
+    disk.watch(directory);
+    disk.syncFailure = 'ENOSPC';
+    const error = await cp.flush().then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointStoreError);
+    expect((error as Error).message).toMatch(/checkpoint\.json.*ENOSPC/);
+    disk.syncFailure = undefined;
+    await cp.close();
+  });
 });
 
 function mountTmpfs(size: string): string | undefined {

@@ -26,8 +26,14 @@ export class ChildWorker {
   #listeners: Array<(line: string) => void> = [];
   #exit: Exit | undefined;
 
-  constructor(script: string, args: string[]) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * @param options.wrapper a command the node process is started through, e.g. one that gives it
+   *   a host name of its own (`unshare -u`); `{}` is replaced by node's command line
+   */
+  constructor(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; wrapper?: string[] } = {}) {
+    const command = [process.execPath, '--import', 'tsx', script, ...args];
+    const [file, ...rest] = options.wrapper ? options.wrapper.flatMap((part) => (part === '{}' ? command : [part])) : command;
+    this.process = spawn(file!, rest, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
     });

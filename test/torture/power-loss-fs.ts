@@ -36,6 +36,7 @@ const original = {
   renameSync: fs.renameSync,
   promisesRename: fsPromises.rename,
   promisesUnlink: fsPromises.unlink,
+  unlinkSync: fs.unlinkSync,
 };
 
 export type DiskEvent =
@@ -60,12 +61,15 @@ class PowerLossModel {
   onChange: (() => void) | undefined;
   /** Writes under the root fail with ENOSPC once this many more bytes were written. */
   spaceLeft = Infinity;
+  /** While set, every fsync/fdatasync of a file under the root fails with this code (as on a thin-provisioned or network disk that runs out of space). */
+  syncFailure: string | undefined;
 
   /** Starts watching `root`: everything in it now counts as durable. */
   watch(root: string): void {
     this.root = root;
     this.events.length = 0;
     this.spaceLeft = Infinity;
+    this.syncFailure = undefined;
     this.#contents.clear();
     this.#names = this.#listing();
     for (const [name, ino] of this.#names) this.#contents.set(ino, fs.readFileSync(join(root, name)));
@@ -119,6 +123,12 @@ class PowerLossModel {
 
   unlinked(file: string): void {
     if (this.root && file.startsWith(`${this.root}/`)) this.#record({ kind: 'unlink', file });
+  }
+
+  /** The error a sync of `fd` fails with, if syncs fail now. */
+  syncError(fd: number): NodeJS.ErrnoException | undefined {
+    if (!this.syncFailure || !this.root || !fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${this.root}/`)) return undefined;
+    return Object.assign(new Error(`${this.syncFailure}: sync failed`), { code: this.syncFailure, syscall: 'fsync' });
   }
 
   spend(fd: number, bytes: number): void {
@@ -185,14 +195,23 @@ if (!registry[installed]) {
   const patch = fs as unknown as Record<string, unknown>;
   // The same model for a sync on the thread pool (callback) and on the event loop (…Sync).
   const syncing = (fd: number): (() => void) => (fs.fstatSync(fd).isDirectory() ? disk.directorySyncing(fs.readlinkSync(`/proc/self/fd/${fd}`)) : disk.fileSyncing(fd));
-  patch.fsync = (fd: number, callback: Callback) => original.fsync(fd, afterCallback(callback, syncing(fd)));
-  patch.fdatasync = (fd: number, callback: Callback) => original.fdatasync(fd, afterCallback(callback, syncing(fd)));
+  const failing = (fd: number, callback: Callback): boolean => {
+    const error = disk.syncError(fd);
+    if (error) process.nextTick(() => callback(error));
+    return error !== undefined;
+  };
+  patch.fsync = (fd: number, callback: Callback) => failing(fd, callback) || original.fsync(fd, afterCallback(callback, syncing(fd)));
+  patch.fdatasync = (fd: number, callback: Callback) => failing(fd, callback) || original.fdatasync(fd, afterCallback(callback, syncing(fd)));
   patch.fsyncSync = (fd: number) => {
+    const error = disk.syncError(fd);
+    if (error) throw error;
     const synced = syncing(fd);
     original.fsyncSync(fd);
     synced();
   };
   patch.fdatasyncSync = (fd: number) => {
+    const error = disk.syncError(fd);
+    if (error) throw error;
     const synced = syncing(fd);
     original.fdatasyncSync(fd);
     synced();
@@ -223,6 +242,10 @@ if (!registry[installed]) {
   promises.rename = async (from: string, to: string) => {
     await original.promisesRename(from, to);
     disk.renamed(from, to);
+  };
+  patch.unlinkSync = (file: string) => {
+    original.unlinkSync(file);
+    disk.unlinked(file);
   };
   promises.unlink = async (file: string) => {
     await original.promisesUnlink(file);

@@ -139,7 +139,7 @@ function checkCompactionOrder(path: string): void {
     expect(synced, `snapshot renamed into place at event ${i} before its data was fsynced`).toBe(true);
     const next = events.slice(i + 1);
     const directorySync = next.findIndex((after) => after.kind === 'dir-sync');
-    const deletion = next.findIndex((after) => after.kind === 'unlink' && /\.journal\.\d+$/.test(after.file));
+    const deletion = next.findIndex((after) => after.kind === 'unlink' && /\.journal\.sealed-\d+$/.test(after.file));
     if (deletion !== -1) expect(directorySync, `sealed journal deleted before the directory fsync after event ${i}`).toBeGreaterThanOrEqual(0);
     if (deletion !== -1) expect(directorySync).toBeLessThan(deletion);
   });

@@ -4,7 +4,7 @@
  * can aim at the exact moments that matter (between a rename and a directory fsync, …) instead of
  * hoping a random kill lands there.
  *
- * The variable is read once, when this module loads; when it is unset, `crashPoint` is an empty
+ * The variables are read once, when this module loads; when they are unset, `crashPoint` is an empty
  * function and costs nothing measurable.
  */
 export type CrashPointName =
@@ -15,7 +15,11 @@ export type CrashPointName =
   | 'compaction:after-backup'
   | 'compaction:after-snapshot'
   | 'compaction:before-sealed-delete'
-  | 'close';
+  | 'close'
+  | 'remove:after-compaction'
+  | 'remove:after-journal'
+  | 'remove:after-backups'
+  | 'remove:after-snapshot';
 
 export const CRASH_POINTS: readonly CrashPointName[] = [
   'open',
@@ -26,6 +30,10 @@ export const CRASH_POINTS: readonly CrashPointName[] = [
   'compaction:after-snapshot',
   'compaction:before-sealed-delete',
   'close',
+  'remove:after-compaction',
+  'remove:after-journal',
+  'remove:after-backups',
+  'remove:after-snapshot',
 ];
 
 function parseTarget(value: string | undefined): { point: string; hit: number } | undefined {
@@ -36,14 +44,18 @@ function parseTarget(value: string | undefined): { point: string; hit: number } 
   return { point: value.slice(0, at), hit: Number.isSafeInteger(hit) && hit > 0 ? hit : 1 };
 }
 
-const target = parseTarget(process.env.CHECKPOINTER_CRASH_AT);
-let hits = 0;
+const crashAt = parseTarget(process.env.CHECKPOINTER_CRASH_AT);
+/** `CHECKPOINTER_STOP_AT=<point>[@<n>]`: the process freezes itself (SIGSTOP) there instead, for tests of a holder frozen mid-operation. */
+const stopAt = parseTarget(process.env.CHECKPOINTER_STOP_AT);
+let crashHits = 0;
+let stopHits = 0;
 
-function crashIfTargeted(name: CrashPointName): void {
-  if (name !== target!.point || ++hits < target!.hit) return;
+function signalIfTargeted(name: CrashPointName): void {
   // SIGKILL sent to oneself is delivered before kill() returns: nothing after this line runs,
   // no handler, no flush — exactly like a kill -9 from outside.
-  process.kill(process.pid, 'SIGKILL');
+  if (name === crashAt?.point && ++crashHits >= crashAt.hit) process.kill(process.pid, 'SIGKILL');
+  // SIGSTOP likewise: the process is frozen right here until someone sends SIGCONT.
+  if (name === stopAt?.point && ++stopHits === stopAt.hit) process.kill(process.pid, 'SIGSTOP');
 }
 
-export const crashPoint: (name: CrashPointName) => void = target ? crashIfTargeted : () => {};
+export const crashPoint: (name: CrashPointName) => void = crashAt || stopAt ? signalIfTargeted : () => {};

@@ -1,23 +1,42 @@
-import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { CheckpointLockedError, CheckpointStoreError } from '../../core/errors.js';
+import { CheckpointLockedError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 
-/** A lock not refreshed for this long belongs to a dead (or frozen) process on some host. */
-const STALE_MS = 10_000;
-const UPDATE_MS = 2_000;
+/**
+ * A lock on another host that has not been refreshed for this long is taken over: its holder
+ * is dead, or frozen, or cut off. A holder on this host is never judged by time, only by
+ * whether its process still exists.
+ */
+export const STALE_MS = 10_000;
+/**
+ * A holder refreshes its lock at least this often — on a timer, and, when the event loop is
+ * too busy for timers, in the write path itself before a write is acknowledged. A write
+ * acknowledged within this long of a refresh happened well before any other host could judge
+ * the lock stale.
+ */
+export const REFRESH_MS = 2_000;
 /**
  * A locker writes owner.json right after creating the lock directory; a directory that has
  * had none for this long was left by a process killed in between.
  */
 const ORPHAN_MS = 2_000;
+/** proper-lockfile's own stale check and refresh are not used: the lock is judged here. */
+const NEVER_MS = 2 ** 30;
+/** Takeover leftovers (`<file>.lock.stale-<pid>-<ms>`) older than this are removed by the next locker. */
+const TOMB_MS = 60_000;
 
 interface Owner {
   pid: number;
   host: string;
   since: string;
+  /** Unique to this lock: tells this holder's lock from a later one of the same process. */
+  token?: string;
+  /** The process's start time (Linux), so that a reused pid is not taken for the holder. */
+  started?: string;
 }
 
 function readOwner(lockDirectory: string): Owner | undefined {
@@ -29,14 +48,33 @@ function readOwner(lockDirectory: string): Owner | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+const sameOwner = (a: Owner | undefined, b: Owner | undefined): boolean =>
+  a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host && a.since === b.since && a.token === b.token;
+
+/** Field 22 of `/proc/<pid>/stat` (start time since boot), or `undefined` where there is no /proc; `'zombie'` for a dead, unreaped process. */
+function processStart(pid: number): string | undefined {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[0] === 'Z' || fields[0] === 'X' ? 'zombie' : fields[19];
+}
+
+/** Whether the process that wrote `owner` (on this host) still runs: the same pid and, where it can be told, the same start time. */
+function isAlive(owner: Owner): boolean {
+  try {
+    process.kill(owner.pid, 0);
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const started = processStart(owner.pid);
+  if (started === 'zombie') return false;
+  return owner.started === undefined || started === undefined || started === owner.started;
 }
 
 /**
@@ -58,33 +96,53 @@ async function isOrphaned(lockDirectory: string): Promise<boolean> {
   }
 }
 
-async function isStale(lockDirectory: string): Promise<boolean> {
+async function refreshedAt(lockDirectory: string): Promise<number | undefined> {
   try {
-    return (await stat(lockDirectory)).mtimeMs < Date.now() - STALE_MS;
+    return (await stat(lockDirectory)).mtimeMs;
   } catch {
-    return true;
+    return undefined;
   }
 }
 
 /**
- * Moves a dead holder's lock out of the way. The lock directory is renamed first (atomic), then
- * the owner inside is checked again: if another process re-locked in between, its lock is put
- * back rather than removed.
+ * Moves a holder's lock out of the way. The lock directory is renamed first (atomic), then what
+ * was judged is checked again on the moved directory: if another process re-locked in between,
+ * or the holder refreshed its lock after it was judged stale, the lock is put back.
  */
-async function takeOver(lockDirectory: string, dead: Owner | undefined): Promise<void> {
+async function takeOver(lockDirectory: string, judged: Owner | undefined, judgedRefresh: number | undefined): Promise<boolean> {
   const tomb = `${lockDirectory}.stale-${process.pid}-${Date.now()}`;
   try {
     await rename(lockDirectory, tomb);
   } catch {
-    return; // Someone else removed it first; just try to lock again.
+    return false; // Someone else moved it first; just try to lock again.
   }
   const owner = readOwner(tomb);
-  // An owner we did not judge dead (or any owner, where there was none) re-locked in between.
-  if (owner && (!dead || owner.pid !== dead.pid || owner.since !== dead.since)) {
+  const refreshed = await refreshedAt(tomb);
+  const changed = judged ? !sameOwner(owner, judged) : owner !== undefined;
+  if (changed || (judgedRefresh !== undefined && refreshed !== undefined && refreshed > judgedRefresh)) {
     await rename(tomb, lockDirectory).catch(() => {});
-    return;
+    return false;
   }
   await rm(tomb, { recursive: true, force: true });
+  return true;
+}
+
+/** Removes `<file>.lock.stale-<pid>-<ms>` directories left by lockers killed in the middle of a takeover. */
+function removeOldTombs(lockDirectory: string): void {
+  const prefix = `${basename(lockDirectory)}.stale-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(lockDirectory));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? /^(\d+)-(\d+)$/.exec(name.slice(prefix.length)) : null;
+    if (!match) continue;
+    const pid = Number(match[1]);
+    const abandoned = pid !== process.pid && !isAlive({ pid, host: hostname(), since: '' });
+    if (abandoned || Date.now() - Number(match[2]) > TOMB_MS) rmSync(join(dirname(lockDirectory), name), { recursive: true, force: true });
+  }
 }
 
 /** Locks this process holds, removed on exit even when the process ends by `process.exit()`. */
@@ -96,19 +154,45 @@ function releaseAllOnExit(): void {
 }
 
 /**
- * An exclusive lock on a checkpoint file, held as the directory `<file>.lock` (proper-lockfile)
- * with `owner.json` (pid, host) inside. A holder that died on this host is taken over at once;
- * one on another host once its lock has not been refreshed for 10 seconds.
+ * An exclusive lock on a checkpoint file, held as the directory `<file>.lock` (created by
+ * proper-lockfile) with `owner.json` (pid, host, process start, a token) inside.
+ *
+ * - A holder on this host is taken over only once its process is gone, however long it has
+ *   been busy or frozen: a live holder is never taken over.
+ * - A holder on another host (a shared file system) is taken over once its lock has not been
+ *   refreshed for {@link STALE_MS}.
+ * - The holder refreshes at least every {@link REFRESH_MS}, and {@link FileLock.confirm}, called
+ *   by the write path, refreshes when the timer could not; a holder that finds its lock gone or
+ *   someone else's acknowledges nothing more.
  */
 export class FileLock {
   readonly #release: () => Promise<void>;
   readonly #directory: string;
   readonly #owner: Owner;
+  readonly #onLost: (error: Error) => void;
+  readonly #timer: NodeJS.Timeout;
+  readonly #file: string;
+  #refreshedAt: number;
+  #lost: CheckpointLockLostError | undefined;
+  /** Whether this lock was taken from a holder that may still be running (on another host). */
+  readonly tookOverLiveHolder: boolean;
 
-  private constructor(directory: string, owner: Owner, release: () => Promise<void>) {
-    this.#directory = directory;
+  private constructor(file: string, owner: Owner, release: () => Promise<void>, onLost: (error: Error) => void, tookOverLiveHolder: boolean) {
+    this.#file = file;
+    this.#directory = `${file}.lock`;
     this.#owner = owner;
     this.#release = release;
+    this.#onLost = onLost;
+    this.tookOverLiveHolder = tookOverLiveHolder;
+    this.#refreshedAt = Date.now();
+    this.#timer = setInterval(() => {
+      try {
+        this.refresh();
+      } catch {
+        // Reported through onLost.
+      }
+    }, REFRESH_MS);
+    this.#timer.unref();
     held.add(this);
     if (!exitHookInstalled) {
       // proper-lockfile's own exit hook cannot remove a lock directory that holds owner.json.
@@ -117,29 +201,62 @@ export class FileLock {
     }
   }
 
+  /**
+   * Throws CheckpointLockLostError unless this process provably still holds the lock: refreshed
+   * within {@link REFRESH_MS}, or refreshed now. Cheap (a clock read) on the common path.
+   */
+  confirm(now = Date.now()): void {
+    if (this.#lost) throw this.#lost;
+    if (now - this.#refreshedAt > REFRESH_MS) this.refresh();
+  }
+
+  /**
+   * Refreshes the lock now and checks it is still ours: the last check before a file that a
+   * new holder would read or own is replaced or deleted.
+   */
+  refresh(): void {
+    if (this.#lost) throw this.#lost;
+    const now = Date.now();
+    let reason: string | undefined;
+    try {
+      utimesSync(this.#directory, now / 1000, now / 1000);
+      if (!sameOwner(readOwner(this.#directory), this.#owner)) reason = 'another process holds it now';
+    } catch (error) {
+      reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the lock directory was removed' : (error as Error).message;
+    }
+    if (reason === undefined) {
+      this.#refreshedAt = now;
+      return;
+    }
+    this.#lost = new CheckpointLockLostError(this.#file, { cause: new Error(reason) });
+    clearInterval(this.#timer);
+    held.delete(this);
+    this.#onLost(this.#lost.cause as Error);
+    throw this.#lost;
+  }
+
   #ownsDirectory(): boolean {
-    const owner = readOwner(this.#directory);
-    return owner?.pid === this.#owner.pid && owner.since === this.#owner.since;
+    return sameOwner(readOwner(this.#directory), this.#owner);
   }
 
   /** Removes the lock directory synchronously, if it is still ours (for the exit hook). */
   releaseSync(): void {
     held.delete(this);
+    clearInterval(this.#timer);
     if (this.#ownsDirectory()) rmSync(this.#directory, { recursive: true, force: true });
   }
 
   static async acquire(file: string, onLost: (error: Error) => void): Promise<FileLock> {
     const directory = `${file}.lock`;
+    removeOldTombs(directory);
+    let tookOverLiveHolder = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        const release = await lockfile.lock(file, { realpath: false, stale: STALE_MS, update: UPDATE_MS, retries: 0, onCompromised: onLost });
-        const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-        // Adding a file changes the directory's mtime, and proper-lockfile treats an mtime it did
-        // not set as a lock taken over (compromised) at its next refresh; so put it back.
-        const { atime, mtime } = statSync(directory);
+        const release = await lockfile.lock(file, { realpath: false, stale: NEVER_MS, update: NEVER_MS, retries: 0, onCompromised: () => {} });
+        const started = processStart(process.pid);
+        const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID(), ...(started && started !== 'zombie' ? { started } : {}) };
         writeFileSync(join(directory, 'owner.json'), JSON.stringify(owner));
-        utimesSync(directory, atime, mtime);
-        return new FileLock(directory, owner, release);
+        return new FileLock(file, owner, release, onLost, tookOverLiveHolder);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ELOCKED' && code !== 'ENOTEMPTY') {
@@ -147,9 +264,12 @@ export class FileLock {
         }
         let owner = readOwner(directory);
         if (!owner && !(await isOrphaned(directory))) owner = readOwner(directory);
-        const dead = owner ? owner.host === hostname() && !isAlive(owner.pid) : true;
-        if (attempt < 5 && (dead || (await isStale(directory)))) {
-          await takeOver(directory, owner);
+        const refreshed = await refreshedAt(directory);
+        const local = owner?.host === hostname();
+        const dead = owner ? local && !isAlive(owner) : true;
+        const stale = owner !== undefined && !local && refreshed !== undefined && refreshed < Date.now() - STALE_MS;
+        if (attempt < 5 && (dead || stale)) {
+          if (await takeOver(directory, owner, stale ? refreshed : undefined)) tookOverLiveHolder ||= stale;
           continue;
         }
         throw new CheckpointLockedError(file, owner ?? {});
@@ -158,11 +278,12 @@ export class FileLock {
   }
 
   async release(): Promise<void> {
-    // proper-lockfile removes the lock with rmdir, which needs the directory empty. If the lock
-    // was taken over, the directory and its owner.json are the new holder's: leave them, and
-    // the rmdir then fails on the non-empty directory instead of releasing someone else's lock.
     held.delete(this);
-    if (this.#ownsDirectory()) await rm(join(this.#directory, 'owner.json'), { force: true });
+    clearInterval(this.#timer);
+    // proper-lockfile's release forgets the lock, then its rmdir fails on owner.json; the
+    // directory is removed here only while it is still ours, never a new holder's.
+    const ours = this.#ownsDirectory();
     await this.#release().catch(() => {});
+    if (ours) await rm(this.#directory, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,7 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import { CheckpointClosedError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
 import { backupPaths } from './backups.js';
@@ -10,12 +9,13 @@ import { FileLock } from './file-lock.js';
 import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';
-import { InlineSyncBudget, JournalFile, sealedJournals, type JournalRecord } from './journal.js';
+import { InlineSyncBudget, JournalFile, rewriteJournal, sealedJournalName, sealedJournals, type JournalRecord } from './journal.js';
 import { loadFiles } from './load-files.js';
 import type { SnapshotFormat } from './snapshot-format.js';
 import { writeSnapshot } from './write-snapshot.js';
 import { GroupCommit } from './group-commit.js';
 import { crashPoint } from './crash-point.js';
+import { assertNever } from '../../core/assert-never.js';
 
 const RESOLVED = Promise.resolve();
 
@@ -36,6 +36,9 @@ export class FileStore implements CheckpointStore {
   #journal: JournalFile | undefined;
   #lock: FileLock | undefined;
   #lockLost: Error | undefined;
+  /** The first write that failed: nothing after it is acknowledged, and the memory state (which holds the failed change) is never saved. */
+  #failed: CheckpointStoreError | undefined;
+  #lastSyncAt = 0;
   #sequence = 0;
   #sealed = 0;
   #snapshotBytes = 0;
@@ -57,10 +60,6 @@ export class FileStore implements CheckpointStore {
     this.#format = format;
     this.#durability = options.durability ?? 'normal';
     this.#options = resolvedOptions(options);
-  }
-
-  get durability(): Durability {
-    return this.#durability;
   }
 
   async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
@@ -92,14 +91,17 @@ export class FileStore implements CheckpointStore {
     this.#sequence = loaded.sequence;
     this.#snapshotBytes = loaded.snapshotBytes;
     // Without the lock another process may be writing: rewriting its journal would lose records.
-    await this.#startJournal(loaded.tidy || !this.#options.lock ? undefined : loaded.records);
+    // A holder taken over on another host may still be running and append to the journal it has
+    // open: give the journal a new file, so that nothing it writes late is ever read.
+    const rewrite = this.#options.lock && (!loaded.tidy || this.#lock?.tookOverLiveHolder === true);
+    await this.#startJournal(rewrite ? loaded.records : undefined);
     return loaded.document && { document: loaded.document, changes: loaded.records.map((record) => record.change) };
   }
 
   /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */
   async #startJournal(records: JournalRecord[] | undefined): Promise<void> {
     if (records) {
-      await writeFileAtomic(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''), { fsync: true });
+      await rewriteJournal(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''));
       crashPoint('open:after-journal-rewrite');
       for (const sealed of sealedJournals(this.#journalPath)) await removeIfExists(sealed);
       await fsyncDirectory(this.path);
@@ -118,8 +120,12 @@ export class FileStore implements CheckpointStore {
     const every = this.#durability === 'normal' ? this.#options.fsyncIntervalMs : this.#durability === 'batched' ? this.#options.batchIntervalMs : 0;
     if (every <= 0) return;
     this.#timer = setInterval(() => {
-      if (this.#durability === 'batched') this.#writePending();
-      else if (this.#unsynced) void this.#syncJournal().catch((error: unknown) => this.#warn('periodic fsync failed', error));
+      try {
+        if (this.#durability === 'batched') this.#writePending();
+        else if (this.#unsynced) this.#startPeriodicSync(Date.now());
+      } catch (error) {
+        this.#warn('a background write failed; further marks are refused', error);
+      }
     }, every);
     this.#timer.unref();
   }
@@ -128,24 +134,58 @@ export class FileStore implements CheckpointStore {
     const journal = this.#writable();
     const line = encodeRecord(++this.#sequence, change);
     switch (this.#durability) {
-      case 'normal':
+      case 'normal': {
         this.#writeSync(journal, line);
+        // Acknowledged only while the lock is provably ours (checked after the write, so the
+        // write came first), and with upkeep done here when a busy loop starves the timers.
+        const now = Date.now();
+        this.#lock?.confirm(now);
+        if (this.#unsynced && now - this.#lastSyncAt >= this.#options.fsyncIntervalMs) this.#startPeriodicSync(now);
         this.#maybeCompact();
-        return RESOLVED;
+        return this.#backpressure();
+      }
       case 'batched':
         this.#pending.push(line);
         if (this.#pending.length >= this.#options.batchSize) this.#writePending();
-        return RESOLVED;
+        this.#lock?.confirm();
+        return this.#backpressure();
       case 'full':
         this.#pending.push(line);
         return this.#commits.request();
+      default:
+        return assertNever(this.#durability);
     }
   }
 
   #writable(): JournalFile {
     if (this.#lockLost) throw new CheckpointLockLostError(this.location, { cause: this.#lockLost });
+    if (this.#failed) throw this.#failed;
     if (!this.#journal) throw new CheckpointClosedError(this.location);
     return this.#journal;
+  }
+
+  /** An fsync for `normal` durability, started from a mark or the timer, whichever comes first. */
+  #startPeriodicSync(now: number): void {
+    this.#lastSyncAt = now;
+    void this.#syncJournal().catch((error: unknown) => this.#warn('periodic fsync failed', error));
+  }
+
+  /**
+   * Marks that resolve at once never let the event loop turn, and a compaction that yields
+   * between chunks would never finish: once the new journal has outgrown the snapshot again
+   * while a compaction runs, the mark waits for it. The journal stays about the snapshot's size.
+   */
+  #backpressure(): Promise<void> {
+    const journal = this.#journal;
+    if (!this.#compacting || !journal || journal.bytes < this.#compactAt()) return RESOLVED;
+    return this.#snapshots.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  #compactAt(): number {
+    return Math.max(this.#snapshotBytes, this.#options.minCompactBytes);
   }
 
   #writeSync(journal: JournalFile, text: string): void {
@@ -153,13 +193,27 @@ export class FileStore implements CheckpointStore {
       journal.writeSync(text);
       crashPoint('journal:after-write');
     } catch (error) {
-      throw new CheckpointStoreError(this.location, `could not append to the journal: ${(error as Error).message}`, { cause: error });
+      throw this.#fail(`could not append to the journal ${journal.path}`, error);
     }
     this.#unsynced = true;
   }
 
+  /**
+   * Latches a failed write: the change is in memory but not on disk, so from now on nothing
+   * is acknowledged and close() does not save the memory state — reopening resumes from
+   * exactly what was acknowledged.
+   */
+  #fail(what: string, error: unknown): CheckpointError {
+    if (error instanceof CheckpointLockLostError) return error;
+    this.#failed ??= new CheckpointStoreError(this.location, `${what}: ${(error as Error).message} — nothing after this mark is written; free the disk (or fix the cause) and reopen the checkpoint to resume from what was acknowledged`, { cause: error });
+    return this.#failed;
+  }
+
   #writePending(): void {
     if (this.#pending.length === 0 || !this.#journal) return;
+    // A batch is written only while the lock is ours: a taken-over holder must not write into
+    // a file its successor reads.
+    this.#lock?.confirm();
     const text = this.#pending.join('');
     this.#pending = [];
     this.#writeSync(this.#journal, text);
@@ -187,10 +241,12 @@ export class FileStore implements CheckpointStore {
         this.#inlineSyncs.took(journal.syncNow());
         await this.#directorySync;
       } else await this.#syncJournal(journal);
+      this.#lock?.confirm();
     } catch (error) {
-      throw new CheckpointStoreError(this.location, `could not write the journal: ${(error as Error).message}`, { cause: error });
+      throw this.#fail(`could not write the journal ${journal.path}`, error);
     }
     this.#maybeCompact();
+    await this.#backpressure();
   }
 
   /**
@@ -231,13 +287,17 @@ export class FileStore implements CheckpointStore {
   #compact(reason: string, document?: CheckpointDocument): Promise<void> {
     const run = async (): Promise<void> => {
       try {
-        if (this.#lockLost || !this.#journal) return;
+        if (this.#lockLost || this.#failed || !this.#journal) return;
         // `full` leaves its waiting records to the next group commit, which writes and fsyncs
         // them in the new journal; written into the sealed one they would be acknowledged
         // without an fsync. (The snapshot holds them too; replay skips the duplicates.)
         if (this.#durability !== 'full') this.#writePending();
         const old = this.#journal;
-        const sealed = `${this.#journalPath}.${++this.#sealed}`;
+        // Each step that replaces or deletes a file a successor would read is preceded by a
+        // synchronous check that the lock is still ours (a holder frozen mid-compaction and
+        // taken over must not seal, replace or delete its successor's files).
+        this.#lock?.refresh();
+        const sealed = sealedJournalName(this.#journalPath, ++this.#sealed);
         renameSync(this.#journalPath, sealed);
         this.#journal = new JournalFile(this.#journalPath, 0);
         this.#directoryUnsynced = true;
@@ -245,9 +305,9 @@ export class FileStore implements CheckpointStore {
         crashPoint('compaction:after-seal');
         const sequence = this.#sequence;
         const content = document ?? this.#session!.snapshot();
-        this.#snapshotBytes = await writeSnapshot(this.path, this.#format, content, sequence, this.#options.backups);
+        this.#snapshotBytes = await writeSnapshot(this.path, this.#format, content, sequence, this.#options.backups, () => this.#lock?.refresh());
         crashPoint('compaction:before-sealed-delete');
-        for (const file of sealedJournals(this.#journalPath)) await removeIfExists(file);
+        this.#removeOwnFiles(sealedJournals(this.#journalPath));
         this.#session?.emit('flush', { location: this.location, reason });
       } finally {
         this.#compacting = false;
@@ -260,14 +320,20 @@ export class FileStore implements CheckpointStore {
   async save(document: CheckpointDocument): Promise<void> {
     this.#writable();
     this.#compacting = true;
-    await this.#compact('save', document);
+    await this.#compact('save', document).catch((error: unknown) => {
+      throw this.#storeError('could not save the checkpoint', error);
+    });
   }
 
   async flush(): Promise<void> {
     this.#writable();
-    this.#writePending();
-    await this.#commits.idle();
-    await this.#syncJournal();
+    try {
+      this.#writePending();
+      await this.#commits.idle();
+      await this.#syncJournal();
+    } catch (error) {
+      throw this.#storeError(`could not flush the journal ${this.#journalPath}`, error);
+    }
     this.#session?.emit('flush', { location: this.location, reason: 'flush' });
   }
 
@@ -276,34 +342,74 @@ export class FileStore implements CheckpointStore {
     clearInterval(this.#timer);
     crashPoint('close');
     try {
-      if (!this.#lockLost) {
-        this.#writePending();
-        await this.#commits.idle();
-        await this.#snapshots;
-        if (this.#journal.bytes > 0 && this.#options.lock) {
-          this.#compacting = true;
-          await this.#compact('close');
-        } else {
-          await this.#syncJournal();
-        }
-      }
+      // After a failed write the memory state holds a change that is not on disk: saving it
+      // would make a rejected mark count as done. The journal already holds what was acknowledged.
+      if (!this.#lockLost && !this.#failed) await this.#settle('close');
+    } catch (error) {
+      throw this.#storeError('could not close the checkpoint', error);
     } finally {
       await this.#shutDown();
     }
   }
 
+  /** Writes what is pending and, when the journal holds anything, folds it into a new snapshot. */
+  async #settle(reason: string): Promise<void> {
+    this.#writePending();
+    await this.#commits.idle();
+    await this.#snapshots;
+    if (this.#journal!.bytes > 0 && this.#options.lock) {
+      this.#compacting = true;
+      await this.#compact(reason);
+    } else {
+      await this.#syncJournal();
+    }
+  }
+
+  /**
+   * Deletes the checkpoint in an order that a kill at any moment leaves either the whole
+   * checkpoint or none of it: first everything is folded into the snapshot, then the journal
+   * and the backups go, and the snapshot last. (A snapshot missing while backups remain is
+   * read as damage and recovered from them, so backups must go first.)
+   */
   async remove(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#pending = [];
-    await this.#commits.idle().catch(() => {});
-    await this.#snapshots.catch(() => {});
-    const journal = this.#journal;
-    this.#journal = undefined;
-    await journal?.closeWhenIdle();
-    const files = [this.path, this.#journalPath, ...sealedJournals(this.#journalPath), ...backupPaths(this.path, this.#options.backups)];
-    for (const file of files) await removeIfExists(file);
-    await fsyncDirectory(this.path);
-    await this.#shutDown();
+    this.#writable();
+    try {
+      await this.#settle('complete');
+      crashPoint('remove:after-compaction');
+      clearInterval(this.#timer);
+      const journal = this.#journal;
+      this.#journal = undefined;
+      await journal?.closeWhenIdle();
+      this.#removeOwnFiles([this.#journalPath, ...sealedJournals(this.#journalPath)]);
+      crashPoint('remove:after-journal');
+      this.#removeOwnFiles(backupPaths(this.path, this.#options.backups));
+      crashPoint('remove:after-backups');
+      this.#removeOwnFiles([this.path]);
+      await fsyncDirectory(this.path);
+      crashPoint('remove:after-snapshot');
+    } catch (error) {
+      throw this.#storeError('could not remove the checkpoint', error);
+    } finally {
+      await this.#shutDown();
+    }
+  }
+
+  /** Deletes files of this checkpoint, each only after confirming the lock is still ours. */
+  #removeOwnFiles(files: readonly string[]): void {
+    for (const file of files) {
+      this.#lock?.refresh();
+      try {
+        unlinkSync(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
+  /** Every failure a caller sees is a CheckpointError naming the checkpoint, with the cause. */
+  #storeError(what: string, error: unknown): CheckpointError {
+    if (error instanceof CheckpointError) return error;
+    return new CheckpointStoreError(this.location, `${what}: ${(error as Error).message}`, { cause: error });
   }
 
   async #shutDown(): Promise<void> {
