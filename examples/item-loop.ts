@@ -52,7 +52,7 @@ async function run(): Promise<void> {
     console.log(`         ${item.key} failed ${item.attempts}× — ${item.error?.message}`);
   }
   await cp.close();
-  console.log(`[run 2] checkpoint kept at ${path} — try: npx checkpointer status ${path}`);
+  console.log(`[run 2] checkpoint kept at ${path} — try: npx checkpoint-resume status ${path}`);
 }
 
 if (crashAfter) {

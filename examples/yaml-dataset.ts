@@ -10,7 +10,7 @@
  * holder's pid, and the lock of a run that crashed is taken over.
  *
  * The demo: run 1 is a child process killed by SIGKILL while enhancing a file — no cleanup, so
- * its lock stays behind. `checkpointer status` then shows the checkpoint and the dead holder.
+ * its lock stays behind. `checkpoint-resume status` then shows the checkpoint and the dead holder.
  * Run 2 takes the stale lock over, skips the two completed stages and the files already
  * enhanced, enhances the rest and deletes the checkpoint. `EXAMPLE_ITEMS` sets the number of
  * audio files (default 12).
@@ -102,7 +102,7 @@ if (crashAt) {
     stdio: 'inherit',
   });
   if (child.status === 0) throw new Error('the first run was meant to crash, but it finished');
-  console.log(`\n[demo] the first run died (${child.signal ?? `exit code ${child.status}`}). What it left, as \`checkpointer status\` shows it:\n`);
+  console.log(`\n[demo] the first run died (${child.signal ?? `exit code ${child.status}`}). What it left, as \`checkpoint-resume status\` shows it:\n`);
   spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'status', path], { stdio: 'inherit', cwd: process.cwd() });
   console.log('\n[demo] running again…');
   await run('[run 2]');

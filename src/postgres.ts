@@ -1,5 +1,5 @@
 /**
- * `checkpointer/postgres`: a checkpoint in PostgreSQL, shared by many workers on many machines.
+ * `checkpoint-resume/postgres`: a checkpoint in PostgreSQL, shared by many workers on many machines.
  * Needs the `pg` package (an optional peer dependency), loaded on first use.
  */
 export { PostgresStore } from './stores/postgres/postgres-store.js';

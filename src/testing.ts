@@ -1,5 +1,5 @@
 /**
- * `checkpointer/testing`: the conformance suite every CheckpointStore must pass, for the stores
+ * `checkpoint-resume/testing`: the conformance suite every CheckpointStore must pass, for the stores
  * that ship with checkpointer and for yours.
  */
 export { describeStoreConformance } from './testing/conformance.js';

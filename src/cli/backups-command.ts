@@ -104,7 +104,7 @@ export function printBackups(report: BackupsReport, out: Output, now: number): v
     { header: 'Check' },
   ];
   for (const line of renderTable(columns, rows)) out.line(line);
-  if (report.backups.some((backup) => backup.valid)) out.line(style.dim(`Restore one with: checkpointer restore ${report.location} --backup N`));
+  if (report.backups.some((backup) => backup.valid)) out.line(style.dim(`Restore one with: checkpoint-resume restore ${report.location} --backup N`));
 }
 
 export interface RestoreResult {
@@ -126,14 +126,14 @@ export async function restoreBackup(location: string, index: number): Promise<Re
   const backup = backups.find((candidate) => candidate.index === index);
   if (!backup) {
     const known = backups.map((candidate) => candidate.index).join(', ');
-    throw new CliError(`${location}: there is no backup ${index} — ${known ? `the backups are: ${known} (see "checkpointer backups ${location}")` : 'it has no backups'}`);
+    throw new CliError(`${location}: there is no backup ${index} — ${known ? `the backups are: ${known} (see "checkpoint-resume backups ${location}")` : 'it has no backups'}`);
   }
   const lock = await FileLock.acquire(file, () => {});
   try {
     try {
       await readSnapshot(backup.path, format);
     } catch (error) {
-      throw new CliError(`${backup.path} is damaged (${describeError(error)}) — choose another backup (see "checkpointer backups ${location}")`);
+      throw new CliError(`${backup.path} is damaged (${describeError(error)}) — choose another backup (see "checkpoint-resume backups ${location}")`);
     }
     const text = await readFile(backup.path);
     let damaged = false;

@@ -13,7 +13,7 @@ export interface InspectOptions {
   limit: number;
 }
 
-/** One row of `checkpointer inspect --json`. */
+/** One row of `checkpoint-resume inspect --json`. */
 export interface InspectedItem {
   step: string;
   key: string;

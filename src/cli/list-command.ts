@@ -3,7 +3,7 @@ import { formatTime } from './human.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
 
-/** What `checkpointer list --json` prints. */
+/** What `checkpoint-resume list --json` prints. */
 export interface ListReport {
   /** The database without its password, and the schema. */
   location: string;
@@ -40,5 +40,5 @@ export function printList(report: ListReport, out: Output, now: number): void {
   ];
   out.line(`Checkpoints in ${report.location}:`);
   for (const line of renderTable(columns, rows)) out.line(line);
-  out.line(style.dim('Look at one with: checkpointer status <url> --pipeline NAME [--run-id RUN]'));
+  out.line(style.dim('Look at one with: checkpoint-resume status <url> --pipeline NAME [--run-id RUN]'));
 }

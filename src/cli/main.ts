@@ -3,7 +3,7 @@
 import { processOutput } from './output.js';
 import { runCli } from './program.js';
 
-// `checkpointer inspect x.json | head` closes the pipe early: that is the reader's choice, not an error.
+// `checkpoint-resume inspect x.json | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;

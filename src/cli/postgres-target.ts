@@ -69,7 +69,7 @@ export async function readDatabaseIfAny(target: DatabaseTarget): Promise<{ locat
     return { location: store.location, document: await store.read() };
   } catch (error) {
     if (error instanceof CheckpointCorruptError) {
-      const hint = `see every problem with "checkpointer validate ${redact(target.connectionString)} ${flagsOf(target)}"; ${databaseRepairHint(target)}`;
+      const hint = `see every problem with "checkpoint-resume validate ${redact(target.connectionString)} ${flagsOf(target)}"; ${databaseRepairHint(target)}`;
       throw new CheckpointCorruptError(store.location, error.problems, { hint });
     }
     throw explainMissingPg(error, store.location);
@@ -79,7 +79,7 @@ export async function readDatabaseIfAny(target: DatabaseTarget): Promise<{ locat
 }
 
 export const noCheckpointMessage = (target: DatabaseTarget): string =>
-  `no checkpoint here — check --pipeline, --run-id and --schema; "checkpointer list ${redact(target.connectionString)}${target.schema ? ` --schema ${target.schema}` : ''}" shows the checkpoints in the schema`;
+  `no checkpoint here — check --pipeline, --run-id and --schema; "checkpoint-resume list ${redact(target.connectionString)}${target.schema ? ` --schema ${target.schema}` : ''}" shows the checkpoints in the schema`;
 
 /** As readDatabaseIfAny, and a checkpoint that is not there is an error. */
 export async function readDatabase(target: DatabaseTarget): Promise<{ location: string; document: CheckpointDocument }> {
@@ -102,7 +102,7 @@ export async function openDatabase(target: DatabaseTarget, logger: Logger): Prom
   }
 }
 
-/** The checkpoints in a schema, as `checkpointer list` shows them. */
+/** The checkpoints in a schema, as `checkpoint-resume list` shows them. */
 export async function listDatabase(connectionString: string, schema: string | undefined): Promise<{ location: string; checkpoints: CheckpointListing[] }> {
   const { PostgresStore } = await loadPostgres();
   const location = `${redact(connectionString)} ${schema ?? 'checkpointer'}`;

@@ -43,7 +43,7 @@ function version(): string {
   for (const relative of ['../package.json', '../../package.json']) {
     try {
       const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'checkpointer' && manifest.version) return manifest.version;
+      if (manifest.name === PACKAGE_NAME && manifest.version) return manifest.version;
     } catch {
       // Not here; try the next place.
     }
@@ -55,10 +55,13 @@ type Flags = DatabaseFlags & { json?: boolean };
 
 const NO_BACKUPS = 'PostgreSQL checkpoints have no backup files; use the database\'s own backups (pg_dump, point-in-time recovery)';
 
-/** Builds the `checkpointer` command. Each action sets `exit.code`; errors propagate to runCli. */
+/** The package's name on npm, which is also its command's name. */
+export const PACKAGE_NAME = 'checkpoint-resume';
+
+/** Builds the `checkpoint-resume` command. Each action sets `exit.code`; errors propagate to runCli. */
 function buildProgram(context: CliContext, exit: { code: number }): Command {
   const { out } = context;
-  const program = new Command('checkpointer')
+  const program = new Command(PACKAGE_NAME)
     .description('Look at and repair checkpointer checkpoints: JSON and YAML files, and PostgreSQL.')
     .version(version(), '-v, --version')
     .exitOverride()
@@ -150,7 +153,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .option('--json', 'print a JSON object for scripts')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (url: string, options: Flags) => {
-      if (!isDatabaseUrl(url)) throw new CliError(`list: shows the checkpoints in a PostgreSQL schema, given as a postgres:// URL; ${url} is a file — use "checkpointer status ${url}"`, ExitCode.usage);
+      if (!isDatabaseUrl(url)) throw new CliError(`list: shows the checkpoints in a PostgreSQL schema, given as a postgres:// URL; ${url} is a file — use "checkpoint-resume status ${url}"`, ExitCode.usage);
       const report = filterListing(await listDatabase(url, options.schema), options.pipeline);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printList(report, out, context.now());

@@ -12,7 +12,7 @@ export interface StepStatusReport extends StepCounts {
   status: StepStatus | null;
 }
 
-/** What `checkpointer status --json` prints. Times are ISO strings, durations milliseconds. */
+/** What `checkpoint-resume status --json` prints. Times are ISO strings, durations milliseconds. */
 export interface StatusReport {
   location: string;
   format: string;
@@ -88,7 +88,7 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     ['Updated', formatTime(report.updatedAt, now)],
     ['Lock', lock],
   ];
-  if (report.loadedFrom) fields.push(['Damaged', style.red(`the file cannot be read; showing its backup ${report.loadedFrom} — see "checkpointer validate"`)]);
+  if (report.loadedFrom) fields.push(['Damaged', style.red(`the file cannot be read; showing its backup ${report.loadedFrom} — see "checkpoint-resume validate"`)]);
   for (const line of renderFields(fields)) out.line(line);
   out.line();
 

@@ -26,7 +26,7 @@ export function targetOf(argument: string, flags: DatabaseFlags): CheckpointTarg
   if (isDatabaseUrl(argument)) {
     if (flags.pipeline === undefined) {
       throw new CliError(
-        `${redact(argument)}: a PostgreSQL checkpoint is named by its pipeline — add --pipeline NAME (and --run-id, --schema if it has them); "checkpointer list ${redact(argument)}" shows the checkpoints there`,
+        `${redact(argument)}: a PostgreSQL checkpoint is named by its pipeline — add --pipeline NAME (and --run-id, --schema if it has them); "checkpoint-resume list ${redact(argument)}" shows the checkpoints there`,
         ExitCode.usage,
       );
     }
@@ -87,7 +87,7 @@ export async function openForWriting(target: CheckpointTarget, logger: Logger): 
   const { onDisk } = await loadForReading(target);
   if (onDisk?.damage) {
     throw new CheckpointCorruptError(path, onDisk.damage.problems, {
-      hint: `a good backup exists (${onDisk.snapshotFile}): see "checkpointer backups ${path}", then "checkpointer restore ${path} --backup N"`,
+      hint: `a good backup exists (${onDisk.snapshotFile}): see "checkpoint-resume backups ${path}", then "checkpoint-resume restore ${path} --backup N"`,
     });
   }
   return CheckpointManager.open({ path, lock: true, logger });

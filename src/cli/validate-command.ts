@@ -18,7 +18,7 @@ export interface ValidationProblem {
   code: CheckpointErrorCode;
 }
 
-/** What `checkpointer validate --json` prints. */
+/** What `checkpoint-resume validate --json` prints. */
 export interface ValidationReport {
   location: string;
   /** 'JSON', 'YAML' or 'PostgreSQL'. */
@@ -176,7 +176,7 @@ export function printValidation(report: ValidationReport, out: Output): void {
     const backup = report.goodBackups[0];
     out.line(
       backup
-        ? `A good backup exists: ${backup.path} — restore it with "checkpointer restore ${report.location} --backup ${backup.index}"`
+        ? `A good backup exists: ${backup.path} — restore it with "checkpoint-resume restore ${report.location} --backup ${backup.index}"`
         : 'No good backup exists; move the damaged files aside to start over (or open with { onCorrupt: \'restart\' }).',
     );
   }

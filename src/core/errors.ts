@@ -55,7 +55,7 @@ export class CheckpointCorruptError extends CheckpointError {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : '';
     const hint =
       options?.hint ??
-      'restore a backup with "checkpointer restore" or start over with { onCorrupt: \'restart\' }';
+      'restore a backup with "checkpoint-resume restore" or start over with { onCorrupt: \'restart\' }';
     super(
       'CHECKPOINT_CORRUPT',
       `${file}: ${where}${first?.message ?? 'unreadable'}${more} — ${hint}`,

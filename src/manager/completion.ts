@@ -17,7 +17,7 @@ export interface ItemsLeft {
   failed: number;
   /** Items marked in progress and not finished, in this run or an interrupted earlier one. */
   inProgress: number;
-  /** Items that reached `maxAttempts`; `checkpointer retry-failed` makes them pending again. */
+  /** Items that reached `maxAttempts`; `checkpoint-resume retry-failed` makes them pending again. */
   deadLetters: number;
 }
 
@@ -76,7 +76,7 @@ export function itemsLeftWarning(location: string, left: CompleteResult['left'],
   const stuck = items([retryFailed ? ['failed', 0] : ['failed', left.failed], ['dead-letter', left.deadLetters]]);
   const hints: string[] = [];
   if (retried) hints.push(`run again to retry ${retried}`);
-  if (stuck) hints.push(`run "npx checkpointer retry-failed ${location}" to make ${stuck} pending again`);
+  if (stuck) hints.push(`run "npx checkpoint-resume retry-failed ${location}" to make ${stuck} pending again`);
   hints.push('call complete({ force: true }) to remove the checkpoint anyway');
   return `${location}: complete() kept the checkpoint instead of removing it, because items are left (${shown.join('; ')}) — ${hints.join(', or ')}`;
 }

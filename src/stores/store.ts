@@ -20,7 +20,7 @@ export interface LoadedCheckpoint {
 /**
  * Where a checkpoint lives. The manager keeps the state in memory and hands every change to the
  * store; the store decides how to make it durable (a journal, rows in a table, …). Implement
- * `location` and the six methods, then run the conformance suite from `checkpointer/testing`.
+ * `location` and the six methods, then run the conformance suite from `checkpoint-resume/testing`.
  */
 export interface CheckpointStore {
   /** Names the checkpoint in messages: a file path, a table, a URL without its password. */

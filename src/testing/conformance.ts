@@ -14,7 +14,7 @@ import { describeVolumeAndKeys } from './volume-keys.js';
  *
  * @example
  * import { describe, it, expect } from 'vitest';
- * import { describeStoreConformance } from 'checkpointer/testing';
+ * import { describeStoreConformance } from 'checkpoint-resume/testing';
  *
  * describeStoreConformance({ describe, it, expect }, {
  *   name: 'RedisStore',

@@ -6,7 +6,7 @@ import { files, makeCheckpoint, runCli, tempDir } from './cli-helpers.js';
 
 const reopen = (path: string): Promise<CheckpointManager> => CheckpointManager.open({ path });
 
-describe('checkpointer reset', () => {
+describe('checkpoint-resume reset', () => {
   it('--step forgets one step; without it, every step, stage and counter (keeping the run id)', async () => {
     const path = join(tempDir(), 'cp.json');
     await makeCheckpoint(path);
@@ -37,12 +37,12 @@ describe('checkpointer reset', () => {
     writeFileSync(path, '[]');
     const damaged = await runCli(['reset', path]);
     expect(damaged.code).toBe(1);
-    expect(damaged.stderr).toMatch(/expected a JSON object at the top level — a good backup exists \(.*cp\.json\.bak\): see "checkpointer backups/);
+    expect(damaged.stderr).toMatch(/expected a JSON object at the top level — a good backup exists \(.*cp\.json\.bak\): see "checkpoint-resume backups/);
     expect(readFileSync(path, 'utf8')).toBe('[]');
   });
 });
 
-describe('checkpointer retry-failed', () => {
+describe('checkpoint-resume retry-failed', () => {
   it('makes failed items pending again, for one step or all', async () => {
     const path = join(tempDir(), 'cp.yaml');
     await makeCheckpoint(path);

@@ -114,7 +114,7 @@ describe.concurrent('read-only commands on a PostgreSQL checkpoint', { timeout: 
     ]);
     for (const run of [status, reset]) {
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`error: ${where} ${empty}/nothing: no checkpoint here — check --pipeline, --run-id and --schema; "checkpointer list ${where} --schema ${empty}"`);
+      expect(run.stderr).toContain(`error: ${where} ${empty}/nothing: no checkpoint here — check --pipeline, --run-id and --schema; "checkpoint-resume list ${where} --schema ${empty}"`);
     }
     expect(validate.code).toBe(1);
     expect(JSON.parse(validate.stdout)).toMatchObject({ valid: false, problems: [{ message: expect.stringContaining('no checkpoint here') }] });
@@ -131,8 +131,8 @@ describe.concurrent('read-only commands on a PostgreSQL checkpoint', { timeout: 
     expect(validate.stdout).toContain('metadata.runId');
     expect(validate.stdout).toContain(`No backups are kept in PostgreSQL: fix the rows, or start over with DELETE FROM "${schema}".checkpoints WHERE pipeline = 'damaged' AND run = ''.`);
     expect(status.code).toBe(1);
-    expect(status.stderr).toContain('see every problem with "checkpointer validate');
-    expect(status.stderr).not.toContain('checkpointer restore');
+    expect(status.stderr).toContain('see every problem with "checkpoint-resume validate');
+    expect(status.stderr).not.toContain('checkpoint-resume restore');
   });
 });
 

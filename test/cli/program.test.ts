@@ -26,7 +26,7 @@ describe('runCli', () => {
   it('exits 2 for every kind of usage error, writing nothing to stdout', async () => {
     const path = join(tempDir(), 'cp.json');
     const cases: [string[], string][] = [
-      [[], 'Usage: checkpointer'],
+      [[], 'Usage: checkpoint-resume'],
       [['status'], "missing required argument 'checkpoint'"],
       [['frobnicate', path], "unknown command 'frobnicate'"],
       [['inspect', path, '--limit', 'lots'], 'expected a whole number >= 0, got "lots"'],
@@ -56,7 +56,7 @@ describe('runCli', () => {
     for (const command of commands) {
       const help = await run([command, '--help']);
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain(`Usage: checkpointer ${command} [options] ${command === 'list' ? '<url>' : '<checkpoint>'}`);
+      expect(help.stdout).toContain(`Usage: checkpoint-resume ${command} [options] ${command === 'list' ? '<url>' : '<checkpoint>'}`);
       expect(help.stdout).toContain('3  a running process holds the checkpoint');
     }
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
@@ -74,7 +74,7 @@ describe('reportError', () => {
     const { out, text } = capture();
     const code = reportError(new CheckpointCorruptError('cp.json', [{ path: 'steps', message: 'expected object' }]), out, {});
     expect(code).toBe(1);
-    expect(text()).toBe('error: cp.json: steps expected object — restore a backup with "checkpointer restore" or start over with { onCorrupt: \'restart\' }\n');
+    expect(text()).toBe('error: cp.json: steps expected object — restore a backup with "checkpoint-resume restore" or start over with { onCorrupt: \'restart\' }\n');
   });
 
   it('treats anything else as a bug: message and how to report it, the stack only with CHECKPOINTER_DEBUG', () => {

@@ -6,7 +6,7 @@ import { files, indexModule, makeCheckpoint, runCli, runScript, tempDir } from '
 
 const reopen = (path: string): Promise<CheckpointManager> => CheckpointManager.open({ path });
 
-describe('checkpointer restore', () => {
+describe('checkpoint-resume restore', () => {
   it('puts a backup back, keeping the replaced file and journal as .replaced- copies', async () => {
     const directory = tempDir();
     const path = join(directory, 'cp.json');
@@ -43,7 +43,7 @@ describe('checkpointer restore', () => {
   });
 });
 
-describe('checkpointer compact', () => {
+describe('checkpoint-resume compact', () => {
   it('folds the journal a crashed run left into the snapshot, taking over the dead lock', async () => {
     const directory = tempDir();
     const path = join(directory, 'cp.json');

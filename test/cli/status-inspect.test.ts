@@ -7,7 +7,7 @@ import { files, makeCheckpoint, runCli, tempDir } from './cli-helpers.js';
 
 const ANSI = /\u001b\[/;
 
-describe('checkpointer status', () => {
+describe('checkpoint-resume status', () => {
   it('prints pipeline, run id, per-step counts, stages and counters as a table', async () => {
     const path = join(tempDir(), 'pipeline_checkpoint.json');
     await makeCheckpoint(path);
@@ -88,7 +88,7 @@ describe('checkpointer status', () => {
   });
 });
 
-describe('checkpointer inspect', () => {
+describe('checkpoint-resume inspect', () => {
   it('lists failures first with attempts and last error, filtered by step, --failed and --limit', async () => {
     const path = join(tempDir(), 'cp.json');
     await makeCheckpoint(path);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
 import { files, makeCheckpoint, runCli, tempDir } from './cli-helpers.js';
 
-describe('checkpointer validate', () => {
+describe('checkpoint-resume validate', () => {
   it('exits 0 for a good checkpoint', async () => {
     const path = join(tempDir(), 'cp.yml');
     await makeCheckpoint(path);
@@ -30,7 +30,7 @@ describe('checkpointer validate', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`INVALID: ${path}`);
     expect(text.stdout).toContain(`${path}: steps.enrich.completedItems[1]: expected string`);
-    expect(text.stdout).toContain(`checkpointer restore ${path} --backup 0`);
+    expect(text.stdout).toContain(`checkpoint-resume restore ${path} --backup 0`);
   });
 
   it('exits 1 for a journal damaged in place, naming the line', async () => {
@@ -57,7 +57,7 @@ describe('checkpointer validate', () => {
   });
 });
 
-describe('checkpointer validate on a newer format', () => {
+describe('checkpoint-resume validate on a newer format', () => {
   it('exits 1 and says to upgrade, not to restore', async () => {
     const path = join(tempDir(), 'cp.json');
     await makeCheckpoint(path);
@@ -97,7 +97,7 @@ describe('checkpointer on a damaged or missing checkpoint', () => {
   });
 });
 
-describe('checkpointer backups', () => {
+describe('checkpoint-resume backups', () => {
   it('lists the file and its backups with time, size and item counts', async () => {
     const path = join(tempDir(), 'cp.json');
     await makeCheckpoint(path);
@@ -125,11 +125,11 @@ describe('checkpointer usage', () => {
     const path = join(tempDir(), 'cp.json');
     const [none, bogus, help] = await Promise.all([runCli([]), runCli(['status', path, '--bogus']), runCli(['status', '--help'])]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('Usage: checkpointer');
+    expect(none.stderr).toContain('Usage: checkpoint-resume');
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain("unknown option '--bogus'");
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: checkpointer status [options] <checkpoint>');
+    expect(help.stdout).toContain('Usage: checkpoint-resume status [options] <checkpoint>');
     expect(help.stdout).toContain('Exit codes:');
   });
 

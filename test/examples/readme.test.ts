@@ -13,7 +13,7 @@ function codeAfter(heading: string): string {
   const section = readme.slice(readme.indexOf(heading));
   const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   if (!block) throw new Error(`README has no TypeScript block after "${heading}"`);
-  return block.replace(/from 'checkpointer'/g, `from ${JSON.stringify(resolve('src/index.ts'))}`);
+  return block.replace(/from 'checkpoint-resume'/g, `from ${JSON.stringify(resolve('src/index.ts'))}`);
 }
 
 /** Runs a script from its temp directory (the quick start uses a relative path); tsx resolved from here. */

@@ -73,7 +73,7 @@ describe('complete()', () => {
     expect(existsSync(path)).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.message).toContain('1 dead letter');
-    expect(warnings[0]!.message).toContain(`"npx checkpointer retry-failed ${path}" to make the dead-letter item pending again`);
+    expect(warnings[0]!.message).toContain(`"npx checkpoint-resume retry-failed ${path}" to make the dead-letter item pending again`);
     expect(warnings[0]!.message).not.toContain('run again to retry');
   });
 
