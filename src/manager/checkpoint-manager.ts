@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../core/platform-types.js';
 import { CheckpointArgumentError, CheckpointClosedError, describeValue } from '../core/errors.js';
 import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js';
 import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
@@ -80,7 +81,7 @@ export class CheckpointManager {
     return this.#state.metadata.pipeline;
   }
 
-  get signal(): AbortSignal | undefined {
+  get signal(): AbortSignalLike | undefined {
     return this.#options.signal;
   }
 

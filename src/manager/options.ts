@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../core/platform-types.js';
 import type { CheckpointEvents } from '../core/events.js';
 import type { JsonValue } from '../core/json.js';
 import type { CheckpointStore } from '../stores/store.js';
@@ -72,7 +73,7 @@ export interface CheckpointOptions extends FileStoreOptions {
    */
   itemKey?(item: never): string;
   /** Default AbortSignal for work run through this checkpoint (`forEach`). */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /**
    * Where warnings (recovery from a backup, a failed save) are written.
    * @default console

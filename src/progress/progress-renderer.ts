@@ -1,8 +1,9 @@
 import cliProgress from 'cli-progress';
+import type { TextStream } from '../core/platform-types.js';
 import { formatProgressLine, type ProgressSnapshot } from './format-progress.js';
 
 /** A stream a bar can be drawn on: a terminal when `isTTY` is true, `columns` wide. */
-export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+export type ProgressStream = TextStream;
 
 export interface ProgressRendererOptions {
   /**

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../core/platform-types.js';
 import type { JsonValue } from '../core/json.js';
 
 /**
@@ -8,7 +9,7 @@ export interface RunnerCheckpoint {
   /** Names the checkpoint in messages (a file path, a table…). */
   readonly location: string;
   /** The checkpoint's default AbortSignal, used when `forEach` is given none. */
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortSignalLike | undefined;
   keyOf(item: unknown): string;
   /** Not completed, not a dead letter, and not failed when failed items are not retried. */
   isItemPending(step: string, item: unknown): boolean;
@@ -25,7 +26,7 @@ export interface ItemContext {
    * (or the checkpoint's) aborted, or a SIGINT/SIGTERM shutdown stopped waiting for in-flight
    * items (grace period over, or a second signal). Pass it on to `fetch` and friends.
    */
-  signal: AbortSignal;
+  signal: AbortSignalLike;
   /** 1 for the first try in this run, 2 for the first retry, … */
   attempt: number;
   /** The step's name. */
@@ -132,7 +133,7 @@ export interface ForEachOptions {
    * progress (they run again next time); the call rejects with a CheckpointAbortError.
    * @default the checkpoint's `signal` option
    */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /**
    * Stop gracefully on SIGINT/SIGTERM while this call runs (see docs/runner.md). `false` leaves
    * signals alone, e.g. when your program has its own shutdown logic and passes `signal`.

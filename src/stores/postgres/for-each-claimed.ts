@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../../core/platform-types.js';
 import type { PoolClient } from 'pg';
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { itemKey as defaultItemKey } from '../../core/item-key.js';
@@ -48,7 +49,7 @@ export interface ForEachClaimedOptions<T> {
   /** Derives an item's key; every worker must use the same. Defaults to `itemKey`. */
   itemKey?: (item: T) => string;
   /** Stops claiming; items in flight finish, claimed items not started are released. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /**
    * Runs inside the transaction that completes the item, with the item and `fn`'s result: what it
    * writes commits exactly once, together with the completion.
@@ -62,7 +63,7 @@ export interface ClaimedItemContext {
   /** Claims of this item so far across all workers, this one included. */
   attempt: number;
   /** Aborts when this worker loses the item's lease or `signal` aborts. */
-  signal: AbortSignal;
+  signal: AbortSignalLike;
 }
 
 export interface ForEachClaimedReport {
