@@ -4,8 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/bench/**', 'node_modules/**'],
-    globalSetup: ['./test/support/postgres-global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    globalSetup: ['./test/support/postgres-global-setup.ts', './test/support/build-cli-global-setup.ts'],
+    // Tests wait for events, not for durations: these limits only end a test that hangs, and are
+    // far above what the slowest machine needs, so that a loaded machine is never a failure.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
   },
 });

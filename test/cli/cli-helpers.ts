@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointManager } from '../../src/index.js';
+import { CLI_BUNDLE } from '../support/cli-bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(root, 'src', 'cli', 'main.ts');
 
 export interface CliRun {
   code: number;
@@ -15,27 +15,23 @@ export interface CliRun {
 }
 
 /**
- * Runs `checkpointer ...args` as a real process, its output going to pipes (not a TTY);
- * `preload` modules are imported before the CLI (e.g. one that hides a package).
+ * Runs the CLI (`checkpoint-resume ...args`) as a real process, its output going to pipes (not a
+ * TTY), from the bundle built for this test run; `preload` modules are imported before it (e.g.
+ * one that hides a package). No time limit: a slow machine is not a failure.
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, preload: string[] = []): Promise<CliRun> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', ...preload.flatMap((module) => ['--import', module]), CLI, ...args],
-      { cwd: root, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  const imports = preload.length > 0 ? ['--import', 'tsx', ...preload.flatMap((module) => ['--import', module])] : [];
+  return run(process.execPath, [...imports, CLI_BUNDLE, ...args], { cwd: root, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env } });
 }
 
 /** Runs TypeScript in a separate process that exits without closing its checkpoint (a crash). */
 export function runScript(code: string): Promise<CliRun> {
+  return run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root });
+}
+
+function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { ...options, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });

@@ -53,7 +53,7 @@ const reopen = (pipeline: string): Promise<CheckpointManager> => CheckpointManag
 const schemaExists = async (name: string): Promise<boolean> =>
   (await admin.query<{ exists: boolean }>('SELECT to_regnamespace($1) IS NOT NULL AS exists', [`"${name}"`])).rows[0]!.exists;
 
-describe.concurrent('read-only commands on a PostgreSQL checkpoint', { timeout: 90_000 }, () => {
+describe.concurrent('read-only commands on a PostgreSQL checkpoint', () => {
   it('status, inspect, validate and list show what a manager wrote, without the password', async () => {
     await makeCheckpoint('look');
     await makeCheckpoint('look', 'r2');
@@ -136,7 +136,7 @@ describe.concurrent('read-only commands on a PostgreSQL checkpoint', { timeout: 
   });
 });
 
-describe.concurrent('changing commands on a PostgreSQL checkpoint', { timeout: 90_000 }, () => {
+describe.concurrent('changing commands on a PostgreSQL checkpoint', () => {
   it('retry-failed and reset change it as a reopened manager sees', async () => {
     await makeCheckpoint('change');
     const retry = await cli(['retry-failed', ...at('change', '--step', 'enrich')]);
@@ -176,7 +176,7 @@ describe.concurrent('changing commands on a PostgreSQL checkpoint', { timeout: 9
   });
 });
 
-describe.concurrent('connecting', { timeout: 90_000 }, () => {
+describe.concurrent('connecting', () => {
   it('a wrong password: exit 1, "could not connect", neither password in the output', async () => {
     const wrong = 'wrong-Pa55word';
     const bad = new URL(url);

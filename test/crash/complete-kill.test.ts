@@ -40,21 +40,21 @@ async function reopen(path: string): Promise<{ completed: number; events: string
 
 describe('a kill -9 inside complete()', () => {
   for (const point of ['remove:after-compaction', 'remove:after-journal', 'remove:after-backups']) {
-    it(`at ${point} leaves the whole checkpoint`, { timeout: 120_000 }, async () => {
+    it(`at ${point} leaves the whole checkpoint`, async () => {
       const { path } = await killedInside(point);
       expect(existsSync(path)).toBe(true);
       expect(await reopen(path)).toEqual({ completed: ITEMS, events: [] });
     });
   }
 
-  it('after the snapshot is gone leaves nothing to resume: the next open is a new run', { timeout: 120_000 }, async () => {
+  it('after the snapshot is gone leaves nothing to resume: the next open is a new run', async () => {
     const { directory, path } = await killedInside('remove:after-snapshot');
     // Only the lock of the dead process may be left, and it is taken over at once.
     expect(readdirSync(directory).filter((name) => !name.endsWith('.lock'))).toEqual([]);
     expect(await reopen(path)).toEqual({ completed: 0, events: [] });
   });
 
-  it('at random moments (seeded) leaves the whole checkpoint or none of it', { timeout: 300_000 }, async () => {
+  it('at random moments (seeded) leaves the whole checkpoint or none of it', async () => {
     const random = seededRandom(13);
     for (let run = 0; run < 12; run++) {
       const directory = mkdtempSync(join(tmpdir(), 'checkpointer-complete-kill-'));

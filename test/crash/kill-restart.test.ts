@@ -56,7 +56,7 @@ async function finalCheck(path: string, starts: Map<string, number>): Promise<vo
 describe('a worker killed with SIGKILL at random moments and restarted', () => {
   for (const [index, test] of cases.entries()) {
     const name = `${test.format}, durability ${test.durability}${test.batchSize ? ` (batchSize ${test.batchSize})` : ''}, ${test.kills} kills`;
-    it(name, { timeout: 90_000 }, async () => {
+    it(name, async () => {
       const directory = mkdtempSync(join(tmpdir(), 'checkpointer-crash-'));
       directories.push(directory);
       const path = join(directory, `checkpoint.${test.format}`);

@@ -8,8 +8,6 @@ import { ChildWorker } from '../support/processes.js';
 import type { HolderPlan } from './busy-holder.js';
 
 const HOLDER = fileURLToPath(new URL('./busy-holder.ts', import.meta.url));
-/** How long a child may take to start (tsx transpiles it first); generous for a loaded machine. */
-const START_MS = 120_000;
 export const OTHER_HOST = 'checkpointer-other-host';
 
 const quiet = { warn: (): void => {}, error: (): void => {} };
@@ -54,7 +52,7 @@ export class AttackScope {
     const holder = new ChildWorker(HOLDER, [path, JSON.stringify(plan)], { env: { ...process.env, ...options.env }, ...(wrapper ? { wrapper } : {}) });
     this.#children.push(holder);
     if (options.waitForOpen === false) return holder;
-    const first = await holder.waitForLine((line) => line === 'open' || line.startsWith('error'), START_MS);
+    const first = await holder.waitForLine((line) => line === 'open' || line.startsWith('error'));
     expect(first, holder.stderr).toBe('open');
     return holder;
   }
@@ -71,7 +69,7 @@ export function refused(holder: ChildWorker): string[] {
 /** Resolves once `count` more acks than `from` have arrived. */
 export function waitForAcks(holder: ChildWorker, count: number): Promise<string> {
   let seen = 0;
-  return holder.waitForLine((line) => line.startsWith('ack ') && ++seen >= count, START_MS * 2);
+  return holder.waitForLine((line) => line.startsWith('ack ') && ++seen >= count);
 }
 
 /** Opens the checkpoint as a second process would: the manager, or the error it got. */

@@ -11,7 +11,6 @@ import { CheckpointLockedError, type Durability } from '../../src/index.js';
 import type { ChildWorker } from '../support/processes.js';
 import { acked, AttackScope, expectAllCompleted, openWhenTakenOver, OTHER_HOST, refused, sleep, tryOpen, waitForAcks, waitUntilStopped } from './lock-attack-support.js';
 
-const LONG = 300_000;
 
 /** After the takeover the old holder may still be running: every mark it tries must be refused. */
 function expectNothingAckedAfterRefusal(holder: ChildWorker): void {
@@ -22,7 +21,7 @@ function expectNothingAckedAfterRefusal(holder: ChildWorker): void {
 }
 
 describe.concurrent('a holder on another host', () => {
-  it('that keeps marking keeps its lock, though its timers never run', { timeout: LONG }, async (context) => {
+  it('that keeps marking keeps its lock, though its timers never run', async (context) => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
     const holder = await scope.startHolder(path, { prefix: 'keep-', items: 350, busyMs: 40 }, { otherHost: true });
@@ -42,7 +41,7 @@ describe.concurrent('a holder on another host', () => {
   });
 
   for (const durability of ['normal', 'full'] as Durability[]) {
-    it(`frozen past the stale time (${durability}) is taken over, then acknowledges nothing more`, { timeout: LONG }, async (context) => {
+    it(`frozen past the stale time (${durability}) is taken over, then acknowledges nothing more`, async (context) => {
       const scope = new AttackScope(context);
       const path = scope.checkpointPath();
       const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 1, durability }, { otherHost: true });
@@ -52,7 +51,7 @@ describe.concurrent('a holder on another host', () => {
       const mine = Array.from({ length: 20 }, (_, n) => `new-${n}`);
       for (const key of mine) await successor.markItemCompleted('work', key);
       holder.process.kill('SIGCONT');
-      await holder.waitForLine((line) => line === 'done', LONG);
+      await holder.waitForLine((line) => line === 'done');
       expectNothingAckedAfterRefusal(holder);
       await successor.markItemCompleted('work', 'new-after');
       await successor.close();
@@ -65,33 +64,33 @@ describe.concurrent('a holder on another host', () => {
   // deleted). The successor is then killed too, before it compacted: a third process must still
   // open the checkpoint and find every acknowledged mark.
   for (const stopAt of ['journal:after-write@40', 'compaction:after-seal@2', 'compaction:after-backup@2', 'compaction:before-sealed-delete@2']) {
-    it(`frozen at ${stopAt}, taken over, its successor SIGKILLed: nothing acknowledged is lost`, { timeout: LONG }, async (context) => {
+    it(`frozen at ${stopAt}, taken over, its successor SIGKILLed: nothing acknowledged is lost`, async (context) => {
       const scope = new AttackScope(context);
       const path = scope.checkpointPath();
       const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 0, minCompactBytes: 4096 }, { otherHost: true, env: { CHECKPOINTER_STOP_AT: stopAt } });
       await waitUntilStopped(holder.pid);
       const successor = await scope.startHolder(path, { prefix: 'new-', items: 50, busyMs: 0, minCompactBytes: 4096, waitForLock: true, holdOpen: true });
-      await successor.waitForLine((line) => line === 'holding', LONG);
+      await successor.waitForLine((line) => line === 'holding');
       await successor.kill();
       holder.process.kill('SIGCONT');
-      await holder.waitForLine((line) => line === 'done', LONG);
+      await holder.waitForLine((line) => line === 'done');
       expectNothingAckedAfterRefusal(holder);
       expect(acked(successor)).toHaveLength(50);
       await expectAllCompleted(path, [...acked(holder), ...acked(successor)]);
     });
   }
 
-  it('stuck in one long synchronous item is taken over, and its mark after it is refused', { timeout: LONG }, async (context) => {
+  it('stuck in one long synchronous item is taken over, and its mark after it is refused', async (context) => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
     const release = join(dirname(path), 'release');
     const holder = await scope.startHolder(path, { prefix: 'old-', items: 100, busyMs: 1, stuckAt: 10, stuckUntil: release }, { otherHost: true });
-    await holder.waitForLine((line) => line.startsWith('stuck '), LONG);
+    await holder.waitForLine((line) => line.startsWith('stuck '));
     const successor = await openWhenTakenOver(path);
     const mine = Array.from({ length: 20 }, (_, n) => `new-${n}`);
     for (const key of mine) await successor.markItemCompleted('work', key);
     writeFileSync(release, '');
-    await holder.waitForLine((line) => line === 'done', LONG);
+    await holder.waitForLine((line) => line === 'done');
     expect(holder.lines).toContain('refused old-10 CHECKPOINT_LOCK_LOST');
     expectNothingAckedAfterRefusal(holder);
     await successor.close();

@@ -8,7 +8,7 @@ import { CheckpointLockedError } from '../../src/index.js';
 import { acked, AttackScope, expectAllCompleted, refused, sleep, tryOpen, waitForAcks } from './lock-attack-support.js';
 
 describe.concurrent('a live holder on this host', () => {
-  it('busy in synchronous work for over 15 s between marks keeps its lock', { timeout: 300_000 }, async (context) => {
+  it('busy in synchronous work for over 15 s between marks keeps its lock', async (context) => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
     // 40 ms of synchronous work before each mark, 400 marks: 16 s in which, with `normal`
@@ -35,7 +35,7 @@ describe.concurrent('a live holder on this host', () => {
     await expectAllCompleted(path, acked(holder));
   });
 
-  it('frozen with SIGSTOP for 15 s keeps its lock and carries on after SIGCONT', { timeout: 300_000 }, async (context) => {
+  it('frozen with SIGSTOP for 15 s keeps its lock and carries on after SIGCONT', async (context) => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
     const holder = await scope.startHolder(path, { prefix: 'frozen-', items: 300, busyMs: 10 });
@@ -47,7 +47,7 @@ describe.concurrent('a live holder on this host', () => {
     expect(opened).toBeInstanceOf(CheckpointLockedError);
     expect(opened).toMatchObject({ pid: holder.pid, host: hostname() });
     holder.process.kill('SIGCONT');
-    await holder.waitForLine((line) => line === 'done', 300_000);
+    await holder.waitForLine((line) => line === 'done');
     expect(refused(holder)).toEqual([]);
     expect(acked(holder)).toHaveLength(300);
     await expectAllCompleted(path, acked(holder));

@@ -14,7 +14,7 @@ afterEach(() => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-it('a tight loop of a million marks keeps the journal about the size of the snapshot, and a kill -9 at its end loses none', { timeout: 600_000 }, async () => {
+it('a tight loop of a million marks keeps the journal about the size of the snapshot, and a kill -9 at its end loses none', async () => {
   directory = mkdtempSync(join(tmpdir(), 'checkpointer-tight-'));
   const path = join(directory, 'checkpoint.json');
   const child = new ChildWorker(CHILD, [path, String(MARKS)]);

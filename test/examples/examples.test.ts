@@ -9,8 +9,6 @@ const examples = join(root, 'examples');
 /** Files in examples/ that are libraries for other code, not programs to run. */
 const LIBRARIES = new Set(['custom-store.ts']);
 const TESTED = ['item-loop.ts', 'video-pipeline.ts', 'llm-batch.ts', 'stage-pipeline.ts', 'yaml-dataset.ts'];
-// Each example runs two or three processes with deliberate sleeps; CPU is shared with other suites.
-const TIMEOUT_MS = 120_000;
 
 interface Run {
   code: number | null;
@@ -51,7 +49,7 @@ describe('examples', () => {
   });
 
   describe.concurrent('each crashes once and resumes in one invocation', () => {
-    it('item-loop.ts: SIGKILLed after 300 documents, the second run finishes the rest', { timeout: TIMEOUT_MS }, async () => {
+    it('item-loop.ts: SIGKILLed after 300 documents, the second run finishes the rest', async () => {
       const run = await runExample('item-loop.ts');
       expectSuccess(run);
       expect(run.stdout).toContain('[run 1] simulating a crash: SIGKILL after 300 documents');
@@ -62,7 +60,7 @@ describe('examples', () => {
       expect(run.stdout).toContain('[run 2] finished: 495 completed, 5 failed');
     });
 
-    it('video-pipeline.ts: crashes while extracting frames, the resumed run skips the download', { timeout: TIMEOUT_MS }, async () => {
+    it('video-pipeline.ts: crashes while extracting frames, the resumed run skips the download', async () => {
       const run = await runExample('video-pipeline.ts');
       expectSuccess(run);
       expect(run.stdout).toContain('crashing on purpose while extracting frame-0030');
@@ -74,7 +72,7 @@ describe('examples', () => {
       expect(run.stdout).toContain('checkpoint deleted: the run is complete');
     });
 
-    it('llm-batch.ts: interrupted by SIGINT with exit code 75, the second run resumes', { timeout: TIMEOUT_MS }, async () => {
+    it('llm-batch.ts: interrupted by SIGINT with exit code 75, the second run resumes', async () => {
       const run = await runExample('llm-batch.ts');
       expectSuccess(run);
       expect(run.stdout).toContain('run 1 exited with 75');
@@ -83,7 +81,7 @@ describe('examples', () => {
       expect(run.stdout).toContain('run 2 exited with 0');
     });
 
-    it('stage-pipeline.ts: killed in a pre-stage, resumed with --end, then finished', { timeout: TIMEOUT_MS }, async () => {
+    it('stage-pipeline.ts: killed in a pre-stage, resumed with --end, then finished', async () => {
       const run = await runExample('stage-pipeline.ts', { EXAMPLE_ITEMS: '8' });
       expectSuccess(run);
       const out = run.stdout;
@@ -104,7 +102,7 @@ describe('examples', () => {
       expect(existsSync(join(examples, '.runs', 'stage-pipeline', '.pipeline_checkpoint.json'))).toBe(false);
     });
 
-    it('yaml-dataset.ts: killed while enhancing, its stale lock taken over, finished', { timeout: TIMEOUT_MS }, async () => {
+    it('yaml-dataset.ts: killed while enhancing, its stale lock taken over, finished', async () => {
       const run = await runExample('yaml-dataset.ts', { EXAMPLE_ITEMS: '6' });
       expectSuccess(run);
       const out = run.stdout;

@@ -26,7 +26,7 @@ beforeAll(() => {
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', root], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
   execFileSync('tar', ['-xzf', join(root, tarball), '-C', root]);
   unpacked = join(root, 'package');
-}, 300_000);
+});
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -108,7 +108,7 @@ describe(`the packed ${name}`, () => {
 
   for (const kind of ['esm', 'commonjs'] as const) {
     for (const withNodeTypes of [false, true]) {
-      it(`compiles the README samples strictly (${kind}, ${withNodeTypes ? 'with' : 'without'} @types/node)`, { timeout: 120_000 }, async () => {
+      it(`compiles the README samples strictly (${kind}, ${withNodeTypes ? 'with' : 'without'} @types/node)`, async () => {
         const directory = project(kind, withNodeTypes);
         expect(readdirSync(directory).filter((file) => file.startsWith('sample-')).length).toBe(samples().length);
         const { status, output } = await compile(directory);

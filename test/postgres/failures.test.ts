@@ -66,7 +66,7 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
     expect((await store.countItems('enrich')).completed).toBe(items.length);
     await store.close();
     await pool.end();
-  }, 40_000);
+  });
 
   it('acknowledged marks of a CheckpointManager all survive', async () => {
     const { pool, name } = namedPool();
@@ -89,7 +89,7 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
     expect(cp.context).toEqual({ after: 'terminate' });
     await cp.close();
     await pool.end();
-  }, 40_000);
+  });
 });
 
 describe('a bad connection string', () => {

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 
 it('without the pg package, PostgresStore says to install it', () => {
   const script = fileURLToPath(new URL('./without-pg.ts', import.meta.url));
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
   expect(child.stderr).toBe('');
   const reported = JSON.parse(child.stdout.trim()) as { code: string; message: string };
   expect(reported.code).toBe('CHECKPOINT_STORE');

@@ -16,5 +16,5 @@ describe('WriteQueue', () => {
     for (let i = 0; i < 50; i++) await queue.append(change(`k${i}`));
     await queue.flush();
     expect(sent).toEqual(Array.from({ length: 50 }, (_, i) => `k${i}`));
-  }, 5000);
+  });
 });

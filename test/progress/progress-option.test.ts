@@ -23,7 +23,7 @@ const quiet = { warn: () => {}, error: () => {} };
 const plain = (text: string): string => text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 
 describe('progress: true', () => {
-  it('draws a bar per forEach and per pipeline step on a terminal, ending each on its own line', { timeout: 60_000 }, async () => {
+  it('draws a bar per forEach and per pipeline step on a terminal, ending each on its own line', async () => {
     const run = await runChild({ CI: undefined, TERM: 'xterm' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('forEach: 19 completed, 1 failed');
@@ -36,7 +36,7 @@ describe('progress: true', () => {
     expect(last('convert')).toMatch(/8\/8 100%/);
   });
 
-  it('draws nothing in CI', { timeout: 60_000 }, async () => {
+  it('draws nothing in CI', async () => {
     const run = await runChild({ CI: 'true' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('pipeline: download, convert');

@@ -31,5 +31,5 @@ describe('forEach over an async iterable', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  });
 });

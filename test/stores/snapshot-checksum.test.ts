@@ -117,7 +117,7 @@ describe.each(['json', 'yaml'] as const)('the %s snapshot carries a checksum', (
     await again.close();
     const read = await readCheckpoint(path);
     expect(read?.damage).toBeUndefined();
-  }, 60_000);
+  });
 });
 
 describe('legacy files without a checksum', () => {

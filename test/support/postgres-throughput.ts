@@ -22,8 +22,6 @@ export interface ThroughputRun {
 
 const STEP = 'enrich';
 const WORKER = fileURLToPath(new URL('../postgres/claim-worker.ts', import.meta.url));
-const READY_TIMEOUT_MS = 60_000;
-const RUN_TIMEOUT_MS = 600_000;
 
 /**
  * Items/s of `workers` processes sharing one step in a fresh schema of the server at `url`, timed
@@ -39,10 +37,10 @@ export async function postgresItemsPerSecond(url: string, workers: number, run: 
   const children = Array.from({ length: workers }, (_, worker) => new ChildWorker(WORKER, [JSON.stringify({ ...config, worker })]));
   let failing = false;
   try {
-    await Promise.all(children.map((child) => child.waitForLine((line) => line === 'ready', READY_TIMEOUT_MS)));
+    await Promise.all(children.map((child) => child.waitForLine((line) => line === 'ready')));
     const started = performance.now();
     for (const child of children) child.process.stdin!.write('go\n');
-    const finishing = children.map((child) => child.waitForLine((line) => line.startsWith('finished '), RUN_TIMEOUT_MS));
+    const finishing = children.map((child) => child.waitForLine((line) => line.startsWith('finished ')));
     // A worker finishes once no item of the step is pending or held by anyone, so the first one
     // to finish marks the moment every item is done. The others may still sleep out one poll
     // interval (up to a second) before they look again, which is latency, not throughput.

@@ -61,27 +61,19 @@ export class ChildWorker {
     this.#listeners.push(listener);
   }
 
-  /** Resolves with the first line (already received or still to come) that `match` accepts. */
-  waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<string> {
+  /**
+   * Resolves with the first line (already received or still to come) that `match` accepts;
+   * rejects if the child exits first. No time limit: the test's own limit ends a hang.
+   */
+  waitForLine(match: (line: string) => boolean): Promise<string> {
     const seen = this.lines.find(match);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((waiter) => waiter !== entry);
-        reject(new Error(`no matching line from the child within ${timeoutMs} ms; got:\n${this.lines.slice(-20).join('\n')}\nstderr:\n${this.stderr}`));
-      }, timeoutMs);
-      const entry: Waiter = {
-        match,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-      };
+      const entry: Waiter = { match, resolve };
       this.#waiters.push(entry);
       void this.exited.then(() => {
         if (!this.#waiters.includes(entry)) return;
         this.#waiters = this.#waiters.filter((waiter) => waiter !== entry);
-        clearTimeout(timer);
         reject(new Error(`the child exited (${JSON.stringify(this.#exit)}) before a matching line; got:\n${this.lines.slice(-20).join('\n')}\nstderr:\n${this.stderr}`));
       });
     });

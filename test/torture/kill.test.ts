@@ -21,7 +21,7 @@ const KILLS = 3;
 
 describe('kill -9 torture (short)', () => {
   for (const [index, test] of cases.entries()) {
-    it(`${test.format}, ${test.durability}: ${KILLS} aimed or random kills over 150 items, nothing acknowledged lost`, { timeout: 120_000 }, async () => {
+    it(`${test.format}, ${test.durability}: ${KILLS} aimed or random kills over 150 items, nothing acknowledged lost`, async () => {
       const directory = mkdtempSync(join(tmpdir(), 'checkpointer-torture-'));
       directories.push(directory);
       const result = await tortureRun({

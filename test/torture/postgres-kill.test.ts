@@ -12,7 +12,7 @@ const KILLS = 2;
 
 describe('kill -9 torture (short), PostgresStore', () => {
   for (const [index, durability] of (['full', 'normal', 'batched'] as PostgresDurability[]).entries()) {
-    it(`${durability}: ${KILLS} kills over 60 items, nothing acknowledged lost`, { timeout: 120_000 }, async () => {
+    it(`${durability}: ${KILLS} kills over 60 items, nothing acknowledged lost`, async () => {
       const config: PostgresWorkerConfig = { connectionString: url, schema: `torture_${randomUUID().slice(0, 8)}`, durability, items: 60, concurrency: 3, ...(durability === 'batched' ? { batchSize: 10 } : {}) };
       const result = await tortureRun({
         path: config.schema,

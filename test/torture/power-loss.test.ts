@@ -83,7 +83,7 @@ describe('the power-loss model itself', () => {
 
 describe("durability 'full' under power cuts at every fsync, rename and directory fsync", () => {
   for (const format of ['json', 'yaml'] as const) {
-    it(`${format}: every acknowledged mark survives every cut, and the checkpoint always opens without recovery`, { timeout: 60_000 }, async () => {
+    it(`${format}: every acknowledged mark survives every cut, and the checkpoint always opens without recovery`, async () => {
       const directory = fresh();
       const path = join(directory, `checkpoint.${format}`);
       disk.watch(directory);
