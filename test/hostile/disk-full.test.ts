@@ -123,6 +123,30 @@ describe.runIf(probe !== undefined)('a real 64 KB tmpfs', () => {
     await expectAllCompleted(path, acked);
   });
 
+  for (const durability of ['normal', 'full'] as Durability[]) {
+    it(`${durability}: a compaction that fills the disk keeps the good snapshot (a short write is not renamed over it)`, async () => {
+      const directory = mountTmpfs('64k')!;
+      const path = join(directory, 'checkpoint.json');
+      // Frequent compactions of a snapshot that soon does not fit; no backup to fall back on.
+      const cp = await CheckpointManager.open({ path, durability, minCompactBytes: 2000, backups: 0, logger: quiet });
+      const acked: string[] = [];
+      for (let i = 0; ; i++) {
+        const key = `item-${i}`;
+        const written = await cp.markItemCompleted('work', key, { payload: 'x'.repeat(100) }).then(() => true, () => false);
+        if (!written) break;
+        acked.push(key);
+      }
+      await cp.close().catch(() => {});
+      execFileSync('mount', ['-o', 'remount,size=4m', directory]);
+      const events: string[] = [];
+      const reopened = await CheckpointManager.open({ path, logger: quiet, on: { recovered: () => events.push('recovered'), warning: (event) => events.push(event.message) } });
+      expect(reopened.getProgressSummary().steps.work?.completed).toBe(acked.length);
+      expect(acked.filter((key) => !reopened.isItemCompleted('work', key))).toEqual([]);
+      expect(events.filter((event) => event === 'recovered')).toEqual([]);
+      await reopened.close();
+    });
+  }
+
   it('read-only: opening is refused with a CheckpointStoreError that names the cause, and the data is untouched', async () => {
     const directory = mountTmpfs('1m')!;
     const path = join(directory, 'checkpoint.json');

@@ -77,6 +77,13 @@ export async function replaceFile(file: string, data: string | Buffer, beforeRep
   const keep = existing ? { mode: existing.mode, chown: { uid: existing.uid, gid: existing.gid } } : {};
   await writeFileAtomic(staging, data, { fsync: true, ...keep });
   try {
+    // write-file-atomic makes one write call and does not check its count: on a nearly full disk
+    // the write can be short without an error, and a cut-off snapshot would replace a good one.
+    const expected = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const written = (await stat(staging)).size;
+    if (written !== expected) {
+      throw Object.assign(new Error(`ENOSPC: the disk took only ${written} of ${expected} bytes of ${staging}; the previous file is kept`), { code: 'ENOSPC' });
+    }
     beforeReplace();
     renameSync(staging, target);
   } catch (error) {
