@@ -42,13 +42,15 @@ export class AttackScope {
   /**
    * Starts a holder. `otherHost` runs it in a UTS namespace of its own with another host name,
    * as a process on another machine sharing the file system would look (`unshare -u`; as a
-   * user that is not root, inside a user namespace too).
+   * user that is not root, inside a user namespace too); `otherPidNamespace` in a PID namespace
+   * of its own with the same host name, as in a container.
    */
-  async startHolder(path: string, plan: HolderPlan, options: { otherHost?: boolean; env?: NodeJS.ProcessEnv; waitForOpen?: boolean } = {}): Promise<ChildWorker> {
-    const asRoot = process.getuid?.() === 0;
-    const wrapper = options.otherHost
-      ? ['unshare', ...(asRoot ? ['-u'] : ['-r', '-u']), 'sh', '-c', `hostname ${OTHER_HOST} && exec "$0" "$@"`, '{}']
-      : undefined;
+  async startHolder(path: string, plan: HolderPlan, options: { otherHost?: boolean; otherPidNamespace?: boolean; env?: NodeJS.ProcessEnv; waitForOpen?: boolean } = {}): Promise<ChildWorker> {
+    const asUser = process.getuid?.() === 0 ? [] : ['-r'];
+    // A container that shares the volume and the host name but has pids of its own.
+    const otherPids = ['unshare', ...asUser, '-p', '-f', '--mount-proc', '{}'];
+    const otherHost = ['unshare', ...asUser, '-u', 'sh', '-c', `hostname ${OTHER_HOST} && exec "$0" "$@"`, '{}'];
+    const wrapper = options.otherHost ? otherHost : options.otherPidNamespace ? otherPids : undefined;
     const holder = new ChildWorker(HOLDER, [path, JSON.stringify(plan)], { env: { ...process.env, ...options.env }, ...(wrapper ? { wrapper } : {}) });
     this.#children.push(holder);
     if (options.waitForOpen === false) return holder;
@@ -84,6 +86,19 @@ export async function openWhenTakenOver(path: string): Promise<CheckpointManager
     if (opened instanceof CheckpointManager) return opened;
     expect(opened, opened.message).toBeInstanceOf(CheckpointLockedError);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * The process that runs the holder's code: `unshare -f` forks it as a child of its own, so
+ * signals for the holder go to the innermost descendant.
+ */
+export function holderPid(holder: ChildWorker): number {
+  let pid = holder.pid;
+  for (;;) {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children === '') return pid;
+    pid = Number(children.split(' ')[0]);
   }
 }
 

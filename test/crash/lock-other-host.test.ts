@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointLockedError, type Durability } from '../../src/index.js';
 import type { ChildWorker } from '../support/processes.js';
-import { acked, AttackScope, expectAllCompleted, openWhenTakenOver, OTHER_HOST, refused, sleep, tryOpen, waitForAcks, waitUntilStopped } from './lock-attack-support.js';
+import { acked, AttackScope, holderPid, expectAllCompleted, openWhenTakenOver, OTHER_HOST, refused, sleep, tryOpen, waitForAcks, waitUntilStopped } from './lock-attack-support.js';
 
 
 /** After the takeover the old holder may still be running: every mark it tries must be refused. */
@@ -79,6 +79,28 @@ describe.concurrent('a holder on another host', () => {
       await expectAllCompleted(path, [...acked(holder), ...acked(successor)]);
     });
   }
+
+  it('in a PID namespace of its own with the same host name (a container) is judged like another host', async (context) => {
+    const scope = new AttackScope(context);
+    const path = scope.checkpointPath();
+    const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 1 }, { otherPidNamespace: true });
+    await waitForAcks(holder, 30);
+    // Its pid means nothing here: it is not taken over as dead while it keeps marking…
+    const early = await tryOpen(path);
+    if (!(early instanceof Error)) await early.close();
+    expect(early).toBeInstanceOf(CheckpointLockedError);
+    // …and once frozen past the stale time it is taken over, then acknowledges nothing more.
+    const pid = holderPid(holder);
+    process.kill(pid, 'SIGSTOP');
+    const successor = await openWhenTakenOver(path);
+    const mine = Array.from({ length: 20 }, (_, n) => `new-${n}`);
+    for (const key of mine) await successor.markItemCompleted('work', key);
+    process.kill(pid, 'SIGCONT');
+    await holder.waitForLine((line) => line === 'done');
+    expectNothingAckedAfterRefusal(holder);
+    await successor.close();
+    await expectAllCompleted(path, [...acked(holder), ...mine]);
+  });
 
   it('stuck in one long synchronous item is taken over, and its mark after it is refused', async (context) => {
     const scope = new AttackScope(context);

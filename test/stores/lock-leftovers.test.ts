@@ -12,9 +12,13 @@ afterEach(() => {
 it('removes the takeover leftovers of lockers killed half-way, and nothing else', async () => {
   directory = mkdtempSync(join(tmpdir(), 'checkpointer-lock-leftovers-'));
   const path = join(directory, 'cp.json');
-  // What a process killed between moving a dead holder's lock aside and deleting it leaves.
-  const deadLocker = `${path}.lock.stale-999999999-${Date.now()}`;
+  // What a process killed between moving a dead holder's lock aside and deleting it leaves
+  // (a takeover takes milliseconds: a minute later it was abandoned).
+  const deadLocker = `${path}.lock.stale-999999999-${Date.now() - 120_000}`;
   const oldLocker = `${path}.lock.stale-${process.pid}-${Date.now() - 3_600_000}`;
+  // One in progress right now (another process between its rename and its check) is left alone.
+  const inProgress = `${path}.lock.stale-999999998-${Date.now()}`;
+  mkdirSync(inProgress);
   mkdirSync(deadLocker);
   writeFileSync(join(deadLocker, 'owner.json'), JSON.stringify({ pid: 1, host: 'x', since: 'y' }));
   mkdirSync(oldLocker);
@@ -25,5 +29,6 @@ it('removes the takeover leftovers of lockers killed half-way, and nothing else'
   await cp.close();
   expect(existsSync(deadLocker)).toBe(false);
   expect(existsSync(oldLocker)).toBe(false);
+  expect(existsSync(inProgress)).toBe(true);
   for (const file of userFiles) expect(existsSync(file), file).toBe(true);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -37,6 +37,39 @@ interface Owner {
   token?: string;
   /** The process's start time (Linux), so that a reused pid is not taken for the holder. */
   started?: string;
+  /** The boot (Linux): another machine or VM with the same host name is another host. */
+  boot?: string;
+  /** The PID namespace (Linux): a container with the host's name but its own pids is another host. */
+  pidNamespace?: string;
+}
+
+function readText(file: string, read: (file: string) => string): string | undefined {
+  try {
+    return read(file).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What makes a process's pid meaningful to another process: the same host name, boot and PID namespace. */
+const here = (() => {
+  let cached: Pick<Owner, 'host' | 'boot' | 'pidNamespace'> | undefined;
+  return () => (cached ??= {
+    host: hostname(),
+    ...optional('boot', readText('/proc/sys/kernel/random/boot_id', (file) => readFileSync(file, 'utf8'))),
+    ...optional('pidNamespace', readText('/proc/self/ns/pid', readlinkSync)),
+  });
+})();
+
+const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> => (value === undefined ? {} : ({ [key]: value } as Record<K, string>));
+
+/**
+ * Whether `owner`'s pid can be checked from here. Fields an older owner file lacks are not
+ * held against it; the host name always counts.
+ */
+function isLocal(owner: Owner): boolean {
+  const self = here();
+  return owner.host === self.host && (owner.boot === undefined || owner.boot === self.boot) && (owner.pidNamespace === undefined || owner.pidNamespace === self.pidNamespace);
 }
 
 function readOwner(lockDirectory: string): Owner | undefined {
@@ -127,7 +160,10 @@ async function takeOver(lockDirectory: string, judged: Owner | undefined, judged
   return true;
 }
 
-/** Removes `<file>.lock.stale-<pid>-<ms>` directories left by lockers killed in the middle of a takeover. */
+/**
+ * Removes `<file>.lock.stale-<pid>-<ms>` directories left by lockers killed in the middle of a
+ * takeover. A takeover takes milliseconds; one older than a minute was abandoned.
+ */
 function removeOldTombs(lockDirectory: string): void {
   const prefix = `${basename(lockDirectory)}.stale-`;
   let names: string[];
@@ -137,11 +173,8 @@ function removeOldTombs(lockDirectory: string): void {
     return;
   }
   for (const name of names) {
-    const match = name.startsWith(prefix) ? /^(\d+)-(\d+)$/.exec(name.slice(prefix.length)) : null;
-    if (!match) continue;
-    const pid = Number(match[1]);
-    const abandoned = pid !== process.pid && !isAlive({ pid, host: hostname(), since: '' });
-    if (abandoned || Date.now() - Number(match[2]) > TOMB_MS) rmSync(join(dirname(lockDirectory), name), { recursive: true, force: true });
+    const match = name.startsWith(prefix) ? /^\d+-(\d+)$/.exec(name.slice(prefix.length)) : null;
+    if (match && Date.now() - Number(match[1]) > TOMB_MS) rmSync(join(dirname(lockDirectory), name), { recursive: true, force: true });
   }
 }
 
@@ -254,7 +287,7 @@ export class FileLock {
       try {
         const release = await lockfile.lock(file, { realpath: false, stale: NEVER_MS, update: NEVER_MS, retries: 0, onCompromised: () => {} });
         const started = processStart(process.pid);
-        const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID(), ...(started && started !== 'zombie' ? { started } : {}) };
+        const owner: Owner = { pid: process.pid, ...here(), since: new Date().toISOString(), token: randomUUID(), ...(started && started !== 'zombie' ? { started } : {}) };
         writeFileSync(join(directory, 'owner.json'), JSON.stringify(owner));
         return new FileLock(file, owner, release, onLost, tookOverLiveHolder);
       } catch (error) {
@@ -265,7 +298,7 @@ export class FileLock {
         let owner = readOwner(directory);
         if (!owner && !(await isOrphaned(directory))) owner = readOwner(directory);
         const refreshed = await refreshedAt(directory);
-        const local = owner?.host === hostname();
+        const local = owner !== undefined && isLocal(owner);
         const dead = owner ? local && !isAlive(owner) : true;
         const stale = owner !== undefined && !local && refreshed !== undefined && refreshed < Date.now() - STALE_MS;
         if (attempt < 5 && (dead || stale)) {
