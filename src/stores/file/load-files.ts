@@ -74,6 +74,10 @@ async function readFiles(files: CheckpointFiles, journalFiles: string[], session
   const snapshot = found.snapshot;
   const since = snapshot?.content.sequence ?? 0;
   const changes = records.filter((record) => record.sequence > since);
+  // Every change has the next sequence number: a hole means records were lost (a line deleted,
+  // an older snapshot put in place). After a recovery from a backup, a hole before the first
+  // record is expected and reported as lost below.
+  assertNoMissingRecords(files.journalPath, found.damage ? changes : [{ sequence: since }, ...changes]);
   if (found.damage) {
     const movedTo = corruptName(files.path);
     const moved = await renameIfExists(files.path, movedTo);
@@ -108,4 +112,16 @@ function lostChanges(backupSequence: number, firstRecord: number | undefined, ba
   const lost = firstRecord - backupSequence - 1;
   if (lost <= 0) return undefined;
   return `loaded ${backup} (up to change ${backupSequence}) and the journal from change ${firstRecord}: ${lost} change(s) in between (${backupSequence + 1}…${firstRecord - 1}) were only in the damaged snapshot and are lost`;
+}
+
+function assertNoMissingRecords(journal: string, records: readonly { sequence: number }[]): void {
+  for (let i = 1; i < records.length; i++) {
+    const after = records[i - 1]!.sequence;
+    const next = records[i]!.sequence;
+    if (next === after + 1) continue;
+    const missing = next - after - 1 === 1 ? `record ${after + 1} is` : `records ${after + 1}…${next - 1} are`;
+    throw new CheckpointCorruptError(journal, [{ path: 'records', message: `${missing} missing: the journal goes from ${i === 1 ? `the snapshot's ${after}` : after} to ${next} (a line deleted, or an older snapshot put in place)` }], {
+      hint: 'what was lost cannot be read back: move the journal aside to resume from the snapshot alone (the lost items are done again), or start over with { onCorrupt: \'restart\' }',
+    });
+  }
 }
