@@ -325,17 +325,23 @@ export class CheckpointManager {
     if (this.#closed) throw new CheckpointClosedError(this.location);
   }
 
+  /**
+   * Hands a change to the store, then applies it to the state. In this order a change the store
+   * refuses at once (a failed write, a lost lock) never counts as done, not even in memory; a
+   * store's own work on the state (a compaction) runs later, never between the two.
+   */
   async #commit(change: CheckpointChange): Promise<void> {
     this.#assertWritable();
+    const written = this.#store.append(change);
     this.#state.apply(change);
-    await this.#store.append(change);
+    await written;
   }
 
-  /** Applies an item change and hands it to the store; throws (synchronously) if closed. */
+  /** Hands an item change to the store and applies it; throws (synchronously) if closed or refused. */
   #commitItem(change: ItemChange): Promise<void> {
     this.#assertWritable();
-    this.#state.apply(change);
     const written = this.#store.append(change);
+    this.#state.apply(change);
     if (this.#emitter.has('item')) {
       const { step, key, status, attempts, error } = change;
       this.#emitter.emit('item', { step, key, status, attempts, ...(error ? { error } : {}) });

@@ -58,7 +58,11 @@ describe('disk full (ENOSPC injected into the real writes)', () => {
       // The failed mark was refused: every later one is refused too, and close() saves nothing
       // of the memory state (which holds the refused mark).
       await expect(cp.markItemCompleted('work', 'after-the-failure')).rejects.toBeInstanceOf(CheckpointStoreError);
-      await cp.close();
+      // Nor does the refused mark count in memory — where the refusal is immediate (`normal`);
+      // a `full` group commit fails after its marks were handed over (see reliability.md).
+      if (durability === 'normal') expect(cp.getProgressSummary().steps.work?.completed).toBe(acked.length);
+      // close() releases the lock and still says that not everything was saved.
+      await expect(cp.close()).rejects.toBeInstanceOf(CheckpointStoreError);
       disk.spaceLeft = Infinity;
       await expectAllCompleted(path, acked);
       // Exactly what was acknowledged: not the refused mark, not one more.

@@ -342,14 +342,16 @@ export class FileStore implements CheckpointStore {
     clearInterval(this.#timer);
     crashPoint('close');
     try {
-      // After a failed write the memory state holds a change that is not on disk: saving it
-      // would make a rejected mark count as done. The journal already holds what was acknowledged.
+      // After a failed write the memory state may hold changes that are not on disk: saving it
+      // would make a refused mark count as done. The journal already holds what was acknowledged.
       if (!this.#lockLost && !this.#failed) await this.#settle('close');
     } catch (error) {
       throw this.#storeError('could not close the checkpoint', error);
     } finally {
       await this.#shutDown();
     }
+    // Closed, lock released, and still the caller must hear that not everything was saved.
+    if (this.#failed) throw this.#failed;
   }
 
   /** Writes what is pending and, when the journal holds anything, folds it into a new snapshot. */
