@@ -32,3 +32,25 @@ it('removes the takeover leftovers of lockers killed half-way, and nothing else'
   expect(existsSync(inProgress)).toBe(true);
   for (const file of userFiles) expect(existsSync(file), file).toBe(true);
 });
+
+it('complete() removes backups a run with more backups left, and never touches a stray look-alike', async () => {
+  directory = mkdtempSync(join(tmpdir(), 'checkpointer-backup-leftovers-'));
+  const path = join(directory, 'cp.json');
+  const quiet = { warn: (): void => {}, error: (): void => {} };
+  let cp = await CheckpointManager.open({ path, pipeline: 'p', backups: 5, minCompactBytes: 500, logger: quiet });
+  for (let i = 0; i < 2000; i++) await cp.markItemCompleted('s', `k${i}`);
+  await cp.close();
+  expect(existsSync(`${path}.bak.4`)).toBe(true);
+  const strays = [`${path}.bak.9`, `${path}.bak.01`];
+  for (const file of strays) writeFileSync(file, 'not a checkpoint');
+  cp = await CheckpointManager.open({ path, pipeline: 'p', logger: quiet }); // default: 3 backups
+  expect((await cp.complete()).removed).toBe(true);
+  for (const index of ['', '.1', '.2', '.3', '.4']) expect(existsSync(`${path}.bak${index}`), `.bak${index}`).toBe(false);
+  for (const file of strays) expect(existsSync(file), file).toBe(true);
+  // The next run starts clean: nothing of the finished run is "recovered".
+  const recovered: string[] = [];
+  cp = await CheckpointManager.open({ path, pipeline: 'p', logger: quiet, on: { recovered: (event) => recovered.push(event.from) } });
+  expect(cp.getProgressSummary().steps.s).toBeUndefined();
+  expect(recovered).toEqual([]);
+  await cp.close();
+});

@@ -168,4 +168,20 @@ describe('lock', () => {
     expect(existsSync(`${path}.lock`)).toBe(true);
     await holder.close();
   });
+
+  it('lock: false beside a holder only reads: its marks are refused, so the holder\'s journal never forks', async () => {
+    const path = join(tempDir(), 'cp.json');
+    const holder = await open({ path });
+    await holder.markItemCompleted('s', 'by-holder');
+    const reader = await open({ path, lock: false });
+    const error = await reader.markItemCompleted('s', 'by-reader').then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointStoreError);
+    expect((error as Error).message).toMatch(/lock: false.*holds the lock/);
+    await reader.close();
+    await holder.markItemCompleted('s', 'by-holder-after');
+    await holder.close();
+    const again = await open({ path });
+    expect(['by-holder', 'by-holder-after', 'by-reader'].map((key) => again.isItemCompleted('s', key))).toEqual([true, true, false]);
+    await again.close();
+  });
 });

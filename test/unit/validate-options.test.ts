@@ -136,6 +136,9 @@ describe('file store options', () => {
     expect(await argumentError(() => make(path, { minCompactBytes: NaN }))).toContain('Expected `minCompactBytes` to be a non-negative integer, got `NaN` (number)');
     expect(await argumentError(() => make(path, { onCorrupt: 'Restart' }))).toContain("Expected `onCorrupt` to be 'fail' or 'restart', got `\"Restart\"` (string) — did you mean 'restart'?");
     expect(() => make(path, { durability: 'batched', batchSize: 10, fsyncIntervalMs: 0, backups: 0, lock: false })).not.toThrow();
+    expect(await argumentError(() => make(5 as never, {}))).toContain('Expected `path` to be a non-empty string, got `5` (number)');
+    expect(await argumentError(() => make('', {}))).toContain('Expected `path` to be a non-empty string');
+    expect(await argumentError(() => make(path, null as never))).toContain('to be an object, got `null` (null)');
   });
 });
 

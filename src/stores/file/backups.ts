@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { copyFile, link, lstat, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { removeIfExists, renameIfExists } from './fs-durable.js';
 
 /** `file.bak`, `file.bak.1`, `file.bak.2`, … newest first. */
@@ -9,26 +9,23 @@ export function backupPaths(file: string, count: number): string[] {
 }
 
 /**
- * The backups of `file` that exist on disk, newest first: `file.bak`, `file.bak.1`, … Found by
- * listing the directory rather than by a configured count, so that backups kept with a larger
- * `backups` option are seen too.
+ * The backups of `file` on disk, newest first: `file.bak`, `file.bak.1`, … as far as they run
+ * without a gap, so that backups kept with a larger `backups` option are found too, while a
+ * stray `file.bak.9` or `file.bak.01` of someone else's is neither read nor removed.
  */
 export function findBackups(file: string): { path: string; index: number }[] {
-  const name = basename(file);
-  let names: string[];
+  let names: Set<string>;
   try {
-    names = readdirSync(dirname(resolve(file)));
+    names = new Set(readdirSync(dirname(resolve(file))));
   } catch {
     return [];
   }
   const found: { path: string; index: number }[] = [];
-  for (const entry of names) {
-    if (entry === `${name}.bak`) found.push({ path: join(dirname(file), entry), index: 0 });
-    else if (entry.startsWith(`${name}.bak.`) && /^\d+$/.test(entry.slice(name.length + 5))) {
-      found.push({ path: join(dirname(file), entry), index: Number(entry.slice(name.length + 5)) });
-    }
+  for (let index = 0; ; index++) {
+    const path = index === 0 ? `${file}.bak` : `${file}.bak.${index}`;
+    if (!names.has(basename(path))) return found;
+    found.push({ path, index });
   }
-  return found.sort((a, b) => a.index - b.index);
 }
 
 /**

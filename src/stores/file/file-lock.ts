@@ -178,6 +178,12 @@ function removeOldTombs(lockDirectory: string): void {
   }
 }
 
+/** Who holds the lock of `file` right now, if anyone does (for `lock: false` readers). */
+export function lockHolder(file: string): { pid: number; host: string } | undefined {
+  const owner = readOwner(`${file}.lock`);
+  return owner && { pid: owner.pid, host: owner.host };
+}
+
 /** Locks this process holds, removed on exit even when the process ends by `process.exit()`. */
 const held = new Set<FileLock>();
 let exitHookInstalled = false;

@@ -4,8 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
-import { backupPaths } from './backups.js';
-import { FileLock } from './file-lock.js';
+import { backupPaths, findBackups } from './backups.js';
+import { FileLock, lockHolder } from './file-lock.js';
 import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';
@@ -16,6 +16,7 @@ import { writeSnapshot } from './write-snapshot.js';
 import { GroupCommit } from './group-commit.js';
 import { crashPoint } from './crash-point.js';
 import { assertNever } from '../../core/assert-never.js';
+import { checkValue, rules } from '../../core/validate-options.js';
 
 const RESOLVED = Promise.resolve();
 
@@ -38,6 +39,8 @@ export class FileStore implements CheckpointStore {
   #lockLost: Error | undefined;
   /** The first write that failed: nothing after it is acknowledged, and the memory state (which holds the failed change) is never saved. */
   #failed: CheckpointStoreError | undefined;
+  /** Set when opened without the lock while another process holds it: every write is refused with it. */
+  #readOnly: CheckpointStoreError | undefined;
   #lastSyncAt = 0;
   #sequence = 0;
   #sealed = 0;
@@ -54,12 +57,13 @@ export class FileStore implements CheckpointStore {
   readonly #commits = new GroupCommit(() => this.#commitPending());
 
   constructor(path: string, format: SnapshotFormat, options: FileStoreOptions = {}) {
+    checkValue('path', path, rules.nonEmptyString);
+    this.#options = resolvedOptions(options);
     this.path = resolve(path);
     this.location = path;
     this.#journalPath = `${this.path}.journal`;
     this.#format = format;
     this.#durability = options.durability ?? 'normal';
-    this.#options = resolvedOptions(options);
   }
 
   async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
@@ -69,6 +73,10 @@ export class FileStore implements CheckpointStore {
     } catch (error) {
       throw new CheckpointStoreError(this.location, `cannot create its directory ${dirname(this.path)}: ${(error as Error).message} — point \`path\` at a writable directory`, { cause: error });
     }
+    // Without the lock, beside a process that holds it, this store only reads: its records would
+    // land in the holder's journal with sequence numbers of their own and fork the checkpoint.
+    const holder = this.#options.lock ? undefined : lockHolder(this.path);
+    if (holder) this.#readOnly = new CheckpointStoreError(this.location, `opened with { lock: false } while process ${holder.pid} on ${holder.host} holds the lock: it can be read, and every write is refused so that two writers never fork the checkpoint — open it with the lock to write`);
     if (this.#options.lock) {
       this.#lock = await FileLock.acquire(this.path, (error) => {
         this.#lockLost = error;
@@ -160,6 +168,7 @@ export class FileStore implements CheckpointStore {
   #writable(): JournalFile {
     if (this.#lockLost) throw new CheckpointLockLostError(this.location, { cause: this.#lockLost });
     if (this.#failed) throw this.#failed;
+    if (this.#readOnly) throw this.#readOnly;
     if (!this.#journal) throw new CheckpointClosedError(this.location);
     return this.#journal;
   }
@@ -384,7 +393,9 @@ export class FileStore implements CheckpointStore {
       await journal?.closeWhenIdle();
       this.#removeOwnFiles([this.#journalPath, ...sealedJournals(this.#journalPath)]);
       crashPoint('remove:after-journal');
-      this.#removeOwnFiles(backupPaths(this.path, this.#options.backups));
+      // Every backup of ours, also those a run with a larger `backups` left: one left behind
+      // would be read as the damaged remains of this checkpoint by the next run.
+      this.#removeOwnFiles([...new Set([...backupPaths(this.path, this.#options.backups), ...findBackups(this.path).map((backup) => backup.path)])]);
       crashPoint('remove:after-backups');
       this.#removeOwnFiles([this.path]);
       await fsyncDirectory(this.path);
