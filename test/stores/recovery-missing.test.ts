@@ -221,3 +221,24 @@ describe("onCorrupt: 'restart' covers every kind of damage", () => {
     expect(a).toBe(false);
   });
 });
+
+describe('a snapshot deleted with no backup to fall back on (backups: 0)', () => {
+  it('is an error naming the journal left beside it, not a silent empty start', async () => {
+    const path = join(tempDir(), 'cp.json');
+    const cp = await open({ path, backups: 0 });
+    for (let i = 0; i < 500; i++) await cp.markItemCompleted('s', `k${i}`);
+    await cp.close(); // compacted: the journal is empty now
+    rmSync(path);
+    const error = await open({ path, backups: 0 }).then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointCorruptError);
+    expect((error as Error).message).toMatch(/missing, but its journal exists/);
+  });
+
+  it('a new checkpoint opens with its snapshot written and its journal beside it', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    const cp = await open({ path, backups: 0 });
+    expect(filesIn(directory).filter((name) => !name.endsWith('.lock'))).toEqual(['cp.json', 'cp.json.journal']);
+    await cp.close();
+  });
+});

@@ -39,6 +39,8 @@ export class FileStore implements CheckpointStore {
   #lockLost: Error | undefined;
   /** The first write that failed: nothing after it is acknowledged, and the memory state (which holds the failed change) is never saved. */
   #failed: CheckpointStoreError | undefined;
+  /** A new checkpoint whose first snapshot is not written yet (it has no journal until then). */
+  #fresh = false;
   /** Set when opened without the lock while another process holds it: every write is refused with it. */
   #readOnly: CheckpointStoreError | undefined;
   #lastSyncAt = 0;
@@ -102,8 +104,14 @@ export class FileStore implements CheckpointStore {
     // A holder taken over on another host may still be running and append to the journal it has
     // open: give the journal a new file, so that nothing it writes late is ever read.
     const rewrite = this.#options.lock && (!loaded.tidy || this.#lock?.tookOverLiveHolder === true);
+    // A new checkpoint gets its snapshot before its journal (in save): a journal without a
+    // snapshot beside it then always means damage, never "not written yet".
+    if (!loaded.document) {
+      this.#fresh = true;
+      return undefined;
+    }
     await this.#startJournal(rewrite ? loaded.records : undefined);
-    return loaded.document && { document: loaded.document, changes: loaded.records.map((record) => record.change) };
+    return { document: loaded.document, changes: loaded.records.map((record) => record.change) };
   }
 
   /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */
@@ -166,11 +174,15 @@ export class FileStore implements CheckpointStore {
   }
 
   #writable(): JournalFile {
+    this.#assertWritesAllowed();
+    if (!this.#journal) throw new CheckpointClosedError(this.location);
+    return this.#journal;
+  }
+
+  #assertWritesAllowed(): void {
     if (this.#lockLost) throw new CheckpointLockLostError(this.location, { cause: this.#lockLost });
     if (this.#failed) throw this.#failed;
     if (this.#readOnly) throw this.#readOnly;
-    if (!this.#journal) throw new CheckpointClosedError(this.location);
-    return this.#journal;
   }
 
   /** An fsync for `normal` durability, started from a mark or the timer, whichever comes first. */
@@ -327,11 +339,25 @@ export class FileStore implements CheckpointStore {
   }
 
   async save(document: CheckpointDocument): Promise<void> {
+    if (this.#fresh) return this.#saveFirst(document);
     this.#writable();
     this.#compacting = true;
     await this.#compact('save', document).catch((error: unknown) => {
       throw this.#storeError('could not save the checkpoint', error);
     });
+  }
+
+  /** A new checkpoint's first snapshot, then its journal. */
+  async #saveFirst(document: CheckpointDocument): Promise<void> {
+    this.#assertWritesAllowed();
+    try {
+      this.#snapshotBytes = await writeSnapshot(this.path, this.#format, document, this.#sequence, this.#options.backups, () => this.#lock?.refresh());
+      await this.#startJournal(undefined);
+    } catch (error) {
+      throw this.#storeError('could not save the checkpoint', error);
+    }
+    this.#fresh = false;
+    this.#session?.emit('flush', { location: this.location, reason: 'save' });
   }
 
   async flush(): Promise<void> {
@@ -347,7 +373,7 @@ export class FileStore implements CheckpointStore {
   }
 
   async close(): Promise<void> {
-    if (!this.#journal) return;
+    if (!this.#journal) return this.#shutDown();
     clearInterval(this.#timer);
     crashPoint('close');
     try {
@@ -383,6 +409,8 @@ export class FileStore implements CheckpointStore {
    * read as damage and recovered from them, so backups must go first.)
    */
   async remove(): Promise<void> {
+    // Nothing of a new checkpoint is on disk before its first save.
+    if (this.#fresh) return this.#shutDown();
     this.#writable();
     try {
       await this.#settle('complete');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointDocument } from '../../core/model.js';
 import type { StoreSession } from '../store.js';
@@ -69,7 +70,10 @@ async function readFiles(files: CheckpointFiles, journalFiles: string[], session
     if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
   }
   const torn = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
-  const found = await readSnapshotOrBackup(files.path, files.format, findBackups(files.path).map((backup) => backup.path), records.length > 0 || torn > 0);
+  // A journal file (even an empty one) is written only after its checkpoint's first snapshot: a
+  // snapshot missing beside one was lost, not never written.
+  const journalLeft = records.length > 0 || torn > 0 || journalFiles.some((file) => existsSync(file));
+  const found = await readSnapshotOrBackup(files.path, files.format, findBackups(files.path).map((backup) => backup.path), journalLeft);
   if (torn > 0) session.emit('warning', { message: `${files.location}: dropped ${torn} torn record(s) at the end of the journal (a write cut short by a crash)` });
   const snapshot = found.snapshot;
   const since = snapshot?.content.sequence ?? 0;
