@@ -9,5 +9,8 @@ export default defineConfig({
     // far above what the slowest machine needs, so that a loaded machine is never a failure.
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // Many tests wait on child processes (a lock going stale, a frozen holder): on 2 cores the
+    // default of one worker would run those waits one after another.
+    maxWorkers: 4,
   },
 });
