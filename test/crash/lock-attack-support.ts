@@ -79,6 +79,28 @@ export async function tryOpen(path: string): Promise<CheckpointManager | Error> 
   return CheckpointManager.open({ path, pipeline: 'lock-attack', logger: quiet }).catch((error: unknown) => error as Error);
 }
 
+/**
+ * Tries to open again and again for as long as `holder` runs: every try must be refused with a
+ * CheckpointLockedError naming `holderIs`. Resolves with how long after the first try the last
+ * refusal came.
+ */
+export async function expectLockedWhileRunning(path: string, holder: ChildWorker, holderIs: object): Promise<number> {
+  const startedAt = Date.now();
+  let lastRefusalAfterMs = 0;
+  while (!holder.lines.includes('done')) {
+    const opened = await tryOpen(path);
+    if (!(opened instanceof Error)) {
+      await opened.close();
+      throw new Error('a second process opened the checkpoint of a live holder that kept marking');
+    }
+    expect(opened).toBeInstanceOf(CheckpointLockedError);
+    expect(opened).toMatchObject(holderIs);
+    lastRefusalAfterMs = Date.now() - startedAt;
+    await sleep(250);
+  }
+  return lastRefusalAfterMs;
+}
+
 /** Tries to open again and again until it gets the lock (a takeover); every refusal must be a CheckpointLockedError. */
 export async function openWhenTakenOver(path: string): Promise<CheckpointManager> {
   for (;;) {

@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointLockedError, type Durability } from '../../src/index.js';
 import type { ChildWorker } from '../support/processes.js';
-import { acked, AttackScope, holderPid, expectAllCompleted, openWhenTakenOver, OTHER_HOST, refused, sleep, tryOpen, waitForAcks, waitUntilStopped } from './lock-attack-support.js';
+import { acked, AttackScope, expectLockedWhileRunning, holderPid, expectAllCompleted, openWhenTakenOver, OTHER_HOST, refused, tryOpen, waitForAcks, waitUntilStopped } from './lock-attack-support.js';
 
 
 /** After the takeover the old holder may still be running: every mark it tries must be refused. */
@@ -25,16 +25,7 @@ describe.concurrent('a holder on another host', () => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
     const holder = await scope.startHolder(path, { prefix: 'keep-', items: 350, busyMs: 40 }, { otherHost: true });
-    while (!holder.lines.includes('done')) {
-      const opened = await tryOpen(path);
-      if (!(opened instanceof Error)) {
-        await opened.close();
-        throw new Error('took over the lock of a holder that kept marking');
-      }
-      expect(opened).toBeInstanceOf(CheckpointLockedError);
-      expect(opened).toMatchObject({ pid: expect.any(Number), host: OTHER_HOST });
-      await sleep(250);
-    }
+    await expectLockedWhileRunning(path, holder, { pid: expect.any(Number), host: OTHER_HOST });
     expect(refused(holder)).toEqual([]);
     expect(acked(holder)).toHaveLength(350);
     await expectAllCompleted(path, acked(holder));

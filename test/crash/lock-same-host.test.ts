@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { CheckpointLockedError } from '../../src/index.js';
-import { acked, AttackScope, expectAllCompleted, refused, sleep, tryOpen, waitForAcks } from './lock-attack-support.js';
+import { acked, AttackScope, expectAllCompleted, expectLockedWhileRunning, refused, sleep, tryOpen, waitForAcks } from './lock-attack-support.js';
 
 describe.concurrent('a live holder on this host', () => {
   it('busy in synchronous work for over 15 s between marks keeps its lock', async (context) => {
@@ -14,19 +14,7 @@ describe.concurrent('a live holder on this host', () => {
     // 40 ms of synchronous work before each mark, 400 marks: 16 s in which, with `normal`
     // durability, every mark resolves at once and no timer of the holder ever runs.
     const holder = await scope.startHolder(path, { prefix: 'busy-', items: 400, busyMs: 40 });
-    const openedAt = Date.now();
-    let lastRefusalAfterMs = 0;
-    while (!holder.lines.includes('done')) {
-      const opened = await tryOpen(path);
-      if (!(opened instanceof Error)) {
-        await opened.close();
-        throw new Error('a second process opened the checkpoint of a live, busy holder');
-      }
-      expect(opened).toBeInstanceOf(CheckpointLockedError);
-      expect(opened).toMatchObject({ pid: holder.pid, host: hostname() });
-      lastRefusalAfterMs = Date.now() - openedAt;
-      await sleep(250);
-    }
+    const lastRefusalAfterMs = await expectLockedWhileRunning(path, holder, { pid: holder.pid, host: hostname() });
     // The attack lasted past the 10 s after which an old lock used to be taken over.
     expect(lastRefusalAfterMs).toBeGreaterThan(12_000);
     expect(refused(holder)).toEqual([]);

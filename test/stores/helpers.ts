@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { CheckpointEvents } from '../../src/core/events.js';
+import type { CheckpointEvents, RecoveredEvent, WarningEvent } from '../../src/core/events.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import type { CheckpointOptions } from '../../src/manager/options.js';
 import { CheckpointState } from '../../src/core/state.js';
@@ -72,4 +72,24 @@ export async function openStore(store: CheckpointStore): Promise<{ loaded: Loade
     for (const change of loaded.changes) state.apply(change);
   }
   return { loaded, emitted };
+}
+
+/** Opens through the public API, hearing what happens while opening; closed by the caller. */
+export async function openHearing(options: CheckpointOptions): Promise<{ cp: CheckpointManager; recovered: RecoveredEvent[]; warnings: WarningEvent[] }> {
+  const recovered: RecoveredEvent[] = [];
+  const warnings: WarningEvent[] = [];
+  const logger = { warn: () => {}, error: () => {} };
+  const cp = await CheckpointManager.open({ logger, ...options, on: { recovered: (event) => recovered.push(event), warning: (event) => warnings.push(event) } });
+  return { cp, recovered, warnings };
+}
+
+/** A checkpoint closed twice, so that `.bak` holds the first run (items a, b) and the file the second (a, b, c). */
+export async function twoRuns(path: string): Promise<void> {
+  let cp = await open({ path });
+  await cp.markItemCompleted('s', 'a');
+  await cp.markItemCompleted('s', 'b');
+  await cp.close();
+  cp = await open({ path });
+  await cp.markItemCompleted('s', 'c');
+  await cp.close();
 }

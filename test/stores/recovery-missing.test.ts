@@ -2,19 +2,8 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
-import type { RecoveredEvent, WarningEvent } from '../../src/core/events.js';
-import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
-import type { CheckpointOptions } from '../../src/manager/options.js';
-import { filesIn, open, tempDir } from './helpers.js';
+import { filesIn, open, openHearing, tempDir, twoRuns } from './helpers.js';
 
-/** Opens through the public API, hearing what happens while opening; closed by the caller. */
-async function openHearing(options: CheckpointOptions): Promise<{ cp: CheckpointManager; recovered: RecoveredEvent[]; warnings: WarningEvent[] }> {
-  const recovered: RecoveredEvent[] = [];
-  const warnings: WarningEvent[] = [];
-  const logger = { warn: () => {}, error: () => {} };
-  const cp = await CheckpointManager.open({ logger, ...options, on: { recovered: (event) => recovered.push(event), warning: (event) => warnings.push(event) } });
-  return { cp, recovered, warnings };
-}
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(() => {
@@ -32,16 +21,6 @@ function crashCopy(path: string): string {
   return join(directory, name);
 }
 
-/** Two runs, so that `.bak` holds the first (a, b) and the snapshot the second (a, b, c); both compacted on close. */
-async function twoRuns(path: string): Promise<void> {
-  let cp = await open({ path });
-  await cp.markItemCompleted('s', 'a');
-  await cp.markItemCompleted('s', 'b');
-  await cp.close();
-  cp = await open({ path });
-  await cp.markItemCompleted('s', 'c');
-  await cp.close();
-}
 
 const sequenceOf = (file: string): number => (JSON.parse(readFileSync(file, 'utf8')) as { sequence: number }).sequence;
 const journalLines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter(Boolean);

@@ -3,20 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError, CheckpointLockedError, CheckpointStoreError, CheckpointVersionError } from '../../src/core/errors.js';
 import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
-import { filesIn, open, openRecorded, openStore, recoveredFrom, tempDir } from './helpers.js';
+import { filesIn, open, openRecorded, openStore, recoveredFrom, tempDir, twoRuns } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'corrupt', name), 'utf8');
 
-/** A checkpoint closed twice, so that `.bak` holds the first run (items a, b) and the file the second (a, b, c). */
-async function twoRuns(path: string): Promise<void> {
-  let cp = await open({ path });
-  await cp.markItemCompleted('s', 'a');
-  await cp.markItemCompleted('s', 'b');
-  await cp.close();
-  cp = await open({ path });
-  await cp.markItemCompleted('s', 'c');
-  await cp.close();
-}
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(() => {

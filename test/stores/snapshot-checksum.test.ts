@@ -2,20 +2,10 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
-import type { RecoveredEvent, WarningEvent } from '../../src/core/events.js';
-import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
-import type { CheckpointOptions } from '../../src/manager/options.js';
 import { readCheckpoint } from '../../src/stores/file/read-checkpoint.js';
 import { validateCheckpoint } from '../../src/cli/validate-command.js';
-import { open, tempDir } from './helpers.js';
+import { open, openHearing, tempDir } from './helpers.js';
 
-async function openHearing(options: CheckpointOptions): Promise<{ cp: CheckpointManager; recovered: RecoveredEvent[]; warnings: WarningEvent[] }> {
-  const recovered: RecoveredEvent[] = [];
-  const warnings: WarningEvent[] = [];
-  const logger = { warn: () => {}, error: () => {} };
-  const cp = await CheckpointManager.open({ logger, ...options, on: { recovered: (event) => recovered.push(event), warning: (event) => warnings.push(event) } });
-  return { cp, recovered, warnings };
-}
 
 /** The files of a checkpoint that is still open, copied elsewhere: what a kill -9 would leave. */
 function crashCopy(path: string): string {

@@ -1,7 +1,6 @@
-import { readdirSync } from 'node:fs';
 import { copyFile, link, lstat, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { removeIfExists, renameIfExists } from './fs-durable.js';
+import { basename, resolve } from 'node:path';
+import { namesBeside, removeIfExists, renameIfExists } from './fs-durable.js';
 
 /** `file.bak`, `file.bak.1`, `file.bak.2`, … newest first. */
 export function backupPaths(file: string, count: number): string[] {
@@ -14,12 +13,7 @@ export function backupPaths(file: string, count: number): string[] {
  * stray `file.bak.9` or `file.bak.01` of someone else's is neither read nor removed.
  */
 export function findBackups(file: string): { path: string; index: number }[] {
-  let names: Set<string>;
-  try {
-    names = new Set(readdirSync(dirname(resolve(file))));
-  } catch {
-    return [];
-  }
+  const names = new Set(namesBeside(resolve(file)));
   const found: { path: string; index: number }[] = [];
   for (let index = 0; ; index++) {
     const path = index === 0 ? `${file}.bak` : `${file}.bak.${index}`;

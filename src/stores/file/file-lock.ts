@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CheckpointLockedError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
+import { namesBeside } from './fs-durable.js';
 
 /**
  * A lock on another host that has not been refreshed for this long is taken over: its holder
@@ -166,13 +167,7 @@ async function takeOver(lockDirectory: string, judged: Owner | undefined, judged
  */
 function removeOldTombs(lockDirectory: string): void {
   const prefix = `${basename(lockDirectory)}.stale-`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(lockDirectory));
-  } catch {
-    return;
-  }
-  for (const name of names) {
+  for (const name of namesBeside(lockDirectory)) {
     const match = name.startsWith(prefix) ? /^\d+-(\d+)$/.exec(name.slice(prefix.length)) : null;
     if (match && Date.now() - Number(match[1]) > TOMB_MS) rmSync(join(dirname(lockDirectory), name), { recursive: true, force: true });
   }

@@ -32,6 +32,15 @@ export function fsyncDirectorySync(file: string): void {
   }
 }
 
+/** The names in the directory of `file`; none if it cannot be listed (missing, not a directory). */
+export function namesBeside(file: string): string[] {
+  try {
+    return readdirSync(dirname(file));
+  } catch {
+    return [];
+  }
+}
+
 export async function removeIfExists(file: string): Promise<void> {
   await unlink(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
@@ -108,13 +117,7 @@ export function removeStaleTemporaryFiles(file: string): void {
   }
   for (const place of places) {
     const own = [stagingName(basename(place)), stagingName(`${basename(place)}.journal`)];
-    let names: string[];
-    try {
-      names = readdirSync(dirname(place));
-    } catch {
-      continue;
-    }
-    for (const name of names) {
+    for (const name of namesBeside(place)) {
       if (own.some((staging) => name === staging || (name.startsWith(`${staging}.`) && /^\d+$/.test(name.slice(staging.length + 1))))) {
         rmSync(join(dirname(place), name), { force: true });
       }

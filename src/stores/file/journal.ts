@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,7 +6,7 @@ import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointChange } from '../../core/model.js';
 import { parseChange } from '../../core/schema.js';
 import { crc32 } from './crc32.js';
-import { replaceFile } from './fs-durable.js';
+import { namesBeside, replaceFile } from './fs-durable.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -96,13 +96,7 @@ export const sealedJournalName = (journal: string, n: number): string => `${jour
 /** Sealed journals beside `journal` ({@link sealedJournalName}), oldest first. */
 export function sealedJournals(journal: string): string[] {
   const prefix = `${basename(journal)}${SEALED}`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(journal));
-  } catch {
-    return [];
-  }
-  return names
+  return namesBeside(journal)
     .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
     .map((name) => ({ name, n: Number(name.slice(prefix.length)) }))
     .sort((a, b) => a.n - b.n)
