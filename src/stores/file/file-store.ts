@@ -19,6 +19,8 @@ import { assertNever } from '../../core/assert-never.js';
 import { checkValue, rules } from '../../core/validate-options.js';
 
 const RESOLVED = Promise.resolve();
+/** While a compaction runs, one mark in this many lets the event loop turn (see #backpressure). */
+const MARKS_PER_YIELD = 256;
 
 /**
  * A checkpoint kept as a human-readable snapshot plus an append-only journal beside it
@@ -44,6 +46,7 @@ export class FileStore implements CheckpointStore {
   /** Set when opened without the lock while another process holds it: every write is refused with it. */
   #readOnly: CheckpointStoreError | undefined;
   #lastSyncAt = 0;
+  #marksSinceYield = 0;
   #sequence = 0;
   #sealed = 0;
   #snapshotBytes = 0;
@@ -198,11 +201,18 @@ export class FileStore implements CheckpointStore {
    */
   #backpressure(): Promise<void> {
     const journal = this.#journal;
-    if (!this.#compacting || !journal || journal.bytes < this.#compactAt()) return RESOLVED;
-    return this.#snapshots.then(
-      () => {},
-      () => {},
-    );
+    if (!this.#compacting || !journal) return RESOLVED;
+    if (journal.bytes >= this.#compactAt()) {
+      return this.#snapshots.then(
+        () => {},
+        () => {},
+      );
+    }
+    // Before that bound, every so many marks let the event loop turn once, so that the
+    // compaction moves on a chunk at a time and no single mark waits for all of it.
+    if (++this.#marksSinceYield < MARKS_PER_YIELD) return RESOLVED;
+    this.#marksSinceYield = 0;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   #compactAt(): number {
