@@ -40,17 +40,21 @@ export class AttackScope {
   }
 
   /**
-   * Starts a holder. `otherHost` runs it in a UTS namespace of its own with another host name,
-   * as a process on another machine sharing the file system would look (`unshare -u`; as a
-   * user that is not root, inside a user namespace too); `otherPidNamespace` in a PID namespace
-   * of its own with the same host name, as in a container.
+   * Starts a holder. `namespace: 'host'` runs it in a UTS namespace of its own with another
+   * host name, as a process on another machine sharing the file system would look (`unshare
+   * -u`; as a user that is not root, inside a user namespace too); `'pid'` and `'time'` in a PID
+   * or time namespace of its own with the same host name, as in a container.
    */
-  async startHolder(path: string, plan: HolderPlan, options: { otherHost?: boolean; otherPidNamespace?: boolean; env?: NodeJS.ProcessEnv; waitForOpen?: boolean } = {}): Promise<ChildWorker> {
+  async startHolder(path: string, plan: HolderPlan, options: { namespace?: 'host' | 'pid' | 'time'; env?: NodeJS.ProcessEnv; waitForOpen?: boolean } = {}): Promise<ChildWorker> {
     const asUser = process.getuid?.() === 0 ? [] : ['-r'];
-    // A container that shares the volume and the host name but has pids of its own.
-    const otherPids = ['unshare', ...asUser, '-p', '-f', '--mount-proc', '{}'];
-    const otherHost = ['unshare', ...asUser, '-u', 'sh', '-c', `hostname ${OTHER_HOST} && exec "$0" "$@"`, '{}'];
-    const wrapper = options.otherHost ? otherHost : options.otherPidNamespace ? otherPids : undefined;
+    const wrappers = {
+      host: ['unshare', ...asUser, '-u', 'sh', '-c', `hostname ${OTHER_HOST} && exec "$0" "$@"`, '{}'],
+      // A container that shares the volume and the host name but has pids of its own.
+      pid: ['unshare', ...asUser, '-p', '-f', '--mount-proc', '{}'],
+      // A restored (CRIU) container: the same pids, but start times shifted by its boot offset.
+      time: ['unshare', ...asUser, '-T', '-f', '--boottime', '100000', '{}'],
+    };
+    const wrapper = options.namespace ? wrappers[options.namespace] : undefined;
     const holder = new ChildWorker(HOLDER, [path, JSON.stringify(plan)], { env: { ...process.env, ...options.env }, ...(wrapper ? { wrapper } : {}) });
     this.#children.push(holder);
     if (options.waitForOpen === false) return holder;

@@ -24,7 +24,7 @@ describe.concurrent('a holder on another host', () => {
   it('that keeps marking keeps its lock, though its timers never run', async (context) => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
-    const holder = await scope.startHolder(path, { prefix: 'keep-', items: 350, busyMs: 40 }, { otherHost: true });
+    const holder = await scope.startHolder(path, { prefix: 'keep-', items: 350, busyMs: 40 }, { namespace: 'host' });
     await expectLockedWhileRunning(path, holder, { pid: expect.any(Number), host: OTHER_HOST });
     expect(refused(holder)).toEqual([]);
     expect(acked(holder)).toHaveLength(350);
@@ -35,7 +35,7 @@ describe.concurrent('a holder on another host', () => {
     it(`frozen past the stale time (${durability}) is taken over, then acknowledges nothing more`, async (context) => {
       const scope = new AttackScope(context);
       const path = scope.checkpointPath();
-      const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 1, durability }, { otherHost: true });
+      const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 1, durability }, { namespace: 'host' });
       await waitForAcks(holder, 30);
       holder.process.kill('SIGSTOP');
       const successor = await openWhenTakenOver(path);
@@ -58,7 +58,7 @@ describe.concurrent('a holder on another host', () => {
     it(`frozen at ${stopAt}, taken over, its successor SIGKILLed: nothing acknowledged is lost`, async (context) => {
       const scope = new AttackScope(context);
       const path = scope.checkpointPath();
-      const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 0, minCompactBytes: 4096 }, { otherHost: true, env: { CHECKPOINTER_STOP_AT: stopAt } });
+      const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 0, minCompactBytes: 4096 }, { namespace: 'host', env: { CHECKPOINTER_STOP_AT: stopAt } });
       await waitUntilStopped(holder.pid);
       const successor = await scope.startHolder(path, { prefix: 'new-', items: 50, busyMs: 0, minCompactBytes: 4096, waitForLock: true, holdOpen: true });
       await successor.waitForLine((line) => line === 'holding');
@@ -71,33 +71,35 @@ describe.concurrent('a holder on another host', () => {
     });
   }
 
-  it('in a PID namespace of its own with the same host name (a container) is judged like another host', async (context) => {
-    const scope = new AttackScope(context);
-    const path = scope.checkpointPath();
-    const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 1 }, { otherPidNamespace: true });
-    await waitForAcks(holder, 30);
-    // Its pid means nothing here: it is not taken over as dead while it keeps marking…
-    const early = await tryOpen(path);
-    if (!(early instanceof Error)) await early.close();
-    expect(early).toBeInstanceOf(CheckpointLockedError);
-    // …and once frozen past the stale time it is taken over, then acknowledges nothing more.
-    const pid = holderPid(holder);
-    process.kill(pid, 'SIGSTOP');
-    const successor = await openWhenTakenOver(path);
-    const mine = Array.from({ length: 20 }, (_, n) => `new-${n}`);
-    for (const key of mine) await successor.markItemCompleted('work', key);
-    process.kill(pid, 'SIGCONT');
-    await holder.waitForLine((line) => line === 'done');
-    expectNothingAckedAfterRefusal(holder);
-    await successor.close();
-    await expectAllCompleted(path, [...acked(holder), ...mine]);
-  });
+  for (const namespace of ['pid', 'time'] as const) {
+    it(`in a ${namespace} namespace of its own with the same host name (a container) is judged like another host`, async (context) => {
+      const scope = new AttackScope(context);
+      const path = scope.checkpointPath();
+      const holder = await scope.startHolder(path, { prefix: 'old-', items: 1_000_000, busyMs: 1 }, { namespace });
+      await waitForAcks(holder, 30);
+      // Its pid means nothing here: it is not taken over as dead while it keeps marking…
+      const early = await tryOpen(path);
+      if (!(early instanceof Error)) await early.close();
+      expect(early).toBeInstanceOf(CheckpointLockedError);
+      // …and once frozen past the stale time it is taken over, then acknowledges nothing more.
+      const pid = holderPid(holder);
+      process.kill(pid, 'SIGSTOP');
+      const successor = await openWhenTakenOver(path);
+      const mine = Array.from({ length: 20 }, (_, n) => `new-${n}`);
+      for (const key of mine) await successor.markItemCompleted('work', key);
+      process.kill(pid, 'SIGCONT');
+      await holder.waitForLine((line) => line === 'done');
+      expectNothingAckedAfterRefusal(holder);
+      await successor.close();
+      await expectAllCompleted(path, [...acked(holder), ...mine]);
+    });
+  }
 
   it('stuck in one long synchronous item is taken over, and its mark after it is refused', async (context) => {
     const scope = new AttackScope(context);
     const path = scope.checkpointPath();
     const release = join(dirname(path), 'release');
-    const holder = await scope.startHolder(path, { prefix: 'old-', items: 100, busyMs: 1, stuckAt: 10, stuckUntil: release }, { otherHost: true });
+    const holder = await scope.startHolder(path, { prefix: 'old-', items: 100, busyMs: 1, stuckAt: 10, stuckUntil: release }, { namespace: 'host' });
     await holder.waitForLine((line) => line.startsWith('stuck '));
     const successor = await openWhenTakenOver(path);
     const mine = Array.from({ length: 20 }, (_, n) => `new-${n}`);

@@ -42,6 +42,8 @@ interface Owner {
   boot?: string;
   /** The PID namespace (Linux): a container with the host's name but its own pids is another host. */
   pidNamespace?: string;
+  /** The time namespace (Linux): process start times are not comparable across them. */
+  timeNamespace?: string;
 }
 
 function readText(file: string, read: (file: string) => string): string | undefined {
@@ -52,13 +54,14 @@ function readText(file: string, read: (file: string) => string): string | undefi
   }
 }
 
-/** What makes a process's pid meaningful to another process: the same host name, boot and PID namespace. */
+/** What makes a process's pid (and start time) meaningful to another process: the same host name, boot, PID and time namespace. */
 const here = (() => {
-  let cached: Pick<Owner, 'host' | 'boot' | 'pidNamespace'> | undefined;
+  let cached: Pick<Owner, 'host' | 'boot' | 'pidNamespace' | 'timeNamespace'> | undefined;
   return () => (cached ??= {
     host: hostname(),
     ...optional('boot', readText('/proc/sys/kernel/random/boot_id', (file) => readFileSync(file, 'utf8'))),
     ...optional('pidNamespace', readText('/proc/self/ns/pid', readlinkSync)),
+    ...optional('timeNamespace', readText('/proc/self/ns/time', readlinkSync)),
   });
 })();
 
@@ -70,7 +73,8 @@ const optional = <K extends string>(key: K, value: string | undefined): Partial<
  */
 function isLocal(owner: Owner): boolean {
   const self = here();
-  return owner.host === self.host && (owner.boot === undefined || owner.boot === self.boot) && (owner.pidNamespace === undefined || owner.pidNamespace === self.pidNamespace);
+  const same = (key: 'boot' | 'pidNamespace' | 'timeNamespace'): boolean => owner[key] === undefined || owner[key] === self[key];
+  return owner.host === self.host && same('boot') && same('pidNamespace') && same('timeNamespace');
 }
 
 function readOwner(lockDirectory: string): Owner | undefined {
