@@ -137,11 +137,12 @@ export function checkOptions(options: unknown, optionRules: OptionRules, subject
 }
 
 function checkKeys(options: Record<string, unknown>, optionRules: OptionRules, subject: string, prefix: string): void {
-  for (const key of Object.keys(options)) {
+  // Inherited keys too (an options object made with Object.create): they are read like own ones.
+  for (const key in options) {
     if (options[key] !== undefined && !Object.hasOwn(optionRules, key)) throw unknownOption(prefix + key, key, optionRules, subject, prefix);
   }
   for (const [key, keyRule] of Object.entries(optionRules)) {
-    const value = Object.hasOwn(options, key) ? options[key] : undefined;
+    const value = key in options && !Object.hasOwn(Object.prototype, key) ? options[key] : undefined;
     if (value === undefined) {
       if (keyRule.required) throw invalidOption(prefix + key, keyRule, value);
       continue;

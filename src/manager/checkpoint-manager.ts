@@ -124,6 +124,10 @@ export class CheckpointManager {
 
   /** The items still to do, in input order: not completed, not dead letters, failed ones unless `retryFailed: false`. */
   pendingItems<T>(step: string, items: Iterable<T>): T[] {
+    assertName('step', step);
+    if (typeof (items as { [Symbol.iterator]?: unknown } | null | undefined)?.[Symbol.iterator] !== 'function') {
+      throw new CheckpointArgumentError(`Expected \`items\` to be an array or another iterable, got ${describeValue(items)}`);
+    }
     const out: T[] = [];
     for (const item of items) if (this.isItemPending(step, item)) out.push(item);
     return out;

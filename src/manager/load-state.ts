@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { CheckpointArgumentError, CheckpointMismatchError, describeValue } from '../core/errors.js';
+import { CheckpointArgumentError, CheckpointMismatchError, CheckpointStoreError, describeValue } from '../core/errors.js';
 import { fingerprint } from '../core/item-key.js';
 import type { CheckpointEvents } from '../core/events.js';
 import type { CheckpointChange } from '../core/model.js';
 import { CheckpointState } from '../core/state.js';
 import { checkOptions, pickOptions, rejectOptionsWith, rules, type OptionRule } from '../core/validate-options.js';
-import type { CheckpointStore, StoreSession } from '../stores/store.js';
+import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../stores/store.js';
+import { isJsonObject } from '../core/json.js';
 import { JsonFileStore } from '../stores/file/json-file-store.js';
 import { YamlFileStore } from '../stores/file/yaml-file-store.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
@@ -100,6 +101,7 @@ export async function loadState(
       await store.save(state.toDocument());
       return state;
     }
+    assertLoaded(loaded, store.location);
     const loadedState = CheckpointState.fromDocument(loaded.document, options.maxErrors);
     state = loadedState;
     for (const change of loaded.changes) loadedState.apply(change);
@@ -122,9 +124,22 @@ export async function loadState(
     }
     return state;
   } catch (error) {
-    await store.close().catch(() => {});
+    // A store of someone else's may close synchronously, or throw: its own failure must not hide this one.
+    await (async () => store.close())().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * A store's `open()` hands back a document and its changes: checked for their shape here (the
+ * store validated the content, see `parseDocument`), so that a broken store is a typed error.
+ */
+function assertLoaded(loaded: unknown, location: string): asserts loaded is LoadedCheckpoint {
+  const document = isJsonObject(loaded) ? loaded.document : undefined;
+  const changes = isJsonObject(loaded) ? (loaded as { changes?: unknown }).changes : undefined;
+  const iterable = typeof changes === 'object' && changes !== null && Symbol.iterator in changes;
+  if (isJsonObject(document) && isJsonObject(document.metadata) && isJsonObject(document.steps) && iterable) return;
+  throw new CheckpointStoreError(location, `the store's open() resolved ${describeValue(loaded)}, not a checkpoint ({ document, changes }, or undefined when there is none) — check the store's open()`);
 }
 
 /** Decides what a (possibly) changed config means for a loaded checkpoint. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointManager, type RecoveredEvent } from '../../src/index.js';
+import { CheckpointArgumentError, CheckpointManager, CheckpointStoreError, MemoryStore, type RecoveredEvent } from '../../src/index.js';
 
 const quiet = { warn: () => {}, error: () => {} };
 
@@ -21,5 +21,19 @@ describe('listeners given to open()', () => {
     expect(heard[0]!.movedTo).toMatch(/checkpoint\.json\.corrupt-/);
     expect(heard[0]!.problems[0]!.message).toMatch(/not valid JSON/);
     await second.close();
+  });
+});
+
+describe('what a broken caller or store gets', () => {
+  it('pendingItems with something that is not iterable is a CheckpointArgumentError', async () => {
+    const cp = await CheckpointManager.open({ store: new MemoryStore() });
+    expect(() => cp.pendingItems('s', 5 as never)).toThrow(CheckpointArgumentError);
+    expect(() => cp.pendingItems('s', null as never)).toThrow(/Expected `items` to be an array or another iterable/);
+    await cp.close();
+  });
+
+  it("a store whose open() hands back something that is not a checkpoint is a CheckpointStoreError, even if it closes synchronously", async () => {
+    const store = { location: 'broken', open: () => ({ document: 5, changes: [] }), append() {}, save() {}, flush() {}, close() {}, remove() {} };
+    await expect(CheckpointManager.open({ store: store as never })).rejects.toBeInstanceOf(CheckpointStoreError);
   });
 });

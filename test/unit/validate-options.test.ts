@@ -139,6 +139,8 @@ describe('file store options', () => {
     expect(await argumentError(() => make(5 as never, {}))).toContain('Expected `path` to be a non-empty string, got `5` (number)');
     expect(await argumentError(() => make('', {}))).toContain('Expected `path` to be a non-empty string');
     expect(await argumentError(() => make(path, null as never))).toContain('to be an object, got `null` (null)');
+    // Inherited options are read like own ones, so they are checked like them.
+    expect(await argumentError(() => make(path, Object.create({ durability: 'bogus' }) as object))).toContain('Expected `durability` to be one of');
   });
 });
 

@@ -95,7 +95,7 @@ export class FileStore implements CheckpointStore {
     } catch (error) {
       await this.#lock?.release();
       this.#lock = undefined;
-      throw error;
+      throw this.#storeError('could not open the checkpoint', error);
     }
   }
 
