@@ -174,4 +174,18 @@ describe('lock', () => {
     expect(['by-holder', 'by-holder-after', 'by-reader'].map((key) => again.isItemCompleted('s', key))).toEqual([true, true, false]);
     await again.close();
   });
+
+  it('lock: false opened before a holder came stops writing once the holder is there', async () => {
+    const path = join(tempDir(), 'cp.json');
+    const early = await open({ path, lock: false });
+    await early.markItemCompleted('s', 'before-the-holder');
+    const holder = await open({ path });
+    await expect(early.markItemCompleted('s', 'beside-the-holder')).rejects.toThrow(/lock: false.*holds the lock/);
+    await holder.markItemCompleted('s', 'by-holder');
+    await early.close();
+    await holder.close();
+    const again = await open({ path });
+    expect(['before-the-holder', 'by-holder', 'beside-the-holder'].map((key) => again.isItemCompleted('s', key))).toEqual([true, true, false]);
+    await again.close();
+  });
 });

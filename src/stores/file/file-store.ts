@@ -80,8 +80,8 @@ export class FileStore implements CheckpointStore {
     }
     // Without the lock, beside a process that holds it, this store only reads: its records would
     // land in the holder's journal with sequence numbers of their own and fork the checkpoint.
-    const holder = this.#options.lock ? undefined : lockHolder(this.path);
-    if (holder) this.#readOnly = new CheckpointStoreError(this.location, `opened with { lock: false } while process ${holder.pid} on ${holder.host} holds the lock: it can be read, and every write is refused so that two writers never fork the checkpoint — open it with the lock to write`);
+    // (Checked again before every write: see #assertWritesAllowed.)
+    if (!this.#options.lock) this.#readOnly = this.#refusalBeside(lockHolder(this.path));
     if (this.#options.lock) {
       this.#lock = await FileLock.acquire(this.path, (error) => {
         this.#lockLost = error;
@@ -185,7 +185,14 @@ export class FileStore implements CheckpointStore {
   #assertWritesAllowed(): void {
     if (this.#lockLost) throw new CheckpointLockLostError(this.location, { cause: this.#lockLost });
     if (this.#failed) throw this.#failed;
+    // Without the lock, a holder may have come since open: from then on, only read.
+    if (!this.#options.lock && !this.#readOnly) this.#readOnly = this.#refusalBeside(lockHolder(this.path));
     if (this.#readOnly) throw this.#readOnly;
+  }
+
+  #refusalBeside(holder: { pid: number; host: string } | undefined): CheckpointStoreError | undefined {
+    if (!holder) return undefined;
+    return new CheckpointStoreError(this.location, `opened with { lock: false } while process ${holder.pid} on ${holder.host} holds the lock: it can be read, and every write is refused so that two writers never fork the checkpoint — open it with the lock to write`);
   }
 
   /** An fsync for `normal` durability, started from a mark or the timer, whichever comes first. */
