@@ -249,8 +249,9 @@ export class FileStore implements CheckpointStore {
 
   #writePending(): void {
     if (this.#pending.length === 0 || !this.#journal) return;
-    // A batch is written only while the lock is ours: a taken-over holder must not write into
-    // a file its successor reads.
+    // A batch is written only while the lock is ours (or, without one, while no one holds it):
+    // a taken-over holder must not write into a file its successor reads.
+    this.#assertWritesAllowed();
     this.#lock?.confirm();
     const text = this.#pending.join('');
     this.#pending = [];
