@@ -16,9 +16,10 @@ export function keyFunction(custom: ((item: unknown) => string) | undefined): (i
   if (!custom) return itemKey;
   return (item) => {
     const key: unknown = custom(item);
-    if (typeof key !== 'string') {
-      throw new CheckpointArgumentError(`Expected the \`itemKey\` option to return a string, got ${describeValue(key)}`);
-    }
-    return key;
+    if (typeof key === 'string') return key;
+    // `itemKey: (doc) => doc.id` with numeric ids: a finite number is keyed by its decimal string,
+    // as the default key function does (5 and "5" are one item).
+    if (typeof key === 'number' && Number.isFinite(key)) return String(key);
+    throw new CheckpointArgumentError(`Expected the \`itemKey\` option to return a string or a finite number, got ${describeValue(key)}`);
   };
 }

@@ -68,10 +68,11 @@ export interface CheckpointOptions extends FileStoreOptions {
   maxErrors?: number;
   /**
    * Derives an item's key; by default strings are their own key and other JSON values are keyed
-   * by their canonical JSON (see `itemKey`).
+   * by their canonical JSON (see `itemKey`). A finite number it returns is keyed by its decimal
+   * string, so numeric ids work as they are (`5` and `"5"` are one item).
    * @example { itemKey: (doc) => doc.id }
    */
-  itemKey?(item: never): string;
+  itemKey?(item: never): string | number;
   /** Default AbortSignal for work run through this checkpoint (`forEach`). */
   signal?: AbortSignalLike;
   /**

@@ -88,3 +88,18 @@ describe('fingerprint', () => {
     expect(fingerprint({})).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
+
+describe('the itemKey option', () => {
+  it('accepts numeric ids (keyed by their decimal string) and refuses what is neither string nor finite number', async () => {
+    const { CheckpointManager, MemoryStore, CheckpointArgumentError } = await import('../../src/index.js');
+    const cp = await CheckpointManager.open({ store: new MemoryStore(), itemKey: (doc: { id: unknown }) => doc.id as number });
+    await cp.markItemCompleted('s', { id: 5 });
+    expect(cp.isItemCompleted('s', { id: 5 })).toBe(true);
+    expect(cp.keyOf({ id: 5 })).toBe('5');
+    expect(cp.isItemCompleted('s', { id: '5' as unknown as number })).toBe(true);
+    for (const id of [Number.NaN, Infinity, undefined, { nested: 1 }]) {
+      expect(() => cp.keyOf({ id })).toThrow(CheckpointArgumentError);
+    }
+    await cp.close();
+  });
+});
