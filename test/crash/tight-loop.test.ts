@@ -22,12 +22,12 @@ it('a tight loop of a million marks keeps the journal about the size of the snap
   expect(child.lines).toEqual(['acknowledged']);
 
   // What a reopen has to read is bounded by the state, not by the history of a million marks:
-  // the journals left beside the snapshot are at most about twice its size.
+  // the journals left beside the snapshot (a sealed one and the new one) stay within a few times its size.
   const sizes = Object.fromEntries(readdirSync(directory).map((name) => [name, statSync(join(directory!, name)).size]));
   const snapshot = sizes['checkpoint.json'] ?? 0;
   const journals = Object.entries(sizes).filter(([name]) => name.includes('.journal')).reduce((sum, [, size]) => sum + size, 0);
   expect(snapshot, JSON.stringify(sizes)).toBeGreaterThan(MARKS * 10);
-  expect(journals, JSON.stringify(sizes)).toBeLessThan(2.5 * snapshot);
+  expect(journals, JSON.stringify(sizes)).toBeLessThan(3.5 * snapshot);
 
   const cp = await CheckpointManager.open({ path, pipeline: 'tight-loop', logger: { warn: () => {}, error: () => {} } });
   try {

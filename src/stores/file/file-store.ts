@@ -19,8 +19,10 @@ import { assertNever } from '../../core/assert-never.js';
 import { checkValue, rules } from '../../core/validate-options.js';
 
 const RESOLVED = Promise.resolve();
-/** While a compaction runs, one mark in this many lets the event loop turn (see #backpressure). */
+/** While a compaction runs, one mark in this many lets the event loop turn (see #backpressure)… */
 const MARKS_PER_YIELD = 256;
+/** …and one in this many once the new journal has outgrown the snapshot again. */
+const MARKS_PER_YIELD_BEHIND = 16;
 
 /**
  * A checkpoint kept as a human-readable snapshot plus an append-only journal beside it
@@ -203,21 +205,24 @@ export class FileStore implements CheckpointStore {
 
   /**
    * Marks that resolve at once never let the event loop turn, and a compaction that yields
-   * between chunks would never finish: once the new journal has outgrown the snapshot again
-   * while a compaction runs, the mark waits for it. The journal stays about the snapshot's size.
+   * between chunks would never finish: while one runs, marks let the loop turn now and then, and
+   * once the new journal is twice the snapshot's size, the next mark waits for the compaction.
+   * The journals stay within about three times the snapshot.
    */
   #backpressure(): Promise<void> {
     const journal = this.#journal;
     if (!this.#compacting || !journal) return RESOLVED;
-    if (journal.bytes >= this.#compactAt()) {
+    const compactAt = this.#compactAt();
+    if (journal.bytes >= 2 * compactAt) {
       return this.#snapshots.then(
         () => {},
         () => {},
       );
     }
     // Before that bound, every so many marks let the event loop turn once, so that the
-    // compaction moves on a chunk at a time and no single mark waits for all of it.
-    if (++this.#marksSinceYield < MARKS_PER_YIELD) return RESOLVED;
+    // compaction moves on a chunk at a time and no single mark waits for all of it; more often
+    // once the new journal has outgrown the snapshot again.
+    if (++this.#marksSinceYield < (journal.bytes >= compactAt ? MARKS_PER_YIELD_BEHIND : MARKS_PER_YIELD)) return RESOLVED;
     this.#marksSinceYield = 0;
     return new Promise((resolve) => setImmediate(resolve));
   }
