@@ -161,7 +161,8 @@ export class FileStore implements CheckpointStore {
         // write came first), and with upkeep done here when a busy loop starves the timers.
         const now = Date.now();
         this.#lock?.confirm(now);
-        if (this.#unsynced && now - this.#lastSyncAt >= this.#options.fsyncIntervalMs) this.#startPeriodicSync(now);
+        const every = this.#options.fsyncIntervalMs;
+        if (every > 0 && this.#unsynced && now - this.#lastSyncAt >= every) this.#startPeriodicSync(now);
         this.#maybeCompact();
         return this.#backpressure();
       }
