@@ -5,7 +5,8 @@ import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, Checkp
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
 import { backupPaths, findBackups } from './backups.js';
-import { FileLock, lockHolder } from './file-lock.js';
+import { FileLock } from './file-lock.js';
+import { lockHolder } from './lock-owner.js';
 import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CheckpointCorruptError } from '../../core/errors.js';
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { findBackups } from './backups.js';
+import { readOwner } from './lock-owner.js';
 import { jsonFormat } from './json-format.js';
 import { readJournal, sealedJournals } from './journal.js';
 import { readSnapshotOrBackup } from './read-snapshot.js';
@@ -19,26 +20,12 @@ export function snapshotFormatFor(path: string): SnapshotFormat {
   throw new CheckpointArgumentError(`Expected a checkpoint path ending in .json, .yaml or .yml, got ${describeValue(path)}`);
 }
 
-/** Who holds the lock of `file`, as recorded in `<file>.lock/owner.json`; `undefined` if nobody does. */
+/** Who holds the lock of `file`, as recorded in `<file>.lock/owner.json`; `undefined` if nobody does, `{}` if the holder is not known. */
 export function readLockHolder(file: string): { pid?: number; host?: string; since?: string } | undefined {
   const directory = `${resolve(file)}.lock`;
-  let entries: string[];
-  try {
-    entries = readdirSync(directory);
-  } catch {
-    return undefined;
-  }
-  if (!entries.includes('owner.json')) return {};
-  try {
-    const owner = JSON.parse(readFileSync(join(directory, 'owner.json'), 'utf8')) as Record<string, unknown>;
-    return {
-      ...(typeof owner.pid === 'number' ? { pid: owner.pid } : {}),
-      ...(typeof owner.host === 'string' ? { host: owner.host } : {}),
-      ...(typeof owner.since === 'string' ? { since: owner.since } : {}),
-    };
-  } catch {
-    return {};
-  }
+  if (!existsSync(directory)) return undefined;
+  const owner = readOwner(directory);
+  return owner ? { pid: owner.pid, host: owner.host, ...(owner.since ? { since: owner.since } : {}) } : {};
 }
 
 /** A checkpoint as read from disk, without writing or locking anything. */
