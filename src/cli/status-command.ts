@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
 import type { ErrorLogEntry, StepStatus } from '../core/model.js';
-import type { StepCounts } from '../core/state.js';
+import { stepProgress, type StepProgressCounts } from '../core/step-progress.js';
 import { readLockHolder } from '../stores/file/read-checkpoint.js';
-import { formatTime, truncate } from './human.js';
+import { formatRate } from '../progress/format-progress.js';
+import { formatDuration, formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderFields, renderTable } from './table.js';
 import type { CheckpointView } from './target.js';
 
-export interface StepStatusReport extends StepCounts {
+export interface StepStatusReport extends StepProgressCounts {
   /** The step's own status, when a Pipeline recorded one. */
   status: StepStatus | null;
 }
@@ -54,7 +55,7 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
   const { state, onDisk } = view;
   const document = state.toDocument();
   const steps: [string, StepStatusReport][] = [];
-  for (const [name, step] of state.steps) steps.push([name, { status: step.summary?.status ?? null, ...step.counts() }]);
+  for (const [name, step] of state.steps) steps.push([name, { status: step.summary?.status ?? null, ...stepProgress(step, now) }]);
   const holder = onDisk ? readLockHolder(view.location) : undefined;
   return {
     location: view.location,
@@ -102,16 +103,20 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
         name,
         step.status ?? style.dim('-'),
         String(step.completed),
+        step.total === null ? style.dim('-') : String(step.total),
+        step.percent === null ? style.dim('-') : `${step.percent.toFixed(1)}%`,
         count(step.failed, style.red),
-        count(step.inProgress, style.yellow),
-        count(step.interrupted, style.yellow),
         count(step.deadLetter, style.red),
+        String(step.pending),
+        count(step.inProgress, style.yellow),
+        step.ratePerSecond === null ? style.dim('-') : formatRate(step.ratePerSecond),
+        step.etaMs === null ? style.dim('-') : formatDuration(step.etaMs),
       ];
     });
     const columns = [
       { header: 'Step' },
       { header: 'Status' },
-      ...['Completed', 'Failed', 'In progress', 'Interrupted', 'Dead letter'].map((header) => ({ header, align: 'right' as const })),
+      ...['Completed', 'Total', '%', 'Failed', 'Dead letters', 'Pending', 'In progress', 'Rate', 'ETA'].map((header) => ({ header, align: 'right' as const })),
     ];
     for (const line of renderTable(columns, rows)) out.line(line);
     const stranded = names.some((name) => report.steps[name]!.inProgress > 0);

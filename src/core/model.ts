@@ -46,6 +46,8 @@ export interface StepSummary {
  * items with attempts, errors or results are listed with their details.
  */
 export interface StepDocument {
+  /** How many items the step has in all, when known (`forEach` over an array, `setTotal`). */
+  total?: number;
   completedItems: string[];
   failedItems?: ItemDetail[];
   inProgressItems?: ItemDetail[];
@@ -55,6 +57,11 @@ export interface StepDocument {
   /** Results and attempt counts of completed items that have them. */
   completedDetails?: ItemDetail[];
   summary?: StepSummary;
+  /**
+   * `[epoch ms, completed count]` pairs a few seconds apart over the last minute of completions:
+   * what the recent rate and the ETA are computed from.
+   */
+  recentCompletions?: [number, number][];
 }
 
 export interface StageDocument {
@@ -115,9 +122,10 @@ export type CheckpointChange =
   | { op: 'stage'; stage: string; at: number; result?: JsonValue }
   | { op: 'context'; context: JsonObject }
   | { op: 'counter'; name: string; value: number }
-  | { op: 'resetStep'; step: string }
-  | { op: 'retryFailed'; step?: string }
-  | { op: 'resetAll' }
+  | { op: 'total'; step: string; total: number | null }
+  | { op: 'resetStep'; step: string; at?: number }
+  | { op: 'retryFailed'; step?: string; at?: number }
+  | { op: 'resetAll'; at?: number }
   | { op: 'metadata'; metadata: CheckpointMetadata };
 
 export type ItemChange = Extract<CheckpointChange, { op: 'item' }>;

@@ -72,6 +72,7 @@ const documentSchema = z.object({
   version: z.literal(FORMAT_VERSION),
   metadata,
   steps: z.record(name, z.object({
+    total: z.number().int().nonnegative().optional(),
     completedItems: keyList,
     failedItems: z.array(itemDetail).optional(),
     inProgressItems: z.array(itemDetail).optional(),
@@ -79,6 +80,7 @@ const documentSchema = z.object({
     deadLetterItems: z.array(itemDetail).optional(),
     completedDetails: z.array(itemDetail).optional(),
     summary: stepSummary.optional(),
+    recentCompletions: z.array(z.tuple([z.number(), z.number().int().nonnegative()])).max(64).optional(),
   })),
   stages: z.array(z.object({ name, completedAt: isoTime, result: json.optional() })),
   context: jsonObject,
@@ -109,9 +111,10 @@ const changeSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('stage'), stage: name, at: z.number(), result: json.optional() }),
   z.object({ op: z.literal('context'), context: jsonObject }),
   z.object({ op: z.literal('counter'), name: z.string(), value: z.number() }),
-  z.object({ op: z.literal('resetStep'), step: name }),
-  z.object({ op: z.literal('retryFailed'), step: name.optional() }),
-  z.object({ op: z.literal('resetAll') }),
+  z.object({ op: z.literal('total'), step: name, total: z.number().int().nonnegative().nullable() }),
+  z.object({ op: z.literal('resetStep'), step: name, at: z.number().optional() }),
+  z.object({ op: z.literal('retryFailed'), step: name.optional(), at: z.number().optional() }),
+  z.object({ op: z.literal('resetAll'), at: z.number().optional() }),
   z.object({ op: z.literal('metadata'), metadata }),
 ]);
 

@@ -1,5 +1,6 @@
 import { CompletedKeys } from './completed-keys.js';
 import type { JsonObject, JsonValue } from './json.js';
+import { recordCompletion, type CompletionSample } from './recent-rate.js';
 import {
   FORMAT_VERSION,
   type CheckpointChange,
@@ -26,9 +27,17 @@ export interface ItemRecord {
 
 /** Item counts of one step. */
 export interface StepCounts {
+  /** How many items the step has in all, or null when it was never told (see `setTotal`). */
+  total: number | null;
   completed: number;
   failed: number;
   inProgress: number;
+  /**
+   * Items still to do, failed ones aside: with a known total, every item not completed, failed,
+   * in progress or a dead letter; without one, the pending items the checkpoint knows of
+   * (interrupted ones and those `retry-failed` handed back).
+   */
+  pending: number;
   /** Items started in an earlier run and interrupted; they will be retried. */
   interrupted: number;
   deadLetter: number;
@@ -42,6 +51,9 @@ export class StepState {
   readonly completed = new CompletedKeys();
   readonly items = new Map<string, ItemRecord>();
   summary: StepSummary | undefined;
+  total: number | undefined;
+  /** Samples of the completed count, for the recent rate (see recent-rate.ts). */
+  recentCompletions: CompletionSample[] = [];
 
   status(key: string): ItemStatus {
     if (this.completed.has(key)) return 'completed';
@@ -49,12 +61,19 @@ export class StepState {
   }
 
   counts(): StepCounts {
-    const counts: StepCounts = { completed: this.completed.size, failed: 0, inProgress: 0, interrupted: 0, deadLetter: 0 };
+    const counts: StepCounts = { total: this.total ?? null, completed: this.completed.size, failed: 0, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0 };
     for (const record of this.items.values()) {
       if (record.status === 'failed') counts.failed++;
       else if (record.status === 'in_progress') counts.inProgress++;
       else if (record.status === 'dead_letter') counts.deadLetter++;
-      else if (record.status === 'pending') counts.interrupted++;
+      else if (record.status === 'pending') {
+        counts.pending++;
+        if (record.attempts > 0) counts.interrupted++;
+      }
+    }
+    if (this.total !== undefined) {
+      const started = counts.completed + counts.failed + counts.inProgress + counts.deadLetter;
+      counts.pending = Math.max(counts.pending, this.total - started);
     }
     return counts;
   }
@@ -99,6 +118,8 @@ export class CheckpointState {
       load(saved.deadLetterItems, 'dead_letter');
       load(saved.completedDetails, 'completed');
       step.summary = saved.summary;
+      step.total = saved.total;
+      step.recentCompletions = saved.recentCompletions?.map(([at, count]) => [at, count]) ?? [];
     }
     for (const stage of document.stages) {
       state.stages.set(stage.name, { completedAt: stage.completedAt, ...(stage.result === undefined ? {} : { result: stage.result }) });
@@ -130,6 +151,9 @@ export class CheckpointState {
       case 'step':
         this.step(change.step).summary = change.summary;
         break;
+      case 'total':
+        this.step(change.step).total = change.total ?? undefined;
+        break;
       case 'stage':
         this.stages.delete(change.stage);
         this.stages.set(change.stage, {
@@ -146,14 +170,21 @@ export class CheckpointState {
         break;
       case 'resetStep':
         this.steps.delete(change.step);
+        this.#touch(change.at);
         break;
       case 'retryFailed':
+        // Handed back, not forgotten: the items stay listed as pending (with their last error)
+        // until they are done, so that status and inspect still count them.
         for (const [name, step] of this.steps) {
           if (change.step !== undefined && change.step !== name) continue;
-          for (const [key, record] of step.items) {
-            if (record.status === 'failed' || record.status === 'dead_letter') step.items.delete(key);
+          for (const record of step.items.values()) {
+            if (record.status !== 'failed' && record.status !== 'dead_letter') continue;
+            record.status = 'pending';
+            record.attempts = 0;
+            if (change.at !== undefined) record.updatedAt = change.at;
           }
         }
+        this.#touch(change.at);
         break;
       case 'resetAll':
         this.steps.clear();
@@ -161,6 +192,7 @@ export class CheckpointState {
         this.context = {};
         this.counters.clear();
         this.errors = [];
+        this.#touch(change.at);
         break;
       case 'metadata':
         this.metadata = change.metadata;
@@ -173,6 +205,7 @@ export class CheckpointState {
     const { key, status, attempts, at } = change;
     if (status === 'completed') {
       step.completed.add(key);
+      recordCompletion(step.recentCompletions, at, step.completed.size);
       if (attempts > 1 || change.result !== undefined) {
         step.items.set(key, { status, attempts, updatedAt: at, ...(change.result === undefined ? {} : { result: change.result }) });
       } else if (step.items.size > 0) {
@@ -194,8 +227,8 @@ export class CheckpointState {
     if (this.errors.length > this.maxErrors) this.errors.splice(0, this.errors.length - this.maxErrors);
   }
 
-  #touch(at: number): void {
-    if (at > this.#updatedAt) this.#updatedAt = at;
+  #touch(at: number | undefined): void {
+    if (at !== undefined && at > this.#updatedAt) this.#updatedAt = at;
   }
 
   /**
@@ -238,6 +271,7 @@ function stepDocument(step: StepState): StepDocument {
     lists[status].push({ key, ...detail, ...(updatedAt === undefined ? {} : { updatedAt: iso(updatedAt) }) });
   }
   const document: StepDocument = {
+    ...(step.total === undefined ? {} : { total: step.total }),
     completedItems: step.completed.toArray(),
     failedItems: lists.failed,
     inProgressItems: lists.in_progress,
@@ -246,5 +280,6 @@ function stepDocument(step: StepState): StepDocument {
   if (lists.dead_letter.length) document.deadLetterItems = lists.dead_letter;
   if (lists.completed.length) document.completedDetails = lists.completed;
   if (step.summary) document.summary = step.summary;
+  if (step.recentCompletions.length) document.recentCompletions = step.recentCompletions.map(([at, count]) => [at, count]);
   return document;
 }

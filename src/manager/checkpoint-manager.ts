@@ -234,13 +234,33 @@ export class CheckpointManager {
     await this.#commit({ op: 'step', step, summary: clone(summary as unknown as JsonObject) as unknown as StepSummary });
   }
 
+  /** How many items a step has in all, as last recorded, or undefined. */
+  getStepTotal(step: string): number | undefined {
+    return this.#state.steps.get(step)?.total;
+  }
+
+  /**
+   * Records how many items a step has in all, so that status shows a percentage and an ETA.
+   * `forEach` records the length of an array (or of anything with a numeric `length` or `size`)
+   * by itself; call this for your own loops. Nothing is written when it is already `total`.
+   * @example await cp.setStepTotal('enrich', documents.length);
+   */
+  async setStepTotal(step: string, total: number): Promise<void> {
+    assertName('step', step);
+    if (!Number.isSafeInteger(total) || total < 0) {
+      throw new CheckpointArgumentError(`Expected \`total\` to be a whole number >= 0, got ${describeValue(total)}`);
+    }
+    if (this.#state.steps.get(step)?.total === total) return this.#assertWritable();
+    await this.#commit({ op: 'total', step, total });
+  }
+
   /** The steps this checkpoint knows, in the order they first appeared. */
   get steps(): string[] {
     return [...this.#state.steps.keys()];
   }
 
   getProgressSummary(): ProgressSummary {
-    return progressSummary(this.#state);
+    return progressSummary(this.#state, Date.now());
   }
 
   /** The bounded error log, oldest first. */
@@ -251,18 +271,18 @@ export class CheckpointManager {
   /** Forgets everything about one step: its items will all be done again. */
   async resetStep(step: string): Promise<void> {
     assertName('step', step);
-    await this.#commit({ op: 'resetStep', step });
+    await this.#commit({ op: 'resetStep', step, at: Date.now() });
   }
 
   /** Forgets all steps, stages, context, counters and errors; keeps the run id and config. */
   async resetAll(): Promise<void> {
-    await this.#commit({ op: 'resetAll' });
+    await this.#commit({ op: 'resetAll', at: Date.now() });
   }
 
   /** Makes failed and dead-letter items pending again, with their attempts reset. */
   async retryFailedItems(step?: string): Promise<void> {
     if (step !== undefined) assertName('step', step);
-    await this.#commit(step === undefined ? { op: 'retryFailed' } : { op: 'retryFailed', step });
+    await this.#commit(step === undefined ? { op: 'retryFailed', at: Date.now() } : { op: 'retryFailed', step, at: Date.now() });
   }
 
   /** Operations bound to one step, plus `forEach`. */

@@ -1,7 +1,8 @@
 import type { ErrorInfo, StepSummary } from '../core/model.js';
-import type { CheckpointState, StepCounts } from '../core/state.js';
+import type { CheckpointState } from '../core/state.js';
+import { stepProgress, type StepProgressCounts } from '../core/step-progress.js';
 
-export interface StepProgress extends StepCounts {
+export interface StepProgress extends StepProgressCounts {
   status?: StepSummary['status'];
 }
 
@@ -26,10 +27,10 @@ export interface ProgressSummary {
   updatedAt: string;
 }
 
-export function progressSummary(state: CheckpointState): ProgressSummary {
+export function progressSummary(state: CheckpointState, now: number): ProgressSummary {
   const steps: [string, StepProgress][] = [];
   for (const [name, step] of state.steps) {
-    steps.push([name, { ...step.counts(), ...(step.summary ? { status: step.summary.status } : {}) }]);
+    steps.push([name, { ...stepProgress(step, now), ...(step.summary ? { status: step.summary.status } : {}) }]);
   }
   const { pipeline, runId, createdAt } = state.metadata;
   return {

@@ -53,6 +53,11 @@ export class StepHandle {
     return runForEach(this.checkpoint, this.name, items, fn, options);
   }
 
+  /** Records how many items the step has in all (see `CheckpointManager#setStepTotal`). */
+  setTotal(total: number): Promise<void> {
+    return this.checkpoint.setStepTotal(this.name, total);
+  }
+
   reset(): Promise<void> {
     return this.checkpoint.resetStep(this.name);
   }

@@ -80,6 +80,8 @@ class ForEachRun<T, R> {
   async run(): Promise<ForEachReport> {
     const { signal, handleSignals, concurrency } = this.#options;
     if (signal?.aborted) throw this.#abortError({ kind: 'abort', reason: signal.reason });
+    const total = this.#options.total ?? this.#source.size;
+    if (total !== undefined) await this.#checkpoint.setStepTotal(this.#step, total);
     const onAbort = (): void => this.#stop({ kind: 'abort', reason: signal?.reason }, 0);
     signal?.addEventListener('abort', onAbort, { once: true });
     const watcher = handleSignals ? new SignalWatcher((name, count) => this.#onSignal(name, count)) : undefined;

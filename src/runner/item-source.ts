@@ -5,7 +5,10 @@ import { CheckpointArgumentError, describeValue } from '../core/errors.js';
  * input only when asked: a stream of ten million items is never held in memory.
  */
 export class ItemSource<T> {
-  /** How many items the input has, when it says so without being read (arrays). */
+  /**
+   * How many items the input has, when it says so without being read: an array's (or typed
+   * array's) `length`, a Set's or Map's `size`.
+   */
   readonly size: number | undefined;
   readonly #iterator: Iterator<T> | AsyncIterator<T>;
   readonly #async: boolean;
@@ -18,7 +21,7 @@ export class ItemSource<T> {
     if (typeof items === 'string' || typeof items !== 'object' || items === null) {
       throw new CheckpointArgumentError(`Expected \`items\` to be an array, an iterable or an async iterable, got ${describeValue(items)}`);
     }
-    if (Array.isArray(items)) this.size = items.length;
+    this.size = sizeOf(items);
     if (Symbol.asyncIterator in items && typeof items[Symbol.asyncIterator] === 'function') {
       this.#iterator = items[Symbol.asyncIterator]();
       this.#async = true;
@@ -77,4 +80,10 @@ function untilStopped<V>(promise: Promise<V>, stop: AbortSignal): Promise<V | un
       },
     );
   });
+}
+
+function sizeOf(items: object): number | undefined {
+  if (Array.isArray(items) || ArrayBuffer.isView(items)) return (items as { length: number }).length;
+  if (items instanceof Set || items instanceof Map) return items.size;
+  return undefined;
 }

@@ -16,6 +16,8 @@ export interface RunnerCheckpoint {
   markItemInProgress(step: string, item: unknown): Promise<void>;
   markItemCompleted(step: string, item: unknown, result?: JsonValue): Promise<void>;
   markItemFailed(step: string, item: unknown, error: unknown): Promise<void>;
+  /** Records how many items the step has in all (a no-op when it is already that). */
+  setStepTotal(step: string, total: number): Promise<void>;
   flush(): Promise<void>;
 }
 

@@ -1,4 +1,12 @@
+import type { StepProgress } from '../manager/progress-summary.js';
 import { codeOf, rejection, type Suite } from './harness.js';
+
+/** The counts of a step's progress, without the rate and ETA (which depend on the clock). */
+function countsOf(step: StepProgress | undefined): Partial<StepProgress> | undefined {
+  if (!step) return undefined;
+  const { total, completed, failed, inProgress, pending, interrupted, deadLetter, percent } = step;
+  return { total, completed, failed, inProgress, pending, interrupted, deadLetter, percent };
+}
 
 /** Marking items and reading their status, within one open checkpoint and across a reopen. */
 export function describeItems(suite: Suite): void {
@@ -101,7 +109,25 @@ export function describeItems(suite: Suite): void {
       cp = await fixture.reopen(cp);
       expect(cp.getItemStatus('s', 'a')).toBe('completed');
       expect(cp.getItemStatus('s', 'b')).toBe('failed');
-      expect(cp.getProgressSummary().steps['s']).toEqual({ completed: 1, failed: 1, inProgress: 0, interrupted: 0, deadLetter: 0 });
+      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: null, completed: 1, failed: 1, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0, percent: null });
+    });
+
+    test('a step\'s total and the items retry-failed handed back are kept across a reopen', async (fixture) => {
+      let cp = await fixture.open();
+      await cp.setStepTotal('s', 5);
+      await cp.markItemCompleted('s', 'a');
+      await cp.markItemFailed('s', 'b', new Error('b broke'));
+      await cp.retryFailedItems('s');
+      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: 5, completed: 1, failed: 0, inProgress: 0, pending: 4, interrupted: 0, deadLetter: 0, percent: 20 });
+      cp = await fixture.reopen(cp);
+      expect(cp.getStepTotal('s')).toBe(5);
+      expect(cp.getItemStatus('s', 'b')).toBe('pending');
+      const handedBack = cp.getItem('s', 'b');
+      expect([handedBack.status, handedBack.attempts, handedBack.error?.message]).toEqual(['pending', 0, 'b broke']);
+      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: 5, completed: 1, failed: 0, inProgress: 0, pending: 4, interrupted: 0, deadLetter: 0, percent: 20 });
+      await cp.setStepTotal('s', 6);
+      cp = await fixture.reopen(cp);
+      expect(cp.getStepTotal('s')).toBe(6);
     });
 
     test('the progress summary counts items per step', async (fixture) => {
@@ -111,11 +137,11 @@ export function describeItems(suite: Suite): void {
       await cp.markItemInProgress('two', 'a');
       const summary = cp.getProgressSummary();
       expect(summary.pipeline).toBe('summary');
-      expect(summary.steps['one']).toEqual({ completed: 3, failed: 1, inProgress: 0, interrupted: 0, deadLetter: 0 });
+      expect(countsOf(summary.steps['one'])).toEqual({ total: null, completed: 3, failed: 1, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0, percent: null });
       expect(summary.steps['two']?.inProgress).toBe(1);
       expect(Date.parse(summary.createdAt) <= Date.parse(summary.updatedAt)).toBe(true);
       cp = await fixture.reopen(cp);
-      expect(cp.getProgressSummary().steps['one']).toEqual({ completed: 3, failed: 1, inProgress: 0, interrupted: 0, deadLetter: 0 });
+      expect(countsOf(cp.getProgressSummary().steps['one'])).toEqual({ total: null, completed: 3, failed: 1, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0, percent: null });
     });
 
     test('the error log keeps the last maxErrors failures, across a reopen', async (fixture) => {

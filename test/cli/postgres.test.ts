@@ -67,7 +67,7 @@ describe.concurrent('read-only commands on a PostgreSQL checkpoint', () => {
     ]);
     expect(status).toMatchObject({ code: 0, stderr: '' });
     expect(status.stdout).toContain(`Checkpoint  ${where} ${schema}/look (PostgreSQL)`);
-    expect(status.stdout).toMatch(/enrich\s+-\s+5\s+2\s+1\s+0\s+0/);
+    expect(status.stdout).toMatch(/enrich\s+-\s+5\s+-\s+-\s+2\s+0\s+0\s+1\s+-\s+-/);
     expect(status.stdout).toContain('Counters  cost=1.25');
     expect(status.stdout).not.toContain('Journal');
 

@@ -18,9 +18,9 @@ describe('checkpoint-resume status', () => {
     const runId = (JSON.parse(readFileSync(path, 'utf8')) as { metadata: { runId: string } }).metadata.runId;
     expect(stdout).toContain(`Run id      ${runId}`);
     expect(stdout).toContain('Pipeline    demo');
-    expect(stdout).toMatch(/Step\s+Status\s+Completed\s+Failed\s+In progress\s+Interrupted\s+Dead letter/);
-    expect(stdout).toMatch(/enrich\s+running\s+5\s+2\s+1\s+0\s+0/);
-    expect(stdout).toMatch(/summarise\s+-\s+1\s+0\s+0\s+0\s+0/);
+    expect(stdout).toMatch(/Step\s+Status\s+Completed\s+Total\s+%\s+Failed\s+Dead letters\s+Pending\s+In progress\s+Rate\s+ETA/);
+    expect(stdout).toMatch(/enrich\s+running\s+5\s+-\s+-\s+2\s+0\s+0\s+1\s+-\s+-/);
+    expect(stdout).toMatch(/summarise\s+-\s+1\s+-\s+-\s+0\s+0\s+0\s+0\s+-\s+-/);
     expect(stdout).toContain('Stages    prep');
     expect(stdout).toContain('Counters  cost=1.25');
     expect(stdout).toContain('Lock        free');
@@ -35,7 +35,9 @@ describe('checkpoint-resume status', () => {
     const { code, stdout } = await runCli(['status', path, '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Record<string, unknown>;
-    const counts = (completed: number, failed: number, inProgress: number, status: string | null) => ({ status, completed, failed, inProgress, interrupted: 0, deadLetter: 0 });
+    const counts = (completed: number, failed: number, inProgress: number, status: string | null) => ({
+      status, total: null, completed, failed, inProgress, pending: 0, interrupted: 0, deadLetter: 0, percent: null, ratePerSecond: null, etaMs: null,
+    });
     expect(report).toEqual({
       location: path,
       format: 'YAML',

@@ -193,11 +193,31 @@ describe('step.forEach', () => {
     expect(middle.etaMs).toBeGreaterThan(0);
 
     const fromIterable: ForEachProgress[] = [];
-    await cp.step('t').forEach(new Set(range(3)), () => undefined, { onProgress: (p) => fromIterable.push(p) });
+    await cp.step('t').forEach(range(3).values(), () => undefined, { onProgress: (p) => fromIterable.push(p) });
     expect(fromIterable.at(-1)).toMatchObject({ done: 3, total: undefined, etaMs: undefined });
+    expect(cp.getStepTotal('t')).toBeUndefined();
     const given: ForEachProgress[] = [];
-    await cp.step('u').forEach(new Set(range(3)), () => undefined, { total: 3, onProgress: (p) => given.push(p) });
+    await cp.step('u').forEach(range(3).values(), () => undefined, { total: 3, onProgress: (p) => given.push(p) });
     expect(given.at(-1)).toMatchObject({ done: 3, total: 3 });
+    const fromSet: ForEachProgress[] = [];
+    await cp.step('v').forEach(new Set(range(4)), () => undefined, { onProgress: (p) => fromSet.push(p) });
+    expect(fromSet.at(-1)).toMatchObject({ done: 4, total: 4 });
+  });
+
+  it('records the total of the step in the checkpoint: arrays, typed arrays, Sets and Maps, or the total option', async () => {
+    const cp = await open();
+    await cp.step('array').forEach(range(5), () => undefined);
+    await cp.step('typed').forEach(new Uint8Array(7), () => undefined);
+    await cp.step('map').forEach(new Map([[1, 'a'], [2, 'b']]), () => undefined);
+    await cp.step('given').forEach(range(2).values(), () => undefined, { total: 9 });
+    const summary = cp.getProgressSummary().steps;
+    expect(summary['array']).toMatchObject({ total: 5, completed: 5, pending: 0, percent: 100 });
+    expect(summary['typed']?.total).toBe(7);
+    expect(summary['map']?.total).toBe(2);
+    expect(summary['given']).toMatchObject({ total: 9, completed: 2, pending: 7, percent: 22.2 });
+    await expect(cp.setStepTotal('given', -1)).rejects.toThrow(/Expected `total` to be a whole number >= 0, got `-1`/);
+    await expect(cp.step('given').setTotal(1.5)).rejects.toThrow(/`total`/);
+    await cp.close();
   });
 
   it('throttles onProgress to progressIntervalMs', async () => {

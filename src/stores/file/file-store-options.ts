@@ -64,6 +64,13 @@ export interface FileStoreOptions {
    * @default 1048576
    */
   minCompactBytes?: number;
+  /**
+   * While marks flow, the human-readable snapshot (what people `cat`) is refreshed at least this
+   * often, in milliseconds: the journal is folded into it once it holds changes this old, even
+   * when it is still small. `0` refreshes only when the journal outgrows the snapshot and on close.
+   * @default 30000
+   */
+  snapshotIntervalMs?: number;
 }
 
 export type ResolvedFileStoreOptions = Required<Omit<FileStoreOptions, 'durability'>>;
@@ -80,6 +87,7 @@ export const FILE_STORE_OPTIONS = {
   lock: rules.boolean,
   onCorrupt: rules.oneOf('fail', 'restart'),
   minCompactBytes: rules.number({ min: 0 }),
+  snapshotIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
 } as const satisfies Record<keyof FileStoreOptions, OptionRule>;
 
 /**
@@ -96,5 +104,6 @@ export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOpt
     lock: options.lock ?? true,
     onCorrupt: options.onCorrupt ?? 'fail',
     minCompactBytes: options.minCompactBytes ?? 1 << 20,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? 30_000,
   };
 }

@@ -60,6 +60,9 @@ export class FileStore implements CheckpointStore {
   #directorySync: Promise<void> = RESOLVED;
   readonly #inlineSyncs = new InlineSyncBudget();
   #timer: NodeJS.Timeout | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  /** When the snapshot last took in the journal (or the journal was last empty). */
+  #snapshotAt = 0;
   #snapshots: Promise<void> = RESOLVED;
   #compacting = false;
   readonly #commits = new GroupCommit(() => this.#commitPending());
@@ -139,6 +142,13 @@ export class FileStore implements CheckpointStore {
   }
 
   #startTimer(): void {
+    this.#snapshotAt = Date.now();
+    const refreshEvery = this.#options.snapshotIntervalMs;
+    if (refreshEvery > 0 && this.#options.lock) {
+      // A run that pauses between bursts of marks still gets its snapshot refreshed.
+      this.#refreshTimer = setInterval(() => this.#maybeCompact(), refreshEvery);
+      this.#refreshTimer.unref();
+    }
     const every = this.#durability === 'normal' ? this.#options.fsyncIntervalMs : this.#durability === 'batched' ? this.#options.batchIntervalMs : 0;
     if (every <= 0) return;
     this.#timer = setInterval(() => {
@@ -164,7 +174,7 @@ export class FileStore implements CheckpointStore {
         this.#lock?.confirm(now);
         const every = this.#options.fsyncIntervalMs;
         if (every > 0 && this.#unsynced && now - this.#lastSyncAt >= every) this.#startPeriodicSync(now);
-        this.#maybeCompact();
+        this.#maybeCompact(now);
         return this.#backpressure();
       }
       case 'batched':
@@ -316,13 +326,21 @@ export class FileStore implements CheckpointStore {
     await directorySync;
   }
 
-  #maybeCompact(): void {
+  #maybeCompact(now = Date.now()): void {
     const journal = this.#journal;
     // Only the lock holder compacts: a `lock: false` reader sealing the journal would cut off
     // the writer, whose later records would go to a deleted file.
-    if (this.#compacting || !journal || !this.#options.lock || journal.bytes < Math.max(this.#snapshotBytes, this.#options.minCompactBytes)) return;
+    if (this.#compacting || !journal || !this.#options.lock || journal.bytes === 0) return;
+    const reason = journal.bytes >= this.#compactAt() ? 'journal outgrew the snapshot' : this.#snapshotStale(now) ? 'snapshot refresh' : undefined;
+    if (!reason) return;
     this.#compacting = true;
-    void this.#compact('journal outgrew the snapshot').catch((error: unknown) => this.#warn('compaction failed; the journal is kept and will be retried', error));
+    void this.#compact(reason).catch((error: unknown) => this.#warn('compaction failed; the journal is kept and will be retried', error));
+  }
+
+  /** Whether the snapshot was last refreshed `snapshotIntervalMs` ago or more. */
+  #snapshotStale(now: number): boolean {
+    const every = this.#options.snapshotIntervalMs;
+    return every > 0 && now - this.#snapshotAt >= every;
   }
 
   /**
@@ -350,6 +368,7 @@ export class FileStore implements CheckpointStore {
         void old.closeWhenIdle();
         crashPoint('compaction:after-seal');
         const sequence = this.#sequence;
+        this.#snapshotAt = Date.now();
         const content = document ?? this.#session!.snapshot();
         this.#snapshotBytes = await writeSnapshot(this.path, this.#format, content, sequence, this.#options.backups, () => this.#lock?.refresh());
         crashPoint('compaction:before-sealed-delete');
@@ -400,6 +419,7 @@ export class FileStore implements CheckpointStore {
   async close(): Promise<void> {
     if (!this.#journal) return this.#shutDown();
     clearInterval(this.#timer);
+    clearInterval(this.#refreshTimer);
     crashPoint('close');
     try {
       // After a failed write the memory state may hold changes that are not on disk: saving it
@@ -441,6 +461,7 @@ export class FileStore implements CheckpointStore {
       await this.#settle('complete');
       crashPoint('remove:after-compaction');
       clearInterval(this.#timer);
+      clearInterval(this.#refreshTimer);
       const journal = this.#journal;
       this.#journal = undefined;
       await journal?.closeWhenIdle();
@@ -479,6 +500,8 @@ export class FileStore implements CheckpointStore {
   }
 
   async #shutDown(): Promise<void> {
+    clearInterval(this.#timer);
+    clearInterval(this.#refreshTimer);
     await this.#snapshots.catch(() => {});
     const journal = this.#journal;
     this.#journal = undefined;

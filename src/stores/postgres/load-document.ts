@@ -23,8 +23,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * Reads a whole checkpoint into a document, in one read-only snapshot so that writes by other
- * workers never show half. Registered items nobody started (pending, no attempts) are left out:
- * for the in-memory state they are simply not there yet.
+ * workers never show half. Registered items nobody started (pending, no attempts, no error) are
+ * left out: for the in-memory state they are simply not there yet.
  */
 export async function loadDocument(connection: PostgresConnection, tables: Tables, checkpointId: string): Promise<CheckpointDocument> {
   const document = await connection.withClient('loading the checkpoint', async (client) => {
@@ -37,13 +37,14 @@ export async function loadDocument(connection: PostgresConnection, tables: Table
     if (!row) throw new Error(`checkpoint ${checkpointId} disappeared while loading`);
     let updatedAt = Date.parse(row.metadata.updatedAt) || 0;
     const steps = new Map<string, [string, StepDocument]>();
-    const stepRows = await client.query<{ id: string; name: string; summary: StepSummary | null }>(
-      `SELECT id, name, summary FROM ${tables.steps} WHERE checkpoint_id = $1 ORDER BY id`,
+    const stepRows = await client.query<{ id: string; name: string; summary: StepSummary | null; total: string | null }>(
+      `SELECT id, name, summary, total FROM ${tables.steps} WHERE checkpoint_id = $1 ORDER BY id`,
       [checkpointId],
     );
     for (const step of stepRows.rows) {
       const saved: StepDocument = { completedItems: [], failedItems: [], inProgressItems: [] };
       if (step.summary) saved.summary = step.summary;
+      if (step.total !== null) saved.total = Number(step.total);
       steps.set(step.id, [decodeText(step.name), saved]);
     }
     const seen = (at: number | null): void => {
@@ -117,7 +118,7 @@ async function readItems(client: PoolClient, tables: Tables, checkpointId: strin
     `DECLARE checkpoint_items NO SCROLL CURSOR FOR
        SELECT i.step_id, i.key, i.status, i.attempts, i.error, i.result, (extract(epoch FROM i.updated_at) * 1000)::float8 AS at
        FROM ${tables.items} i JOIN ${tables.steps} s ON s.id = i.step_id
-       WHERE s.checkpoint_id = $1 AND NOT (${plain}) AND (i.status <> 'pending' OR i.attempts > 0)
+       WHERE s.checkpoint_id = $1 AND NOT (${plain}) AND (i.status <> 'pending' OR i.attempts > 0 OR i.error IS NOT NULL)
        ORDER BY i.seq`,
     [checkpointId],
   );

@@ -65,6 +65,8 @@ const MIGRATIONS: readonly string[] = [
      entry json NOT NULL
    );
    CREATE INDEX errors_by_checkpoint ON $S.errors (checkpoint_id, id);`,
+  // 2: how many items a step has in all, when the application said (forEach over an array, setTotal).
+  `ALTER TABLE $S.steps ADD COLUMN total bigint;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

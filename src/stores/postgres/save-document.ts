@@ -26,11 +26,12 @@ export async function saveDocument(client: PoolClient, tables: Tables, identity:
   await ensureSteps(client, tables, id, stepNames);
   for (const name of stepNames) {
     const step = document.steps[name]!;
-    if (step.summary) {
-      await client.query(`UPDATE ${tables.steps} SET summary = $3::json WHERE checkpoint_id = $1 AND name = $2`, [
+    if (step.summary || step.total !== undefined) {
+      await client.query(`UPDATE ${tables.steps} SET summary = $3::json, total = $4 WHERE checkpoint_id = $1 AND name = $2`, [
         id,
         encodeText(name),
-        JSON.stringify(step.summary),
+        step.summary ? JSON.stringify(step.summary) : null,
+        step.total ?? null,
       ]);
     }
     await upsertItems(client, tables, id, itemRows(name, step));

@@ -127,6 +127,13 @@ async function writeOther(client: PoolClient, tables: Tables, checkpointId: stri
         [checkpointId, encodeText(change.step), JSON.stringify(change.summary)],
       );
       return;
+    case 'total':
+      await client.query(
+        `INSERT INTO ${steps} (checkpoint_id, name, total) VALUES ($1, $2, $3)
+         ON CONFLICT (checkpoint_id, name) DO UPDATE SET total = excluded.total`,
+        [checkpointId, encodeText(change.step), change.total],
+      );
+      return;
     case 'stage':
       await writeStage(client, tables, checkpointId, change.stage, change.at, change.result);
       return;
@@ -145,8 +152,9 @@ async function writeOther(client: PoolClient, tables: Tables, checkpointId: stri
       await client.query(`DELETE FROM ${steps} WHERE checkpoint_id = $1 AND name = $2`, [checkpointId, encodeText(change.step)]);
       return;
     case 'retryFailed':
+      // The last error stays: it keeps a handed-back item listed (as pending) until it is done.
       await client.query(
-        `UPDATE ${items} SET status = 'pending', attempts = 0, error = NULL, result = NULL, lease_token = NULL, lease_expires_at = NULL
+        `UPDATE ${items} SET status = 'pending', attempts = 0, result = NULL, lease_token = NULL, lease_expires_at = NULL
          WHERE status IN ('failed', 'dead_letter')
            AND step_id IN (SELECT id FROM ${steps} WHERE checkpoint_id = $1 AND ($2::text IS NULL OR name = $2))`,
         [checkpointId, change.step === undefined ? null : encodeText(change.step)],
