@@ -28,8 +28,15 @@ async function run(): Promise<void> {
     config: { model: 'demo-1' },
     itemKey: (doc: { id: number }) => `doc-${doc.id}`,
   });
+  const label = `[run ${crashAfter ? 1 : 2}]`;
+  // Saved with the checkpoint: status shows 300/500 (60.0%), the rate and an ETA.
+  await cp.step('enrich').setTotal(documents.length);
+  const progress = (): string => {
+    const { completed, total, percent, failed } = cp.getProgressSummary().steps.enrich!;
+    return `${completed}/${total} documents (${percent!.toFixed(1)}%), ${failed} failed`;
+  };
   const todo = cp.pendingItems('enrich', documents);
-  console.log(`[run ${crashAfter ? 1 : 2}] ${documents.length - todo.length} documents already done, ${todo.length} to go`);
+  console.log(`${label} ${documents.length - todo.length} documents already done, ${todo.length} to go`);
   let done = 0;
   for (const doc of todo) {
     await cp.markItemInProgress('enrich', doc);
@@ -40,7 +47,8 @@ async function run(): Promise<void> {
     } catch (error) {
       await cp.markItemFailed('enrich', doc, error);
     }
-    if (crashAfter && ++done === crashAfter) {
+    if (++done % 100 === 0) console.log(`${label} ${progress()}`);
+    if (crashAfter && done === crashAfter) {
       console.log(`[run 1] simulating a crash: SIGKILL after ${done} documents`);
       process.kill(process.pid, 'SIGKILL');
     }

@@ -56,6 +56,9 @@ describe('examples', () => {
       expect(run.stdout).toContain('[demo] first run ended by SIGKILL; resuming');
       // Every acknowledged document survived the kill: 300 marked, of which 3 failed (retried now).
       expect(run.stdout).toContain('[run 2] 297 documents already done, 203 to go');
+      // The step's total is saved: progress reads as done/total (percent), in both runs.
+      expect(run.stdout).toContain('[run 1] 297/500 documents (59.4%), 3 failed');
+      expect(run.stdout).toContain('[run 2] 393/500 documents (78.6%), 4 failed');
       // Documents 97, 194, 291, 388 and 485 fail every time; the rest complete.
       expect(run.stdout).toContain('[run 2] finished: 495 completed, 5 failed');
     });
