@@ -28,8 +28,8 @@ const LEFTOVER = /^(.+\.(?:json|ya?ml))(?:\.journal|\.bak|\.journal\.sealed-\d+)
  * format `version` with `metadata.runId`), or that has a journal, backup or lock beside it (so
  * that a damaged one is found too), and a checkpoint whose snapshot is gone but whose journal or
  * backups are left. Other JSON and YAML files (package.json, a job's data) are not. Searches
- * subdirectories except node_modules and .git; a directory reached twice through symbolic links
- * (a loop) is searched once. Unreadable directories are passed over.
+ * subdirectories except node_modules and .git, and follows symbolic links to directories after
+ * the rest; a directory reached twice (a link loop) is searched once. Unreadable directories are passed over.
  * @returns paths as `directory` joined with the names on the way, sorted
  */
 export async function findCheckpoints(directory: string): Promise<string[]> {
@@ -50,7 +50,9 @@ export async function findCheckpoints(directory: string): Promise<string[]> {
       const path = join(place, entry.name);
       const kind = entry.isSymbolicLink() ? await kindOf(path) : entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other';
       if (kind === 'directory') {
-        if (!SKIPPED_DIRECTORIES.has(entry.name) && !LOCK_DIRECTORY.test(entry.name)) await walk(path);
+        if (SKIPPED_DIRECTORIES.has(entry.name) || LOCK_DIRECTORY.test(entry.name)) continue;
+        if (entry.isSymbolicLink()) linked.push(path);
+        else await walk(path);
       } else if (kind === 'file') {
         const leftover = LEFTOVER.exec(entry.name)?.[1];
         if (leftover !== undefined && !names.has(leftover)) found.add(join(place, leftover));
@@ -58,7 +60,10 @@ export async function findCheckpoints(directory: string): Promise<string[]> {
       }
     }
   };
+  // Linked directories last, so that a checkpoint is named by its path without links where it has one.
+  const linked: string[] = [];
   await walk(directory);
+  for (let next = linked.shift(); next !== undefined; next = linked.shift()) await walk(next);
   return [...found].sort();
 }
 
