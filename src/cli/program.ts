@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { compactCheckpoint, resetCheckpoint, retryFailed, stderrLogger } from './change-commands.js';
 import { listBackups, printBackups, restoreBackup } from './backups-command.js';
@@ -11,7 +12,9 @@ import { fileOnly, isDatabaseUrl, loadForReading, targetOf, type DatabaseFlags }
 import { printValidation, validateCheckpoint, validateDatabase } from './validate-command.js';
 import { CliError } from './cli-error.js';
 import { filterListing, printList } from './list-command.js';
-import { listDatabase } from './postgres-target.js';
+import { listDatabase, redact } from './postgres-target.js';
+import { listDirectory, printDirectoryList } from './directory-list.js';
+import { cleanupDirectory, printCleanup } from './cleanup-command.js';
 
 export interface CliContext {
   out: Output;
@@ -28,7 +31,8 @@ Exit codes:
   4  unexpected internal error (please report it)
 
 Read-only commands (status, inspect, validate, backups, list) never write and work while a
-pipeline runs. reset, retry-failed, restore and compact take the lock and refuse while one runs.
+pipeline runs. reset, retry-failed, restore and compact take the lock and refuse while one runs;
+cleanup takes each checkpoint's lock and skips those a running process holds.
 A PostgreSQL checkpoint (postgres://user@host/db --pipeline NAME) has no lock: stop its workers
 before reset or retry-failed. Leave the password out of the URL and set PGPASSWORD to keep it
 out of the process list.`;
@@ -54,6 +58,15 @@ function version(): string {
 type Flags = DatabaseFlags & { json?: boolean };
 
 const NO_BACKUPS = 'PostgreSQL checkpoints have no backup files; use the database\'s own backups (pg_dump, point-in-time recovery)';
+
+/** `list` and `cleanup` search a directory: a file is a usage error that points at `status`, a missing directory exit code 1. */
+async function directoryOnly(command: string, location: string): Promise<void> {
+  const info = await stat(location).catch(() => undefined);
+  if (!info) throw new CliError(`${command}: ${location}: no such directory — give the directory that holds the checkpoints`);
+  if (!info.isDirectory()) {
+    throw new CliError(`${command}: takes a directory, searched with its subdirectories${command === 'list' ? ', or a postgres:// URL' : ''}; ${location} is a file — use "checkpoint-resume status ${location}" for one checkpoint`, ExitCode.usage);
+  }
+}
 
 /** The package's name on npm, which is also its command's name. */
 export const PACKAGE_NAME = 'checkpoint-resume';
@@ -146,17 +159,41 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
 
   program
     .command('list')
-    .description('list the checkpoints in a PostgreSQL schema: pipeline, run, times and item counts')
-    .argument('<url>', 'a postgres:// URL')
-    .option('--schema <schema>', 'the schema that holds the tables (default: checkpointer)')
+    .description('list the checkpoints under a directory (files), or in a PostgreSQL schema: pipeline, item counts, last update, lock')
+    .argument('<dir|url>', 'a directory, searched with its subdirectories, or a postgres:// URL')
+    .option('--schema <schema>', 'PostgreSQL: the schema that holds the tables (default: checkpointer)')
     .option('--pipeline <name>', 'only the checkpoints of this pipeline')
     .option('--json', 'print a JSON object for scripts')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (url: string, options: Flags) => {
-      if (!isDatabaseUrl(url)) throw new CliError(`list: shows the checkpoints in a PostgreSQL schema, given as a postgres:// URL; ${url} is a file — use "checkpoint-resume status ${url}"`, ExitCode.usage);
-      const report = filterListing(await listDatabase(url, options.schema), options.pipeline);
+    .action(async (location: string, options: Flags) => {
+      if (isDatabaseUrl(location)) {
+        const report = filterListing(await listDatabase(location, options.schema), options.pipeline);
+        if (options.json) out.line(JSON.stringify(report, null, 2));
+        else printList(report, out, context.now());
+        return;
+      }
+      if (options.schema !== undefined) throw new CliError(`--schema: only for a postgres:// URL; ${location} is a directory`, ExitCode.usage);
+      await directoryOnly('list', location);
+      const report = await listDirectory(location, context.now(), options.pipeline);
       if (options.json) out.line(JSON.stringify(report, null, 2));
-      else printList(report, out, context.now());
+      else printDirectoryList(report, out, context.now());
+    });
+
+  program
+    .command('cleanup')
+    .description('remove the leftovers of old finished checkpoints under a directory, keeping the newest N untouched (files only)')
+    .argument('<dir>', 'a directory, searched with its subdirectories')
+    .requiredOption('--keep <n>', 'how many of the most recently updated checkpoints to leave untouched', nonNegativeInteger)
+    .option('--dry-run', 'only say what would be removed; change nothing')
+    .option('--json', 'print a JSON object for scripts')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (location: string, options: { keep: number; dryRun?: boolean; json?: boolean }) => {
+      if (isDatabaseUrl(location)) throw new CliError(`cleanup: ${NO_BACKUPS}; remove old checkpoints there with DELETE (see "checkpoint-resume list ${redact(location)}")`, ExitCode.usage);
+      await directoryOnly('cleanup', location);
+      const report = await cleanupDirectory(location, { keep: options.keep, dryRun: options.dryRun === true }, context.now());
+      if (options.json) out.line(JSON.stringify(report, null, 2));
+      else printCleanup(report, out, context.now());
+      if (report.checkpoints.some((checkpoint) => checkpoint.decision === 'failed')) exit.code = ExitCode.failed;
     });
 
   return program;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -213,6 +214,7 @@ describe.concurrent('connecting', () => {
 
   it('usage errors: no --pipeline for a URL, database flags on a file, list on a file', async () => {
     const path = join(tempDir(), 'cp.json');
+    writeFileSync(path, '{}');
     const [noPipeline, flagsOnFile, listFile] = await Promise.all([
       cli(['inspect', url, '--schema', schema]),
       cli(['status', path, '--pipeline', 'p', '--run-id', 'r']),
@@ -222,6 +224,6 @@ describe.concurrent('connecting', () => {
     expect(noPipeline.stderr).toContain(`error: ${where}: a PostgreSQL checkpoint is named by its pipeline — add --pipeline NAME`);
     expect(flagsOnFile).toMatchObject({ code: 2, stderr: `error: --pipeline, --run-id: only for a postgres:// checkpoint; ${path} is a file\n` });
     expect(listFile.code).toBe(2);
-    expect(listFile.stderr).toContain('list: shows the checkpoints in a PostgreSQL schema');
+    expect(listFile.stderr).toContain(`list: takes a directory, searched with its subdirectories, or a postgres:// URL; ${path} is a file`);
   });
 });

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +26,8 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 describe('runCli', () => {
   it('exits 2 for every kind of usage error, writing nothing to stdout', async () => {
     const path = join(tempDir(), 'cp.json');
+    const file = join(tempDir(), 'cp.json');
+    writeFileSync(file, '{}');
     const cases: [string[], string][] = [
       [[], 'Usage: checkpoint-resume'],
       [['status'], "missing required argument 'checkpoint'"],
@@ -37,7 +40,12 @@ describe('runCli', () => {
       [['backups', 'postgres://user:secret@db/x', '--pipeline', 'p'], 'backups: PostgreSQL checkpoints have no backup files'],
       [['restore', 'postgresql://user:secret@db/x?password=secret', '--pipeline', 'p', '--backup', '0'], 'restore: PostgreSQL checkpoints have no backup files'],
       [['inspect', path, '--schema', 's'], `--schema: only for a postgres:// checkpoint; ${path} is a file`],
-      [['list', path], 'list: shows the checkpoints in a PostgreSQL schema'],
+      [['list', file], `list: takes a directory, searched with its subdirectories, or a postgres:// URL; ${file} is a file — use "checkpoint-resume status ${file}"`],
+      [['cleanup', file, '--keep', '1'], `cleanup: takes a directory, searched with its subdirectories; ${file} is a file`],
+      [['cleanup', tempDir()], "required option '--keep <n>' not specified"],
+      [['cleanup', tempDir(), '--keep', '-1'], 'expected a whole number >= 0'],
+      [['cleanup', 'postgres://user:secret@db/x', '--keep', '1'], 'cleanup: PostgreSQL checkpoints have no backup files'],
+      [['list', tempDir(), '--schema', 's'], '--schema: only for a postgres:// URL'],
       [['status', 'postgres://user:secret@db/x', '--pipeline', 'p', '--schema', 'no;such'], 'Expected `schema` to be a PostgreSQL identifier'],
     ];
     for (const [args, message] of cases) {
@@ -49,14 +57,15 @@ describe('runCli', () => {
   });
 
   it('prints --help with the exit codes for the program and every command, exiting 0', async () => {
-    const commands = ['status', 'inspect', 'validate', 'reset', 'retry-failed', 'backups', 'restore', 'compact', 'list'];
+    const commands = ['status', 'inspect', 'validate', 'reset', 'retry-failed', 'backups', 'restore', 'compact', 'list', 'cleanup'];
+    const argument: Record<string, string> = { list: '<dir|url>', cleanup: '<dir>' };
     const main = await run(['--help']);
     expect(main.code).toBe(0);
     for (const command of commands) expect(main.stdout).toContain(command);
     for (const command of commands) {
       const help = await run([command, '--help']);
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain(`Usage: checkpoint-resume ${command} [options] ${command === 'list' ? '<url>' : '<checkpoint>'}`);
+      expect(help.stdout).toContain(`Usage: checkpoint-resume ${command} [options] ${argument[command] ?? '<checkpoint>'}`);
       expect(help.stdout).toContain('3  a running process holds the checkpoint');
     }
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);

@@ -90,6 +90,9 @@ export const FILE_STORE_OPTIONS = {
   snapshotIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
 } as const satisfies Record<keyof FileStoreOptions, OptionRule>;
 
+/** How many backups a file store keeps when its `backups` option is not given. */
+export const DEFAULT_BACKUPS = 3;
+
 /**
  * The options checked (unknown keys and bad values are a CheckpointArgumentError) and with
  * their defaults filled in.
@@ -100,7 +103,7 @@ export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOpt
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
     batchSize: options.batchSize ?? 100,
     batchIntervalMs: options.batchIntervalMs ?? 1000,
-    backups: options.backups ?? 3,
+    backups: options.backups ?? DEFAULT_BACKUPS,
     lock: options.lock ?? true,
     onCorrupt: options.onCorrupt ?? 'fail',
     minCompactBytes: options.minCompactBytes ?? 1 << 20,

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 
 /**
@@ -102,25 +102,35 @@ export async function replaceFile(file: string, data: string | Buffer, beforeRep
 }
 
 /**
- * Removes what an interrupted {@link replaceFile} of `file` or of its journal leaves behind (the
- * staging file and write-file-atomic's temporary files of it); nothing else cleans them up, and
- * each is a whole snapshot. Only names of the library's own are removed — never a sealed journal,
- * which still holds records. Only call this while holding the lock, so that no other process is
- * writing one.
+ * What an interrupted {@link replaceFile} of `file` or of its journal leaves behind: the staging
+ * file and write-file-atomic's temporary files of it, beside `file` and beside the file it links
+ * to. Only names of the library's own — never a sealed journal, which still holds records.
  */
-export function removeStaleTemporaryFiles(file: string): void {
+export function staleTemporaryFiles(file: string): string[] {
   const places = new Set([file]);
   try {
     places.add(realpathSync(file));
   } catch {
     // No file yet, or a dangling link: only its own directory.
   }
+  // By resolved path: a relative `file` and its real path name the same files twice.
+  const found = new Map<string, string>();
   for (const place of places) {
     const own = [stagingName(basename(place)), stagingName(`${basename(place)}.journal`)];
     for (const name of namesBeside(place)) {
       if (own.some((staging) => name === staging || (name.startsWith(`${staging}.`) && /^\d+$/.test(name.slice(staging.length + 1))))) {
-        rmSync(join(dirname(place), name), { force: true });
+        const path = join(dirname(place), name);
+        if (!found.has(resolve(path))) found.set(resolve(path), path);
       }
     }
   }
+  return [...found.values()];
+}
+
+/**
+ * Removes the {@link staleTemporaryFiles} of `file`; nothing else cleans them up, and each is a
+ * whole snapshot. Only call this while holding the lock, so that no other process is writing one.
+ */
+export function removeStaleTemporaryFiles(file: string): void {
+  for (const path of staleTemporaryFiles(file)) rmSync(path, { force: true });
 }
