@@ -81,6 +81,15 @@ export class CheckpointManager {
     return this.#state.metadata.pipeline;
   }
 
+  /**
+   * The config saved with the checkpoint: the one given to `open` (or recorded by
+   * `onConfigChange: 'accept'`), or a migrated legacy checkpoint's `config_snapshot`;
+   * `undefined` when none was saved.
+   */
+  get config(): JsonValue | undefined {
+    return this.#state.metadata.config;
+  }
+
   get signal(): AbortSignalLike | undefined {
     return this.#options.signal;
   }
