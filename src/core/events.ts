@@ -34,6 +34,11 @@ export interface RecoveredEvent {
 export interface WarningEvent {
   message: string;
   cause?: unknown;
+  /**
+   * Set when `verifyCompleted` turned completed items of a step pending again on open: the step,
+   * how many of its completed items were checked, and the keys that failed.
+   */
+  unverified?: { step: string; checked: number; keys: readonly string[] };
 }
 
 /** Events of a CheckpointManager, by name. */

@@ -12,6 +12,7 @@ import { YamlFileStore } from '../stores/file/yaml-file-store.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
 import type { CheckpointOptions } from './options.js';
 import { describeConfigChange } from './config-diff.js';
+import { verifyCompletedRule } from './verify-completed.js';
 
 /** Picks the store for `options.path` by its extension. */
 export function storeForOptions(options: CheckpointOptions): CheckpointStore {
@@ -45,6 +46,7 @@ export const CHECKPOINT_OPTIONS = {
   signal: rules.abortSignal,
   logger: rules.logger,
   keepOnComplete: rules.boolean,
+  verifyCompleted: verifyCompletedRule,
   on: rules.object({
     item: rules.function,
     stage: rules.function,
