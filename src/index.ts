@@ -2,6 +2,7 @@ export { CheckpointManager } from './manager/checkpoint-manager.js';
 export type { FailedItem, ProgressSummary, StepProgress } from './manager/progress-summary.js';
 export type { CompleteCheckpointOptions, CompleteResult, ItemsLeft } from './manager/completion.js';
 export type { CheckpointOptions, ConfigChangePolicy, Logger } from './manager/options.js';
+export type { VerifyCompleted, VerifyCompletedOption } from './manager/verify-completed.js';
 export { StepHandle } from './manager/step-handle.js';
 export { JsonFileStore } from './stores/file/json-file-store.js';
 export { YamlFileStore } from './stores/file/yaml-file-store.js';
@@ -38,6 +39,7 @@ export {
   CheckpointLockLostError,
   CheckpointMismatchError,
   CheckpointStoreError,
+  CheckpointVerifyError,
   CheckpointVersionError,
   PipelineStepError,
 } from './core/errors.js';

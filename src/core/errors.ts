@@ -13,6 +13,7 @@ export type CheckpointErrorCode =
   | 'CHECKPOINT_CLOSED'
   | 'CHECKPOINT_STORE'
   | 'PIPELINE_STEP_FAILED'
+  | 'VERIFY_FAILED'
   | 'ABORTED';
 
 export class CheckpointError extends Error {
@@ -161,6 +162,35 @@ export class PipelineStepError extends CheckpointError {
     });
     this.step = step;
   }
+}
+
+/**
+ * The `verifyCompleted` check threw for a completed item while the checkpoint was opened. The
+ * open fails (with nothing changed), since a check that cannot decide must not silently count an
+ * output as good or redo it.
+ */
+export class CheckpointVerifyError extends CheckpointError {
+  readonly location: string;
+  readonly step: string;
+  readonly key: string;
+
+  constructor(location: string, step: string, key: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'VERIFY_FAILED',
+      `${location}: verifyCompleted threw for item ${describeKey(key)} of step "${step}": ${reason} — make the check return false for a missing or bad output instead of throwing, or fix its cause, and open again (nothing was changed)`,
+      { cause },
+    );
+    this.location = location;
+    this.step = step;
+    this.key = key;
+  }
+}
+
+/** An item key for a message: quoted, and cut short when it is long. */
+export function describeKey(key: string): string {
+  const quoted = JSON.stringify(key);
+  return quoted.length > 80 ? `${quoted.slice(0, 77)}..."` : quoted;
 }
 
 /** Work stopped because of an AbortSignal or a SIGINT/SIGTERM; progress up to here is saved. */

@@ -29,11 +29,24 @@ export interface RecoveredEvent {
   /** Where the damaged file was moved, so that nothing is deleted before a person looks. */
   movedTo?: string;
   problems: readonly CorruptionProblem[];
+  /**
+   * How many completed items the damaged file held that the backup and the journal replayed over
+   * it lack: the work this recovery could not bring back, which will be done again. Absent when
+   * the damaged file is missing or cannot be parsed, so that how many is not known.
+   */
+  lostItems?: number;
+  /** `lostItems` by step, for the steps that lost any. */
+  lostItemsByStep?: Readonly<Record<string, number>>;
 }
 
 export interface WarningEvent {
   message: string;
   cause?: unknown;
+  /**
+   * Set when `verifyCompleted` turned completed items of a step pending again on open: the step,
+   * how many of its completed items were checked, and the keys that failed.
+   */
+  unverified?: { step: string; checked: number; keys: readonly string[] };
 }
 
 /** Events of a CheckpointManager, by name. */

@@ -13,6 +13,7 @@ import { failedItemsOf, progressSummary, type FailedItem, type ProgressSummary }
 import { assertName, clone, keyFunction } from './arguments.js';
 import { logWarnings } from './log-warnings.js';
 import { StepHandle } from './step-handle.js';
+import { changesForUnverified, findUnverifiedItems, unverifiedWarning, type VerifyCompletedOption } from './verify-completed.js';
 
 const RESOLVED = Promise.resolve();
 
@@ -65,7 +66,33 @@ export class CheckpointManager {
       emit: (event, payload) => manager.#emitter.emit(event, payload as never),
     }));
     manager.#state.releaseInterrupted(manager.#maxAttempts);
+    if (options.verifyCompleted) {
+      try {
+        await manager.#verifyCompleted(options.verifyCompleted);
+      } catch (error) {
+        // The open fails: the lock must not stay held by a manager the caller never gets.
+        manager.#closed = true;
+        await manager.#store.close().catch(() => {});
+        throw error;
+      }
+    }
     return manager;
+  }
+
+  /**
+   * Makes completed items whose output fails the check pending again. Each is written as a
+   * change (and flushed) before `open` resolves, so a crash right after still redoes them; a step
+   * a Pipeline recorded as completed is recorded as pending, so that the Pipeline runs it again.
+   */
+  async #verifyCompleted(option: VerifyCompletedOption): Promise<void> {
+    const found = await findUnverifiedItems(this.#state, option, this.location);
+    const changes = changesForUnverified(this.#state, found, Date.now());
+    if (changes.length === 0) return;
+    await Promise.all(changes.map((change) => (change.op === 'item' ? this.#commitItem(change) : this.#commit(change))));
+    await this.#store.flush();
+    for (const unverified of found) {
+      if (unverified.keys.length > 0) this.#emitter.emit('warning', { message: unverifiedWarning(this.location, unverified), unverified });
+    }
   }
 
   /** Where the checkpoint lives (a file path, a table…). */
@@ -79,6 +106,15 @@ export class CheckpointManager {
 
   get pipeline(): string | undefined {
     return this.#state.metadata.pipeline;
+  }
+
+  /**
+   * The config saved with the checkpoint: the one given to `open` (or recorded by
+   * `onConfigChange: 'accept'`), or a migrated legacy checkpoint's `config_snapshot`;
+   * `undefined` when none was saved.
+   */
+  get config(): JsonValue | undefined {
+    return this.#state.metadata.config;
   }
 
   get signal(): AbortSignalLike | undefined {

@@ -11,6 +11,8 @@ import { JsonFileStore } from '../stores/file/json-file-store.js';
 import { YamlFileStore } from '../stores/file/yaml-file-store.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
 import type { CheckpointOptions } from './options.js';
+import { describeConfigChange } from './config-diff.js';
+import { verifyCompletedRule } from './verify-completed.js';
 
 /** Picks the store for `options.path` by its extension. */
 export function storeForOptions(options: CheckpointOptions): CheckpointStore {
@@ -44,6 +46,7 @@ export const CHECKPOINT_OPTIONS = {
   signal: rules.abortSignal,
   logger: rules.logger,
   keepOnComplete: rules.boolean,
+  verifyCompleted: verifyCompletedRule,
   on: rules.object({
     item: rules.function,
     stage: rules.function,
@@ -153,9 +156,11 @@ function reconcileConfig(state: CheckpointState, options: CheckpointOptions, loc
   if (saved.configFingerprint !== undefined && saved.configFingerprint !== print) {
     const policy = options.onConfigChange ?? 'reject';
     if (policy === 'reject') {
+      // The keys that differ tell the user what changed; the fingerprints only that something did.
+      const changed = describeConfigChange(saved.config, options.config) ?? `${saved.configFingerprint.slice(0, 19)}…, now ${print.slice(0, 19)}…`;
       throw new CheckpointMismatchError(
         'config',
-        `${location} was written with a different config (${saved.configFingerprint.slice(0, 19)}…, now ${print.slice(0, 19)}…) — pass { onConfigChange: 'accept' } to keep its progress, 'restart' to start over, or use another path`,
+        `${location} was written with a different config (${changed}) — pass { onConfigChange: 'accept' } to keep its progress, 'restart' to start over, or use another path`,
         options.config,
         saved.config,
       );

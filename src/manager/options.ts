@@ -3,6 +3,7 @@ import type { CheckpointEvents } from '../core/events.js';
 import type { JsonValue } from '../core/json.js';
 import type { CheckpointStore } from '../stores/store.js';
 import type { FileStoreOptions } from '../stores/file/file-store-options.js';
+import type { VerifyCompletedOption } from './verify-completed.js';
 
 /** Console-like logger; `console` and pino both fit. */
 export interface Logger {
@@ -73,6 +74,18 @@ export interface CheckpointOptions extends FileStoreOptions {
    * @example { itemKey: (doc) => doc.id }
    */
   itemKey?(item: never): string | number;
+  /**
+   * Checks, when the checkpoint is opened, that each completed item's output is still there (a
+   * file deleted or left empty since): an item the check answers `false` for becomes pending
+   * again, written to the checkpoint at once so that a crash keeps it so, and a `warning` per
+   * step says how many (with `unverified` on the event). One function checks every step; an
+   * object `{ [step]: check }` checks only the steps it names. It runs once per completed item
+   * of a checked step on every open — a million completed items are a million calls — with at
+   * most 16 async checks at a time. A check that throws fails the open with
+   * CheckpointVerifyError, changing nothing.
+   * @example { verifyCompleted: { render: (key) => (statSync(`out/${key}.png`, { throwIfNoEntry: false })?.size ?? 0) > 0 } }
+   */
+  verifyCompleted?: VerifyCompletedOption;
   /** Default AbortSignal for work run through this checkpoint (`forEach`). */
   signal?: AbortSignalLike;
   /**

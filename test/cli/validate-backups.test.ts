@@ -25,7 +25,7 @@ describe('checkpoint-resume validate', () => {
     const report = JSON.parse(stdout) as { valid: boolean; problems: unknown[]; goodBackups: { index: number }[] };
     expect(report.valid).toBe(false);
     expect(report.problems).toEqual([{ file: path, where: 'steps.enrich.completedItems[1]', message: expect.stringContaining('expected string'), code: 'CHECKPOINT_CORRUPT' }]);
-    expect(report.goodBackups.map((backup) => backup.index)).toEqual([0, 1]);
+    expect(report.goodBackups.map((backup) => backup.index)).toEqual([0]);
     const text = await runCli(['validate', path]);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`INVALID: ${path}`);
@@ -108,11 +108,11 @@ describe('checkpoint-resume backups', () => {
       index, path: file, savedAt: expect.any(String), bytes: expect.any(Number), valid: true, problem: null,
       items: { completed, failed, other: failed ? 1 : 0 }, stages: 1,
     });
-    // Each close compacts; the first snapshot (saved on creation) is the oldest backup.
+    // Each close compacts; the first snapshot (saved on creation, with no progress) is not kept as a backup.
     expect(report).toEqual({
       location: path,
       current: entry(null, path, 6, 2),
-      backups: [entry(0, `${path}.bak`, 5, 0), { ...entry(1, `${path}.bak.1`, 0, 0), stages: 0 }],
+      backups: [entry(0, `${path}.bak`, 5, 0)],
     });
     const text = await runCli(['backups', path]);
     expect(text.stdout).toMatch(/^\s+N\s+File\s+Saved\s+Size\s+Completed\s+Failed\s+Check$/m);

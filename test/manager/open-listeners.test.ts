@@ -11,7 +11,10 @@ describe('listeners given to open()', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'checkpointer-listeners-')), 'checkpoint.json');
     const first = await CheckpointManager.open({ path, logger: quiet, minCompactBytes: 1 });
     await first.markItemCompleted('step', 'a');
-    await first.close(); // compacts: the first snapshot becomes checkpoint.json.bak
+    await first.close();
+    const again = await CheckpointManager.open({ path, logger: quiet });
+    await again.markItemCompleted('step', 'b');
+    await again.close(); // compacts: the snapshot holding "a" becomes checkpoint.json.bak
     writeFileSync(path, '{ "version": 1, "metadata": ');
 
     const heard: RecoveredEvent[] = [];

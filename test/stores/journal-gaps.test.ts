@@ -41,9 +41,10 @@ describe('missing journal records', () => {
     directory = mkdtempSync(join(tmpdir(), 'checkpointer-gaps-'));
     const path = join(directory, 'cp.json');
     await markAndKill(path, 500);
-    await (await open(path)).close(); // compacts: the first snapshot becomes cp.json.bak
+    copyFileSync(path, `${path}.older`); // the first snapshot, from before any item
+    await (await open(path)).close(); // compacts: a new snapshot holds item-0 … item-499
     await markAndKill(path, 1000); // item-500 … item-999 in the journal, after the new snapshot
-    copyFileSync(`${path}.bak`, path);
+    copyFileSync(`${path}.older`, path);
     const error = await open(path).then(() => undefined, (caught: unknown) => caught);
     expect(error).toBeInstanceOf(CheckpointCorruptError);
     expect((error as Error).message).toMatch(/records 1…\d+ are missing/);

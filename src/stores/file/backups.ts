@@ -1,5 +1,6 @@
 import { copyFile, link, lstat, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import type { CheckpointDocument } from '../../core/model.js';
 import { namesBeside, removeIfExists, renameIfExists } from './fs-durable.js';
 
 /** `file.bak`, `file.bak.1`, `file.bak.2`, … newest first. */
@@ -48,4 +49,18 @@ export async function rotateBackups(file: string, count: number): Promise<void> 
     // File systems without hard links: a copy does the same job.
     await copyFile(file, paths[0]!);
   }
+}
+
+/**
+ * Whether a snapshot holds progress worth a backup: a step, a stage, context or a counter. The
+ * first snapshot of a new checkpoint (or one just reset) holds only its run id and config; a
+ * backup of it would protect nothing and push a backup that does out of the rotation.
+ */
+export function holdsProgress(document: CheckpointDocument): boolean {
+  return (
+    Object.keys(document.steps).length > 0 ||
+    document.stages.length > 0 ||
+    Object.keys(document.context).length > 0 ||
+    Object.keys(document.counters).length > 0
+  );
 }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
-import { backupPaths, findBackups } from './backups.js';
+import { backupPaths, findBackups, holdsProgress } from './backups.js';
 import { FileLock } from './file-lock.js';
 import { lockHolder } from './lock-owner.js';
 import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
@@ -53,6 +53,8 @@ export class FileStore implements CheckpointStore {
   #sequence = 0;
   #sealed = 0;
   #snapshotBytes = 0;
+  /** Whether the snapshot on disk holds progress: only then is it kept as a backup when replaced. */
+  #snapshotHoldsProgress = false;
   #pending: string[] = [];
   #unsynced = false;
   #directoryUnsynced = false;
@@ -109,6 +111,7 @@ export class FileStore implements CheckpointStore {
     const loaded = await loadFiles({ path: this.path, location: this.location, journalPath: this.#journalPath, format: this.#format, backups: this.#options.backups, onCorrupt: this.#options.onCorrupt }, session);
     this.#sequence = loaded.sequence;
     this.#snapshotBytes = loaded.snapshotBytes;
+    this.#snapshotHoldsProgress = loaded.document !== undefined && holdsProgress(loaded.document);
     // Without the lock another process may be writing: rewriting its journal would lose records.
     // A holder taken over on another host may still be running and append to the journal it has
     // open: give the journal a new file, so that nothing it writes late is ever read.
@@ -370,7 +373,8 @@ export class FileStore implements CheckpointStore {
         const sequence = this.#sequence;
         this.#snapshotAt = Date.now();
         const content = document ?? this.#session!.snapshot();
-        this.#snapshotBytes = await writeSnapshot(this.path, this.#format, content, sequence, this.#options.backups, () => this.#lock?.refresh());
+        this.#snapshotBytes = await writeSnapshot(this.path, this.#format, content, sequence, this.#backupsToRotate(), () => this.#lock?.refresh());
+        this.#snapshotHoldsProgress = holdsProgress(content);
         crashPoint('compaction:before-sealed-delete');
         this.#removeOwnFiles(sealedJournals(this.#journalPath));
         this.#session?.emit('flush', { location: this.location, reason });
@@ -380,6 +384,11 @@ export class FileStore implements CheckpointStore {
     };
     this.#snapshots = this.#snapshots.then(run, run);
     return this.#snapshots;
+  }
+
+  /** How many backups a new snapshot rotates: none when the one it replaces holds no progress. */
+  #backupsToRotate(): number {
+    return this.#snapshotHoldsProgress ? this.#options.backups : 0;
   }
 
   async save(document: CheckpointDocument): Promise<void> {
@@ -395,7 +404,8 @@ export class FileStore implements CheckpointStore {
   async #saveFirst(document: CheckpointDocument): Promise<void> {
     this.#assertWritesAllowed();
     try {
-      this.#snapshotBytes = await writeSnapshot(this.path, this.#format, document, this.#sequence, this.#options.backups, () => this.#lock?.refresh());
+      this.#snapshotBytes = await writeSnapshot(this.path, this.#format, document, this.#sequence, this.#backupsToRotate(), () => this.#lock?.refresh());
+      this.#snapshotHoldsProgress = holdsProgress(document);
       await this.#startJournal(undefined);
     } catch (error) {
       throw this.#storeError('could not save the checkpoint', error);

@@ -6,6 +6,7 @@ import { findBackups } from './backups.js';
 import type { CorruptPolicy } from './file-store-options.js';
 import { corruptName, renameIfExists } from './fs-durable.js';
 import { readJournal, sealedJournals, type JournalRecord } from './journal.js';
+import { countLostItems, describeLostItems } from './lost-items.js';
 import { readSnapshotOrBackup } from './read-snapshot.js';
 import type { SnapshotFormat } from './snapshot-format.js';
 
@@ -82,18 +83,30 @@ async function readFiles(files: CheckpointFiles, journalFiles: string[], session
   // an older snapshot put in place). After a recovery from a backup, a hole before the first
   // record is expected and reported as lost below.
   assertNoMissingRecords(files.journalPath, found.damage ? changes : [{ sequence: since }, ...changes]);
-  if (found.damage) {
-    const movedTo = corruptName(files.path);
-    const moved = await renameIfExists(files.path, movedTo);
-    const lost = lostChanges(since, changes[0]?.sequence, found.from);
-    const problems = lost ? [...found.damage.problems, { path: '', message: lost }] : found.damage.problems;
-    session.emit('recovered', { location: files.location, from: found.from, problems, ...(moved ? { movedTo } : {}) });
-    if (lost) session.emit('warning', { message: `${files.location}: ${lost}` });
-  }
   let document: CheckpointDocument | undefined;
   if (snapshot) {
     const { sequence: _sequence, ...content } = snapshot.content;
     document = content;
+  }
+  if (found.damage) {
+    // Counted before the damaged file is moved aside: what it held that the backup and the
+    // journal do not is what this recovery cannot bring back.
+    const lostItems = await countLostItems(files.path, files.format, document, changes.map((record) => record.change));
+    const movedTo = corruptName(files.path);
+    const moved = await renameIfExists(files.path, movedTo);
+    const lost = lostChanges(since, changes[0]?.sequence, found.from);
+    const problems = lost ? [...found.damage.problems, { path: '', message: lost }] : found.damage.problems;
+    session.emit('recovered', {
+      location: files.location,
+      from: found.from,
+      problems,
+      ...(moved ? { movedTo } : {}),
+      ...(lostItems ? { lostItems: lostItems.total, lostItemsByStep: lostItems.steps } : {}),
+    });
+    if (lost) session.emit('warning', { message: `${files.location}: ${lost}` });
+    if (lostItems && lostItems.total > 0) {
+      session.emit('warning', { message: `${files.location}: ${describeLostItems(lostItems)} that the damaged snapshot held are not in ${found.from} or the journal: they will be done again` });
+    }
   }
   return {
     document,
