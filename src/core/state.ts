@@ -40,6 +40,8 @@ export interface StepCounts {
   pending: number;
   /** Items started in an earlier run and interrupted; they will be retried. */
   interrupted: number;
+  /** Failed items that `retry-failed` handed back, not done yet (listed with their last error). */
+  handedBack: number;
   deadLetter: number;
 }
 
@@ -61,7 +63,7 @@ export class StepState {
   }
 
   counts(): StepCounts {
-    const counts: StepCounts = { total: this.total ?? null, completed: this.completed.size, failed: 0, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0 };
+    const counts: StepCounts = { total: this.total ?? null, completed: this.completed.size, failed: 0, inProgress: 0, pending: 0, interrupted: 0, handedBack: 0, deadLetter: 0 };
     for (const record of this.items.values()) {
       if (record.status === 'failed') counts.failed++;
       else if (record.status === 'in_progress') counts.inProgress++;
@@ -69,6 +71,7 @@ export class StepState {
       else if (record.status === 'pending') {
         counts.pending++;
         if (record.attempts > 0) counts.interrupted++;
+        else counts.handedBack++;
       }
     }
     if (this.total !== undefined) {

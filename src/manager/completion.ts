@@ -19,6 +19,8 @@ export interface ItemsLeft {
   inProgress: number;
   /** Items that reached `maxAttempts`; `checkpoint-resume retry-failed` makes them pending again. */
   deadLetters: number;
+  /** Failed items that `retry-failed` handed back and no run has done yet. */
+  handedBack: number;
 }
 
 /** What `complete()` did. */
@@ -38,23 +40,24 @@ export function validateCompleteOptions(options: unknown): asserts options is Co
 
 /** Counts the items left in every step of `state`. */
 export function itemsLeft(state: CheckpointState): CompleteResult['left'] {
-  const left: CompleteResult['left'] = { failed: 0, inProgress: 0, deadLetters: 0, steps: {} };
+  const left: CompleteResult['left'] = { failed: 0, inProgress: 0, deadLetters: 0, handedBack: 0, steps: {} };
   const steps: [string, ItemsLeft][] = [];
   for (const [name, step] of state.steps) {
     const counts = step.counts();
-    const own = { failed: counts.failed, inProgress: counts.inProgress + counts.interrupted, deadLetters: counts.deadLetter };
-    if (own.failed + own.inProgress + own.deadLetters === 0) continue;
+    const own = { failed: counts.failed, inProgress: counts.inProgress + counts.interrupted, deadLetters: counts.deadLetter, handedBack: counts.handedBack };
+    if (!hasItemsLeft(own)) continue;
     steps.push([name, own]);
     left.failed += own.failed;
     left.inProgress += own.inProgress;
     left.deadLetters += own.deadLetters;
+    left.handedBack += own.handedBack;
   }
   // fromEntries defines own properties, so a step named "__proto__" stays a plain key.
   left.steps = Object.fromEntries(steps);
   return left;
 }
 
-export const hasItemsLeft = (left: ItemsLeft): boolean => left.failed + left.inProgress + left.deadLetters > 0;
+export const hasItemsLeft = (left: ItemsLeft): boolean => left.failed + left.inProgress + left.deadLetters + left.handedBack > 0;
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
 
@@ -63,6 +66,7 @@ function describeLeft(left: ItemsLeft): string {
   if (left.failed > 0) parts.push(`${left.failed} failed`);
   if (left.inProgress > 0) parts.push(`${left.inProgress} in progress`);
   if (left.deadLetters > 0) parts.push(plural(left.deadLetters, 'dead letter', 'dead letters'));
+  if (left.handedBack > 0) parts.push(`${left.handedBack} handed back by retry-failed`);
   return parts.join(', ');
 }
 
@@ -72,7 +76,7 @@ export function itemsLeftWarning(location: string, left: CompleteResult['left'],
   const shown = names.slice(0, 5).map((name) => `step "${name}": ${describeLeft(left.steps[name]!)}`);
   if (names.length > shown.length) shown.push(`${names.length - shown.length} more steps`);
   // Without retryFailed, failed items wait for retry-failed like dead letters.
-  const retried = items([retryFailed ? ['failed', left.failed] : ['failed', 0], ['unfinished', left.inProgress]]);
+  const retried = items([retryFailed ? ['failed', left.failed] : ['failed', 0], ['unfinished', left.inProgress + left.handedBack]]);
   const stuck = items([retryFailed ? ['failed', 0] : ['failed', left.failed], ['dead-letter', left.deadLetters]]);
   const hints: string[] = [];
   if (retried) hints.push(`run again to retry ${retried}`);

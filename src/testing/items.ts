@@ -4,8 +4,8 @@ import { codeOf, rejection, type Suite } from './harness.js';
 /** The counts of a step's progress, without the rate and ETA (which depend on the clock). */
 function countsOf(step: StepProgress | undefined): Partial<StepProgress> | undefined {
   if (!step) return undefined;
-  const { total, completed, failed, inProgress, pending, interrupted, deadLetter, percent } = step;
-  return { total, completed, failed, inProgress, pending, interrupted, deadLetter, percent };
+  const { total, completed, failed, inProgress, pending, interrupted, handedBack, deadLetter, percent } = step;
+  return { total, completed, failed, inProgress, pending, interrupted, handedBack, deadLetter, percent };
 }
 
 /** Marking items and reading their status, within one open checkpoint and across a reopen. */
@@ -109,7 +109,7 @@ export function describeItems(suite: Suite): void {
       cp = await fixture.reopen(cp);
       expect(cp.getItemStatus('s', 'a')).toBe('completed');
       expect(cp.getItemStatus('s', 'b')).toBe('failed');
-      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: null, completed: 1, failed: 1, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0, percent: null });
+      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: null, completed: 1, failed: 1, inProgress: 0, pending: 0, interrupted: 0, handedBack: 0, deadLetter: 0, percent: null });
     });
 
     test('a step\'s total and the items retry-failed handed back are kept across a reopen', async (fixture) => {
@@ -118,13 +118,13 @@ export function describeItems(suite: Suite): void {
       await cp.markItemCompleted('s', 'a');
       await cp.markItemFailed('s', 'b', new Error('b broke'));
       await cp.retryFailedItems('s');
-      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: 5, completed: 1, failed: 0, inProgress: 0, pending: 4, interrupted: 0, deadLetter: 0, percent: 20 });
+      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: 5, completed: 1, failed: 0, inProgress: 0, pending: 4, interrupted: 0, handedBack: 1, deadLetter: 0, percent: 20 });
       cp = await fixture.reopen(cp);
       expect(cp.getStepTotal('s')).toBe(5);
       expect(cp.getItemStatus('s', 'b')).toBe('pending');
       const handedBack = cp.getItem('s', 'b');
       expect([handedBack.status, handedBack.attempts, handedBack.error?.message]).toEqual(['pending', 0, 'b broke']);
-      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: 5, completed: 1, failed: 0, inProgress: 0, pending: 4, interrupted: 0, deadLetter: 0, percent: 20 });
+      expect(countsOf(cp.getProgressSummary().steps['s'])).toEqual({ total: 5, completed: 1, failed: 0, inProgress: 0, pending: 4, interrupted: 0, handedBack: 1, deadLetter: 0, percent: 20 });
       await cp.setStepTotal('s', 6);
       cp = await fixture.reopen(cp);
       expect(cp.getStepTotal('s')).toBe(6);
@@ -137,11 +137,11 @@ export function describeItems(suite: Suite): void {
       await cp.markItemInProgress('two', 'a');
       const summary = cp.getProgressSummary();
       expect(summary.pipeline).toBe('summary');
-      expect(countsOf(summary.steps['one'])).toEqual({ total: null, completed: 3, failed: 1, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0, percent: null });
+      expect(countsOf(summary.steps['one'])).toEqual({ total: null, completed: 3, failed: 1, inProgress: 0, pending: 0, interrupted: 0, handedBack: 0, deadLetter: 0, percent: null });
       expect(summary.steps['two']?.inProgress).toBe(1);
       expect(Date.parse(summary.createdAt) <= Date.parse(summary.updatedAt)).toBe(true);
       cp = await fixture.reopen(cp);
-      expect(countsOf(cp.getProgressSummary().steps['one'])).toEqual({ total: null, completed: 3, failed: 1, inProgress: 0, pending: 0, interrupted: 0, deadLetter: 0, percent: null });
+      expect(countsOf(cp.getProgressSummary().steps['one'])).toEqual({ total: null, completed: 3, failed: 1, inProgress: 0, pending: 0, interrupted: 0, handedBack: 0, deadLetter: 0, percent: null });
     });
 
     test('the error log keeps the last maxErrors failures, across a reopen', async (fixture) => {

@@ -36,7 +36,7 @@ describe('checkpoint-resume status', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Record<string, unknown>;
     const counts = (completed: number, failed: number, inProgress: number, status: string | null) => ({
-      status, total: null, completed, failed, inProgress, pending: 0, interrupted: 0, deadLetter: 0, percent: null, ratePerSecond: null, etaMs: null,
+      status, total: null, completed, failed, inProgress, pending: 0, interrupted: 0, handedBack: 0, deadLetter: 0, percent: null, ratePerSecond: null, etaMs: null,
     });
     expect(report).toEqual({
       location: path,

@@ -95,7 +95,7 @@ describe('status: totals, percent, pending, rate and ETA', () => {
     const retried = await runCli(['retry-failed', path]);
     expect(retried.code).toBe(0);
     const after = await statusOf(path);
-    expect(after.steps['s']).toMatchObject({ completed: 1, failed: 0, pending: 1 });
+    expect(after.steps['s']).toMatchObject({ completed: 1, failed: 0, pending: 1, handedBack: 1 });
     expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(before.updatedAt));
     const inspect = JSON.parse((await runCli(['inspect', path, '--json'])).stdout) as { items: { key: string; status: string; attempts: number; error: { message: string } | null }[] };
     expect(inspect.items).toContainEqual(expect.objectContaining({ key: 'b', status: 'pending', attempts: 0, error: expect.objectContaining({ message: 'b broke' }) }));
@@ -103,10 +103,14 @@ describe('status: totals, percent, pending, rate and ETA', () => {
     // The next run hands it out again and it counts as done once done.
     const reopened = await CheckpointManager.open({ path });
     expect(reopened.pendingItems('s', ['a', 'b'])).toEqual(['b']);
-    await reopened.markItemInProgress('s', 'b');
-    await reopened.markItemCompleted('s', 'b');
-    expect(reopened.getProgressSummary().steps['s']).toMatchObject({ completed: 2, pending: 0, failed: 0 });
-    await reopened.close();
+    // Handed back and not done yet: complete() keeps the checkpoint rather than forget it.
+    const kept = await reopened.complete();
+    expect(kept).toMatchObject({ removed: false, left: { handedBack: 1 } });
+    const again = await CheckpointManager.open({ path });
+    await again.markItemInProgress('s', 'b');
+    await again.markItemCompleted('s', 'b');
+    expect(again.getProgressSummary().steps['s']).toMatchObject({ completed: 2, pending: 0, failed: 0, handedBack: 0 });
+    expect(await again.complete()).toMatchObject({ removed: true });
   });
 
   it('reset moves Updated forward', async () => {

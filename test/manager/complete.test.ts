@@ -25,7 +25,7 @@ describe('complete()', () => {
     await cp.markItemCompleted('tag', 'a');
 
     const result = await cp.complete();
-    expect(result).toEqual({ removed: false, left: { failed: 1, inProgress: 0, deadLetters: 0, steps: { enrich: { failed: 1, inProgress: 0, deadLetters: 0 } } } });
+    expect(result).toEqual({ removed: false, left: { failed: 1, inProgress: 0, deadLetters: 0, handedBack: 0, steps: { enrich: { failed: 1, inProgress: 0, deadLetters: 0, handedBack: 0 } } } });
     expect(cp.closed).toBe(true);
     expect(existsSync(path)).toBe(true);
     expect(warnings).toHaveLength(1);
@@ -40,7 +40,7 @@ describe('complete()', () => {
     expect(next.isItemCompleted('enrich', 'a')).toBe(true);
     expect(next.pendingItems('enrich', ['a', 'b'])).toEqual(['b']);
     await next.markItemCompleted('enrich', 'b');
-    expect(await next.complete()).toEqual({ removed: true, left: { failed: 0, inProgress: 0, deadLetters: 0, steps: {} } });
+    expect(await next.complete()).toEqual({ removed: true, left: { failed: 0, inProgress: 0, deadLetters: 0, handedBack: 0, steps: {} } });
     expect(existsSync(path)).toBe(false);
   });
 
@@ -69,7 +69,7 @@ describe('complete()', () => {
     expect(cp.getItemStatus('enrich', 'a')).toBe('dead_letter');
 
     const result = await cp.complete();
-    expect(result).toEqual({ removed: false, left: { failed: 0, inProgress: 0, deadLetters: 1, steps: { enrich: { failed: 0, inProgress: 0, deadLetters: 1 } } } });
+    expect(result).toEqual({ removed: false, left: { failed: 0, inProgress: 0, deadLetters: 1, handedBack: 0, steps: { enrich: { failed: 0, inProgress: 0, deadLetters: 1, handedBack: 0 } } } });
     expect(existsSync(path)).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.message).toContain('1 dead letter');
@@ -85,7 +85,7 @@ describe('complete()', () => {
     await cp.markStageCompleted('download');
     expect(existsSync(path)).toBe(true);
 
-    expect(await cp.complete()).toEqual({ removed: true, left: { failed: 0, inProgress: 0, deadLetters: 0, steps: {} } });
+    expect(await cp.complete()).toEqual({ removed: true, left: { failed: 0, inProgress: 0, deadLetters: 0, handedBack: 0, steps: {} } });
     expect(readdirSync(directory)).toEqual([]);
     expect(warnings).toEqual([]);
     await expect(cp.complete()).rejects.toMatchObject({ code: 'CHECKPOINT_CLOSED' });
@@ -98,7 +98,7 @@ describe('complete()', () => {
     await cp.markItemInProgress('enrich', 'c');
 
     const result = await cp.complete({ force: true });
-    expect(result).toEqual({ removed: true, left: { failed: 1, inProgress: 1, deadLetters: 0, steps: { enrich: { failed: 1, inProgress: 1, deadLetters: 0 } } } });
+    expect(result).toEqual({ removed: true, left: { failed: 1, inProgress: 1, deadLetters: 0, handedBack: 0, steps: { enrich: { failed: 1, inProgress: 1, deadLetters: 0, handedBack: 0 } } } });
     expect(readdirSync(directory)).toEqual([]);
     expect(warnings).toEqual([]);
     const next = await reopen();
