@@ -1,39 +1,16 @@
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointAbortError, CheckpointArgumentError, PipelineStepError } from '../../src/core/errors.js';
+import { CheckpointAbortError, CheckpointArgumentError } from '../../src/core/errors.js';
 import { parseCheckpointFlags } from '../../src/flags/parse-checkpoint-flags.js';
 import type { PromptStreams } from '../../src/flags/confirm-resume.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
-import type { StepDefinition } from '../../src/pipeline/step-definition.js';
-import { RecordingLogger, ScriptedPipeline, filesIn, removeTempDirs, tempDir } from './support.js';
+import { threeSteps, type ThreeCtx } from './children/three-steps.js';
+import { RecordingLogger, ScriptedPipeline, failedRun, filesIn, removeTempDirs, tempDir } from './support.js';
 
 afterEach(removeTempDirs);
 
-type Ctx = { done?: string[] };
-
-/** Three steps; `b` throws while `fail.b` is set. Every call is recorded in `calls`. */
-function threeSteps(calls: string[], fail: { b?: boolean } = {}): () => StepDefinition<Ctx>[] {
-  return () => ['a', 'b', 'c'].map((name) => ({
-    name,
-    run: async (_ctx, step) => {
-      calls.push(name);
-      await step.markItemCompleted(`${name}-item`);
-      if (name === 'b' && fail.b) throw new Error('b failed');
-      return {};
-    },
-  }));
-}
-
-/** A checkpoint at `path` where a, and an item of b, are done and b failed. */
-async function failedRun(path: string): Promise<string> {
-  const calls: string[] = [];
-  await expect(new ScriptedPipeline<Ctx>('three', threeSteps(calls, { b: true }), { path, logger: new RecordingLogger() }).run({})).rejects.toBeInstanceOf(PipelineStepError);
-  const cp = await CheckpointManager.open({ path, lock: false });
-  const runId = cp.runId;
-  await cp.close();
-  return runId;
-}
+type Ctx = ThreeCtx;
 
 /** Streams that say they are a terminal, with what was written to the output collected. */
 function fakeTerminal(tty = true): PromptStreams & { input: PassThrough; written: () => string; waitFor: (text: string) => Promise<void>; type: (line: string) => void } {
