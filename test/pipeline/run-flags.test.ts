@@ -1,9 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointAbortError, CheckpointArgumentError } from '../../src/core/errors.js';
 import { parseCheckpointFlags } from '../../src/flags/parse-checkpoint-flags.js';
-import type { PromptStreams } from '../../src/flags/confirm-resume.js';
+import { fakeTerminal } from '../support/fake-terminal.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { threeSteps, type ThreeCtx } from './children/three-steps.js';
 import { RecordingLogger, ScriptedPipeline, failedRun, filesIn, removeTempDirs, tempDir } from './support.js';
@@ -11,28 +10,6 @@ import { RecordingLogger, ScriptedPipeline, failedRun, filesIn, removeTempDirs, 
 afterEach(removeTempDirs);
 
 type Ctx = ThreeCtx;
-
-/** Streams that say they are a terminal, with what was written to the output collected. */
-function fakeTerminal(tty = true): PromptStreams & { input: PassThrough; written: () => string; waitFor: (text: string) => Promise<void>; type: (line: string) => void } {
-  const input = Object.assign(new PassThrough(), { isTTY: tty });
-  const output = Object.assign(new PassThrough(), { isTTY: tty });
-  let text = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  output.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-    for (const waiter of waiters.splice(0)) {
-      if (text.includes(waiter.text)) waiter.resolve();
-      else waiters.push(waiter);
-    }
-  });
-  return {
-    input,
-    output,
-    written: () => text,
-    waitFor: (wanted) => new Promise((resolve) => (text.includes(wanted) ? resolve() : waiters.push({ text: wanted, resolve }))),
-    type: (line) => input.write(`${line}\n`),
-  };
-}
 
 const QUESTION = /A checkpoint exists for three \(2 items done, updated \d+s ago\)\. Resume \(r\) \/ start over \(s\) \/ quit \(q\)\?/;
 
