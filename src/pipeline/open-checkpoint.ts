@@ -47,7 +47,8 @@ export async function openCheckpoint(
   }
   const tolerant = onSaveError === 'throw' ? store : new SaveTolerantStore(store, onSaveFailure);
   const checkpoint = await open(tolerant);
-  if (!run.prompt) return { checkpoint, persistent: true };
+  // After `force` there is nothing to ask about: the checkpoint was just made.
+  if (!run.prompt || run.force) return { checkpoint, persistent: true };
   let answer;
   try {
     answer = await confirmResume(checkpoint, run.prompt === 'auto' ? undefined : run.prompt);
