@@ -1,14 +1,20 @@
 import { createInterface } from 'node:readline';
 import { CheckpointAbortError } from '../core/errors.js';
+import type { TextStream } from '../core/platform-types.js';
 import { rule, type OptionRule } from '../core/validate-options.js';
 import type { CheckpointManager } from '../manager/checkpoint-manager.js';
 import { formatDuration } from '../progress/format-progress.js';
 import { markResumable } from '../runner/exit-code.js';
 
-/** Where the question is asked: a terminal's input and output (`isTTY` is what `tty` streams have). */
+/**
+ * Where the question is asked: a terminal's input and output, such as `process.stdin` and
+ * `process.stderr` (`isTTY` is true on a terminal). Written without Node's types, so that the
+ * declarations compile in projects without `@types/node`.
+ */
 export interface PromptStreams {
-  input: NodeJS.ReadableStream & { isTTY?: boolean };
-  output: NodeJS.WritableStream & { isTTY?: boolean };
+  /** A readable stream of text (read through `node:readline`). */
+  input: { readonly isTTY?: boolean; on(event: string, listener: (...args: unknown[]) => void): unknown };
+  output: TextStream;
 }
 
 /**
@@ -59,7 +65,7 @@ function readAnswer(line: string): ResumeAnswer | 'quit' | undefined {
 /** Asks until the answer is r, s or q; Ctrl+C and the end of input (Ctrl+D) are a quit. */
 function ask(question: string, { input, output }: PromptStreams): Promise<ResumeAnswer | 'quit'> {
   return new Promise((resolve) => {
-    const lines = createInterface({ input, output, terminal: true });
+    const lines = createInterface({ input: input as NodeJS.ReadableStream, output: output as NodeJS.WritableStream, terminal: true });
     let settled = false;
     const finish = (answer: ResumeAnswer | 'quit'): void => {
       if (settled) return;
