@@ -61,6 +61,8 @@ export type { PipelineEvents, SaveErrorEvent, StepEndEvent, StepSkipEvent, StepS
 export type { SaveOperation } from './pipeline/save-tolerant-store.js';
 export { parseCheckpointFlags } from './flags/parse-checkpoint-flags.js';
 export type { CheckpointFlags } from './flags/parse-checkpoint-flags.js';
+export { confirmResume } from './flags/confirm-resume.js';
+export type { PromptStreams, ResumeAnswer, ResumePrompt } from './flags/confirm-resume.js';
 export { runForEach } from './runner/for-each.js';
 export type { ItemFunction } from './runner/for-each.js';
 export type { BackoffOptions, ForEachFailure, ForEachOptions, ForEachProgress, ForEachReport, ItemContext, RunnerCheckpoint } from './runner/options.js';

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CheckpointArgumentError } from '../core/errors.js';
 import { checkValue, rule } from '../core/validate-options.js';
+import { suggestFlag } from './suggest-flag.js';
 
 /** The resume flags of a pipeline script, ready to pass to `Pipeline.run`. */
 export interface CheckpointFlags {
@@ -11,7 +12,8 @@ export interface CheckpointFlags {
    */
   resume: boolean;
   /**
-   * Discard the saved checkpoint and start a new run: `--force` or `--reset-checkpoint`.
+   * Discard the saved checkpoint and start a new run: `--force`, `--force-restart` or
+   * `--reset-checkpoint`.
    */
   force: boolean;
   /** `--reset-checkpoint` was given (it implies `force`). */
@@ -21,6 +23,12 @@ export interface CheckpointFlags {
    * (`resume` is then `false`).
    */
   noCheckpoint: boolean;
+  /**
+   * `'auto'` when none of `--resume`, `--force`, `--force-restart`, `--reset-checkpoint` and
+   * `--no-checkpoint` was given: the run asks whether to resume a checkpoint that exists, if
+   * standard input is a terminal (see `confirmResume`). `false` once the command line decided.
+   */
+  prompt: 'auto' | false;
   /** Every other argument, in order, for the script's own parser. */
   rest: string[];
 }
@@ -28,6 +36,7 @@ export interface CheckpointFlags {
 const FLAGS = {
   resume: { type: 'boolean' },
   force: { type: 'boolean' },
+  'force-restart': { type: 'boolean' },
   'reset-checkpoint': { type: 'boolean' },
   'no-checkpoint': { type: 'boolean' },
 } as const;
@@ -35,11 +44,22 @@ const FLAGS = {
 type FlagName = keyof typeof FLAGS;
 
 /*
- * Flags the parser does not know are not an error, and get no "did you mean": they belong to
- * the script's own parser (`--resume-from`, `--forced`), which sees them in `rest`.
+ * Flags the parser does not know belong to the script's own parser (`--resume-from`, `--forced`),
+ * which sees them in `rest` — except those that speak of a checkpoint (`--checkpoint-reset`,
+ * `--no-checkpoints`): passed on, a misspelt one would silently resume or start over.
  */
+const KNOWN = Object.keys(FLAGS).map((name) => `--${name}`);
 const ARGV = rule('an array of strings', (value) => Array.isArray(value) && value.every((arg) => typeof arg === 'string'));
 const FLAG_VALUE = rule('given without a value (or as =true / =false)', (value) => value === 'true' || value === 'false');
+
+function unknownCheckpointFlag(rawName: string): CheckpointArgumentError {
+  const near = suggestFlag(rawName.slice(2), Object.keys(FLAGS));
+  const hint = near === undefined ? 'the' : `did you mean \`--${near}\`? The`;
+  return new CheckpointArgumentError(
+    `Unknown flag \`${rawName}\` — ${hint} checkpoint flags are ${KNOWN.map((flag) => `\`${flag}\``).join(', ')}; ` +
+      "a flag of the script's own that names a checkpoint goes after `--`",
+  );
+}
 
 /** `--force` and `--force=true` set a flag, `--force=false` clears it; other values are a mistake. */
 function flagValue(name: string, value: string | undefined): boolean {
@@ -51,16 +71,17 @@ function flagValue(name: string, value: string | undefined): boolean {
  * the script's own parser:
  *
  * - `--resume`: continue from the checkpoint (the default);
- * - `--force`: ignore the saved checkpoint, delete it and start over;
+ * - `--force` (or `--force-restart`): ignore the saved checkpoint, delete it and start over;
  * - `--reset-checkpoint`: clear the checkpoint and start from the beginning (same as `--force`);
  * - `--no-checkpoint`: process everything without reading or writing a checkpoint.
  *
- * Arguments after `--` are never taken as flags.
+ * Arguments after `--` are never taken as flags. Any other flag is left in `rest`, unless it
+ * names a checkpoint (`--checkpoint-reset`): that is a mistake, refused with a suggestion.
  *
  * @param argv the arguments without node and the script
  * @default argv process.argv.slice(2)
- * @throws CheckpointArgumentError for `--no-checkpoint` with `--resume`, or a flag with a value
- *   other than true/false
+ * @throws CheckpointArgumentError for `--no-checkpoint` with `--resume`, a flag with a value
+ *   other than true/false, or an unknown flag that names a checkpoint
  *
  * @example
  * // Pipeline: the flags are run options as they are.
@@ -84,9 +105,12 @@ export function parseCheckpointFlags(argv: readonly string[] = process.argv.slic
   const given: Partial<Record<FlagName, boolean>> = {};
   const taken = new Set<number>();
   for (const token of tokens) {
-    if (token.kind !== 'option' || !Object.hasOwn(FLAGS, token.name)) continue;
     // Only the long spelling counts: `-force` or a short group is the script's business.
-    if (token.rawName !== `--${token.name}`) continue;
+    if (token.kind !== 'option' || token.rawName !== `--${token.name}`) continue;
+    if (!Object.hasOwn(FLAGS, token.name)) {
+      if (/checkpoint/i.test(token.name)) throw unknownCheckpointFlag(token.rawName);
+      continue;
+    }
     given[token.name as FlagName] = flagValue(token.name, token.value);
     taken.add(token.index);
   }
@@ -95,11 +119,13 @@ export function parseCheckpointFlags(argv: readonly string[] = process.argv.slic
     throw new CheckpointArgumentError('Expected either `--resume` or `--no-checkpoint`, got both');
   }
   const resetCheckpoint = given['reset-checkpoint'] ?? false;
+  const force = (given.force ?? false) || (given['force-restart'] ?? false) || resetCheckpoint;
   return {
     resume: given.resume ?? !noCheckpoint,
-    force: (given.force ?? false) || resetCheckpoint,
+    force,
     resetCheckpoint,
     noCheckpoint,
+    prompt: given.resume === undefined && !force && !noCheckpoint ? 'auto' : false,
     rest: argv.filter((_, index) => !taken.has(index)),
   };
 }

@@ -1,3 +1,4 @@
+import { confirmResume } from '../flags/confirm-resume.js';
 import { CheckpointManager } from '../manager/checkpoint-manager.js';
 import { storeForOptions } from '../manager/load-state.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
@@ -20,7 +21,9 @@ export interface OpenedCheckpoint {
  * - `force` → the saved checkpoint is deleted first, whatever it holds;
  * - `dryRun` → the checkpoint is read and released, and nothing is written;
  * - otherwise the saved checkpoint, with failed writes reported to `onSaveFailure` unless
- *   `onSaveError: 'throw'`.
+ *   `onSaveError: 'throw'`; with `prompt`, the user is asked first whether to resume it (the
+ *   lock is held meanwhile, so nobody changes it under the question), and "start over" opens
+ *   it again as with `force`.
  */
 export async function openCheckpoint(
   pipeline: string,
@@ -43,7 +46,19 @@ export async function openCheckpoint(
     return { checkpoint: await open(new DryRunStore(store, options.maxErrors), { keepOnComplete: false }), persistent: true };
   }
   const tolerant = onSaveError === 'throw' ? store : new SaveTolerantStore(store, onSaveFailure);
-  return { checkpoint: await open(tolerant), persistent: true };
+  const checkpoint = await open(tolerant);
+  // After `force` there is nothing to ask about: the checkpoint was just made.
+  if (!run.prompt || run.force) return { checkpoint, persistent: true };
+  let answer;
+  try {
+    answer = await confirmResume(checkpoint, run.prompt === 'auto' ? undefined : run.prompt);
+  } catch (error) {
+    await checkpoint.close();
+    throw error;
+  }
+  if (answer === 'resume') return { checkpoint, persistent: true };
+  await checkpoint.close();
+  return openCheckpoint(pipeline, options, { ...run, force: true, prompt: false }, onSaveFailure);
 }
 
 /**

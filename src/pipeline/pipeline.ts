@@ -8,7 +8,7 @@ import { openCheckpoint } from './open-checkpoint.js';
 import type { PipelineEvents } from './pipeline-events.js';
 import { PipelineStep } from './pipeline-step.js';
 import { planSteps, type StepPlan } from './plan.js';
-import { validatePipelineOptions, validateRunOptions, type PipelineOptions, type RunOptions } from './run-options.js';
+import { normalizeRunOptions, validatePipelineOptions, validateRunOptions, type PipelineOptions, type RunOptions } from './run-options.js';
 import type { RunResult } from './run-result.js';
 import type { SaveOperation } from './save-tolerant-store.js';
 import { assertStepMetadata, mergeStepResult, restoreContext } from './step-context.js';
@@ -98,7 +98,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     if (this.#running) throw new CheckpointArgumentError(`pipeline "${name}" is already running — await run() before calling it again`);
     this.#running = true;
     try {
-      return await this.#run(name, steps, initial, slice, options);
+      return await this.#run(name, steps, initial, slice, normalizeRunOptions(options));
     } finally {
       this.#running = false;
       this.#currentStep = undefined;

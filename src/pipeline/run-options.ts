@@ -2,6 +2,7 @@ import { CheckpointArgumentError } from '../core/errors.js';
 import { checkOptions, rule, rules, type OptionRule } from '../core/validate-options.js';
 import { CHECKPOINT_OPTIONS, rejectFileStoreOptionsWithStore } from '../manager/load-state.js';
 import type { CheckpointOptions } from '../manager/options.js';
+import { PROMPT_RULE, type ResumePrompt } from '../flags/confirm-resume.js';
 
 /** What to do when the checkpoint cannot be saved (disk full, store unreachable). */
 export type SaveErrorPolicy = 'log' | 'throw';
@@ -50,6 +51,21 @@ export interface RunOptions {
    * @default false
    */
   progress?: boolean;
+  /**
+   * `'auto'`: when the checkpoint has progress and standard input and standard error are
+   * terminals, ask whether to resume it, start over or quit (see `confirmResume`); never asked
+   * with `force`, `resume: false` or `dryRun`, nor when input is piped (CI, cron): that resumes.
+   * `parseCheckpointFlags` gives `'auto'` unless the command line said what to do. An object
+   * asks on these streams instead of standard input and error.
+   * @default false
+   */
+  prompt?: ResumePrompt;
+  /** The same as `force` (what `--reset-checkpoint` gives); accepted so flags pass as they are. */
+  resetCheckpoint?: boolean;
+  /** The same as `resume: false` (what `--no-checkpoint` gives). */
+  noCheckpoint?: boolean;
+  /** Not read: the arguments `parseCheckpointFlags` left for the script's own parser. */
+  rest?: readonly string[];
 }
 
 const { pipeline: _pipeline, ...CHECKPOINT_OPTIONS_BUT_PIPELINE } = CHECKPOINT_OPTIONS;
@@ -63,7 +79,19 @@ const PIPELINE_OPTIONS = {
 /** The options of `run()` with their rules; `from` and `to` must name one of the steps. */
 function runOptionRules(names: readonly string[]): Record<keyof RunOptions, OptionRule> {
   const step = { ...rule(`one of the steps ${names.map((name) => `"${name}"`).join(', ')}`, (value) => typeof value === 'string' && names.includes(value)), values: names };
-  return { resume: rules.boolean, force: rules.boolean, from: step, to: step, dryRun: rules.boolean, progress: rules.boolean };
+  const rest = rule('an array of strings', (value) => Array.isArray(value) && value.every((arg) => typeof arg === 'string'));
+  return {
+    resume: rules.boolean,
+    force: rules.boolean,
+    from: step,
+    to: step,
+    dryRun: rules.boolean,
+    progress: rules.boolean,
+    prompt: PROMPT_RULE,
+    resetCheckpoint: rules.boolean,
+    noCheckpoint: rules.boolean,
+    rest,
+  };
 }
 
 export function validatePipelineOptions(options: unknown): asserts options is PipelineOptions {
@@ -71,10 +99,26 @@ export function validatePipelineOptions(options: unknown): asserts options is Pi
   rejectFileStoreOptionsWithStore(options as Record<string, unknown>);
 }
 
+/**
+ * The run options with the flags' spellings folded in: `resetCheckpoint` is `force`,
+ * `noCheckpoint` is `resume: false`.
+ */
+export function normalizeRunOptions(options: RunOptions): RunOptions {
+  const { resetCheckpoint, noCheckpoint, rest: _rest, ...run } = options;
+  return {
+    ...run,
+    ...(resetCheckpoint === true ? { force: true } : {}),
+    ...(noCheckpoint === true ? { resume: false } : {}),
+  };
+}
+
 /** Checks `options` against the pipeline's step names; returns the indexes of the slice. */
 export function validateRunOptions(options: unknown, names: readonly string[]): { first: number; last: number } {
   checkOptions(options, runOptionRules(names), 'Pipeline.run');
-  const { from, to } = options as RunOptions;
+  const { from, to, resume, noCheckpoint } = options as RunOptions;
+  if (noCheckpoint === true && resume === true) {
+    throw new CheckpointArgumentError('Expected either `resume: true` or `noCheckpoint: true`, got both');
+  }
   const first = from === undefined ? 0 : names.indexOf(from);
   const last = to === undefined ? names.length - 1 : names.indexOf(to);
   if (first > last) {

@@ -1,11 +1,14 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PipelineStepError } from '../../src/core/errors.js';
 import type { JsonObject } from '../../src/core/json.js';
+import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import type { Logger } from '../../src/manager/options.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { PipelineOptions } from '../../src/pipeline/run-options.js';
 import type { StepDefinition } from '../../src/pipeline/step-definition.js';
+import { threeSteps, type ThreeCtx } from './children/three-steps.js';
 
 /** A pipeline whose name and steps are given by the test. */
 export class ScriptedPipeline<Ctx extends JsonObject> extends Pipeline<Ctx> {
@@ -61,4 +64,18 @@ export function removeTempDirs(): void {
 
 export function filesIn(dir: string): string[] {
   return readdirSync(dir).sort();
+}
+
+/**
+ * Leaves a checkpoint of pipeline "three" at `path` as a failed run does: step a and the item of
+ * step b completed, step b failed. Resolves the run id.
+ */
+export async function failedRun(path: string): Promise<string> {
+  const failing = new ScriptedPipeline<ThreeCtx>('three', threeSteps([], true), { path, logger: new RecordingLogger() });
+  const error = await failing.run({}).then(() => undefined, (thrown: unknown) => thrown);
+  if (!(error instanceof PipelineStepError)) throw new Error(`expected step b to fail, got ${String(error)}`);
+  const cp = await CheckpointManager.open({ path, lock: false });
+  const runId = cp.runId;
+  await cp.close();
+  return runId;
 }

@@ -7,6 +7,7 @@ import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.j
 import { backupPaths, findBackups, holdsProgress } from './backups.js';
 import { FileLock } from './file-lock.js';
 import { lockHolder } from './lock-owner.js';
+import { withEnvironmentOptions } from './environment-options.js';
 import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';
@@ -71,12 +72,14 @@ export class FileStore implements CheckpointStore {
 
   constructor(path: string, format: SnapshotFormat, options: FileStoreOptions = {}) {
     checkValue('path', path, rules.nonEmptyString);
-    this.#options = resolvedOptions(options);
+    // The environment is read once, here: a store keeps what it was made with.
+    const tuned = withEnvironmentOptions(options);
+    this.#options = resolvedOptions(tuned);
     this.path = resolve(path);
     this.location = path;
     this.#journalPath = `${this.path}.journal`;
     this.#format = format;
-    this.#durability = options.durability ?? 'normal';
+    this.#durability = tuned.durability ?? 'normal';
   }
 
   async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
