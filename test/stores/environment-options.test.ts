@@ -66,8 +66,8 @@ describe('environmentOptions: the variables deployers set', () => {
     expect(argumentError(() => environmentOptions({ CHECKPOINTER_BACKUPS: '1e3' }))).toContain('got "1e3"');
     expect(argumentError(() => environmentOptions({ CHECKPOINTER_BATCH_INTERVAL_MS: '0' }))).toContain('CHECKPOINTER_BATCH_INTERVAL_MS (the option `batchIntervalMs`) to be a number from 1 to 2147483647');
     expect(argumentError(() => environmentOptions({ CHECKPOINTER_FSYNC_INTERVAL_MS: '1s' }))).toContain('got "1s"');
-    expect(argumentError(() => environmentOptions({ CHECKPOINTER_SNAPSHOT_INTERVAL_MS: '2.5' }))).toContain(
-      'CHECKPOINTER_SNAPSHOT_INTERVAL_MS (the option `snapshotIntervalMs`) to be an integer from 0 to 2147483647, got "2.5"',
+    expect(argumentError(() => environmentOptions({ CHECKPOINTER_SNAPSHOT_INTERVAL_MS: '-5' }))).toContain(
+      'CHECKPOINTER_SNAPSHOT_INTERVAL_MS (the option `snapshotIntervalMs`) to be a number from 0 to 2147483647, got "-5"',
     );
   });
 

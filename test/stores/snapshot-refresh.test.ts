@@ -81,6 +81,20 @@ describe('the snapshot is refreshed while marks flow (snapshotIntervalMs)', () =
     }
   });
 
+  it('CHECKPOINTER_SNAPSHOT_INTERVAL_MS sets it without a change to the code', async () => {
+    const path = join(tempDir(), 'cp.json');
+    vi.stubEnv('CHECKPOINTER_SNAPSHOT_INTERVAL_MS', '20');
+    const cp = await CheckpointManager.open({ path });
+    vi.unstubAllEnvs();
+    try {
+      await cp.markItemCompleted('s', 'a');
+      while (completedIn(path, 's').length < 1) await nextFlush(cp, 'snapshot refresh');
+      expect(completedIn(path, 's')).toEqual(['a']);
+    } finally {
+      await cp.close();
+    }
+  });
+
   it('rejects a bad snapshotIntervalMs with a typed error naming it', async () => {
     const path = join(tempDir(), 'cp.json');
     await expect(CheckpointManager.open({ path, snapshotIntervalMs: -1 })).rejects.toThrow(/snapshotIntervalMs/);

@@ -1,5 +1,5 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
-import { closest, MAX_TIMER_MS, rules, type OptionRule, type OptionRules } from '../../core/validate-options.js';
+import { closest, type OptionRule } from '../../core/validate-options.js';
 import { FILE_STORE_OPTIONS, type FileStoreOptions } from './file-store-options.js';
 
 /**
@@ -18,15 +18,11 @@ export const ENVIRONMENT_OPTIONS = {
 export type EnvironmentVariable = keyof typeof ENVIRONMENT_OPTIONS;
 type TunedOption = (typeof ENVIRONMENT_OPTIONS)[EnvironmentVariable];
 
-/** The options set by environment variables (`snapshotIntervalMs`: how often the snapshot is refreshed during a run). */
-export type EnvironmentOptions = Partial<Pick<FileStoreOptions, Exclude<TunedOption, 'snapshotIntervalMs'>> & { snapshotIntervalMs: number }>;
+/** The options set by environment variables. */
+export type EnvironmentOptions = Partial<Pick<FileStoreOptions, TunedOption>>;
 
-/*
- * Each variable follows the rule of its option, so that a value is refused or accepted exactly
- * as in code. `snapshotIntervalMs` has a rule of its own until a store takes that option.
- */
-const SNAPSHOT_INTERVAL_MS = rules.number({ min: 0, max: MAX_TIMER_MS });
-const ruleOf = (option: TunedOption): OptionRule => (FILE_STORE_OPTIONS as OptionRules)[option] ?? SNAPSHOT_INTERVAL_MS;
+/* Each variable follows the rule of its option, so that a value is refused or accepted exactly as in code. */
+const ruleOf = (option: TunedOption): OptionRule => FILE_STORE_OPTIONS[option];
 
 /** Numbers are read as written ("250", "0.5", "-1"); anything else stays text, for the rule to refuse. */
 function readValue(option: TunedOption, text: string): string | number {
