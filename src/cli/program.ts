@@ -15,6 +15,7 @@ import { filterListing, printList } from './list-command.js';
 import { listDatabase, redact } from './postgres-target.js';
 import { listDirectory, printDirectoryList } from './directory-list.js';
 import { cleanupDirectory, printCleanup } from './cleanup-command.js';
+import { DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, watchCheckpoint } from './watch-command.js';
 
 export interface CliContext {
   out: Output;
@@ -30,7 +31,7 @@ Exit codes:
   3  a running process holds the checkpoint's lock; nothing was changed
   4  unexpected internal error (please report it)
 
-Read-only commands (status, inspect, validate, backups, list) never write and work while a
+Read-only commands (status, watch, inspect, validate, backups, list) never write and work while a
 pipeline runs. reset, retry-failed, restore and compact take the lock and refuse while one runs;
 cleanup takes each checkpoint's lock and skips those a running process holds.
 A PostgreSQL checkpoint (postgres://user@host/db --pipeline NAME) has no lock: stop its workers
@@ -39,6 +40,11 @@ out of the process list.`;
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
+  return Number(value);
+}
+
+function intervalMs(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < MIN_INTERVAL_MS) throw new InvalidArgumentError(`expected a whole number of milliseconds >= ${MIN_INTERVAL_MS}, got "${value}"`);
   return Number(value);
 }
 
@@ -98,6 +104,14 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
       const report = buildStatus(await loadForReading(targetOf(argument, options)), context.now());
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printStatus(report, out, context.now());
+    });
+
+  command('watch', 'a live view of a run: progress bars per step, failures and the newest errors, redrawn until q')
+    .option('--interval <ms>', `how often to read the checkpoint again, in milliseconds (at least ${MIN_INTERVAL_MS})`, intervalMs, DEFAULT_INTERVAL_MS)
+    .option('--once', 'print one frame and exit (for scripts)')
+    .action(async (argument: string, options: Flags & { interval: number; once?: boolean }) => {
+      const watch = { intervalMs: options.interval, once: options.once === true };
+      await watchCheckpoint(targetOf(argument, options), watch, { out, now: context.now, stdin: process.stdin, stdout: process.stdout });
     });
 
   command('inspect', 'list items with their status, attempts and last error (failures first)')
