@@ -83,11 +83,12 @@ describe('claims', () => {
     const [a, b] = twoWorkers();
     await a.registerItems('s', ['x', 'y']);
     const lease = await a.claim('s', { leaseMs: 400 });
-    for (let beat = 0; beat < 6; beat++) {
-      await sleep(150);
-      expect(await a.extendLease('s', lease.token, ['x', 'y'], 400)).toHaveLength(2);
-      expect((await b.claim('s')).items).toEqual([]);
-    }
+    // Extended well past the claim's lease: the wait below outlasts the claim's lease (so the items
+    // would be free without the heartbeat), whatever the machine's speed.
+    expect(await a.extendLease('s', lease.token, ['x', 'y'], 60_000)).toHaveLength(2);
+    await sleep(600);
+    expect((await b.claim('s')).items).toEqual([]);
+    expect(await a.extendLease('s', lease.token, ['x', 'y'], 60_000)).toHaveLength(2);
     expect(await a.release('s', lease.token, ['x', 'y'])).toBe(2);
     const again = await b.claim('s');
     expect(again.items.map((item) => item.key).sort()).toEqual(['x', 'y']);
@@ -137,8 +138,10 @@ describe('runStageOnce', () => {
     const pipeline = `stage-${randomUUID()}`;
     const [a, b] = [0, 1].map(() => new PostgresStore({ connectionString: url, schema, pipeline })) as [PostgresStore, PostgresStore];
     let release!: () => void;
-    const running = a.runStageOnce('train', () => new Promise<string>((resolve) => { release = () => resolve('model-1'); }));
-    await sleep(200);
+    let started!: () => void;
+    const inStage = new Promise<void>((resolve) => { started = resolve; });
+    const running = a.runStageOnce('train', () => new Promise<string>((resolve) => { release = () => resolve('model-1'); started(); }));
+    await inStage; // a holds the stage now
     expect(await b.runStageOnce('train', async () => 'never', { wait: false })).toEqual({ ran: false, completed: false, result: undefined });
     release();
     expect(await running).toEqual({ ran: true, completed: true, result: 'model-1' });

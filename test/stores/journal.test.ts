@@ -106,19 +106,32 @@ describe('file store journal', () => {
     const directory = tempDir();
     const path = join(directory, 'cp.json');
     const { cp, events } = await openRecorded({ path, minCompactBytes: 1, backups: 2 });
-    // Marks do not wait for a compaction: give each a moment so that several run.
+    // A sealed journal is on disk exactly while a compaction runs: it is deleted just before the
+    // compaction's flush event, with no await between the two.
+    const sealed = (): string[] => filesIn(directory).filter((name) => /journal\.sealed-\d+$/.test(name));
+    const compactionsDone = async (): Promise<void> => {
+      while (sealed().length > 0) {
+        await new Promise<void>((resolve) => {
+          const off = cp.on('flush', () => {
+            off();
+            resolve();
+          });
+        });
+      }
+    };
+    // Marks do not wait for a compaction: let each batch's compaction finish so that several run.
     for (let i = 0; i < 50; i++) {
       await cp.markItemCompleted('s', `item-${i}`);
-      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 30));
+      if (i % 10 === 9) await compactionsDone();
     }
     await cp.flush();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await compactionsDone();
     expect(events.flush.filter((event) => event.reason === 'journal outgrew the snapshot').length).toBeGreaterThan(1);
     const snapshot = JSON.parse(readFileSync(path, 'utf8')) as { sequence: number; steps: { s: { completedItems: string[] } } };
     expect(snapshot.steps.s.completedItems.length).toBeGreaterThan(10);
     expect(snapshot.sequence).toBeGreaterThan(10);
     // Sealed journals (cp.json.journal.sealed-<n>) are gone once their snapshot is written.
-    expect(filesIn(directory).filter((name) => /journal\.sealed-\d+$/.test(name))).toEqual([]);
+    expect(sealed()).toEqual([]);
     await cp.close();
     expect(filesIn(directory)).toEqual(['cp.json', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.journal']);
     expect(readFileSync(`${path}.journal`, 'utf8')).toBe('');
