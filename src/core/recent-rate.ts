@@ -25,7 +25,7 @@ export function recordCompletion(samples: CompletionSample[], at: number, comple
   } else {
     samples.push([at, completed]);
   }
-  while (samples.length > 2 && at - samples[0]![0] > RATE_WINDOW_MS) samples.shift();
+  while (samples.length > 1 && at - samples[0]![0] > RATE_WINDOW_MS) samples.shift();
 }
 
 /** What a person wants to know about a step's pace. */
@@ -41,8 +41,9 @@ export interface RecentRate {
  * old (the run stopped or stalls), so that a finished run shows no stale rate or ETA.
  */
 export function recentRate(samples: readonly CompletionSample[] | undefined, now: number, remaining: number | null): RecentRate {
-  const first = samples?.[0];
   const last = samples?.at(-1);
+  // Samples saved by an older run (or edited by hand) may reach further back than the window.
+  const first = last && samples?.find((sample) => last[0] - sample[0] <= RATE_WINDOW_MS);
   if (!first || !last || last[0] - first[0] < MIN_SPAN_MS || now - last[0] > RATE_WINDOW_MS) return { perSecond: null, etaMs: null };
   const perSecond = ((last[1] - first[1]) * 1000) / (last[0] - first[0]);
   if (!(perSecond > 0)) return { perSecond: 0, etaMs: null };

@@ -63,6 +63,28 @@ describe('the snapshot is refreshed while marks flow (snapshotIntervalMs)', () =
     expect(completedIn(path, 's')).toHaveLength(3000);
   });
 
+  it('a loop that never yields and spends milliseconds per item still gets its snapshot refreshed', async () => {
+    const path = join(tempDir(), 'cp.json');
+    const cp = await CheckpointManager.open({ path, snapshotIntervalMs: 100 });
+    let refreshed = false;
+    cp.on('flush', (event) => {
+      if (event.reason === 'snapshot refresh') refreshed = true;
+    });
+    try {
+      let marks = 0;
+      // 3 ms of synchronous work per item; the loop only awaits marks, which resolve at once.
+      for (; marks < 3000 && !refreshed; marks++) {
+        const until = performance.now() + 3;
+        while (performance.now() < until);
+        await cp.markItemCompleted('s', `k${marks}`);
+      }
+      expect(refreshed).toBe(true);
+      expect(completedIn(path, 's').length).toBeGreaterThan(0);
+    } finally {
+      await cp.close();
+    }
+  });
+
   it('snapshotIntervalMs: 0 leaves the snapshot alone until the journal outgrows it', async () => {
     const path = join(tempDir(), 'cp.json');
     let now = Date.now();

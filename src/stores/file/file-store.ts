@@ -23,8 +23,10 @@ import { checkValue, rules } from '../../core/validate-options.js';
 const RESOLVED = Promise.resolve();
 /** While a compaction runs, one mark in this many lets the event loop turn (see #backpressure)… */
 const MARKS_PER_YIELD = 256;
-/** …and one in this many once the new journal has outgrown the snapshot again. */
+/** …and one in this many once the new journal has outgrown the snapshot again… */
 const MARKS_PER_YIELD_BEHIND = 16;
+/** …and at least one in this many milliseconds, however long each mark's own work takes. */
+const MS_PER_YIELD = 10;
 
 /**
  * A checkpoint kept as a human-readable snapshot plus an append-only journal beside it
@@ -51,6 +53,7 @@ export class FileStore implements CheckpointStore {
   #readOnly: CheckpointStoreError | undefined;
   #lastSyncAt = 0;
   #marksSinceYield = 0;
+  #lastYieldAt = 0;
   #sequence = 0;
   #sealed = 0;
   #snapshotBytes = 0;
@@ -240,8 +243,14 @@ export class FileStore implements CheckpointStore {
     // Before that bound, every so many marks let the event loop turn once, so that the
     // compaction moves on a chunk at a time and no single mark waits for all of it; more often
     // once the new journal has outgrown the snapshot again.
-    if (++this.#marksSinceYield < (journal.bytes >= compactAt ? MARKS_PER_YIELD_BEHIND : MARKS_PER_YIELD)) return RESOLVED;
+    // (A loop that spends milliseconds of its own per item between marks would otherwise turn the
+    // event loop once a second or less, and a compaction needs a few dozen turns.)
+    if (++this.#marksSinceYield < (journal.bytes >= compactAt ? MARKS_PER_YIELD_BEHIND : MARKS_PER_YIELD)) {
+      const now = Date.now();
+      if (now - this.#lastYieldAt < MS_PER_YIELD) return RESOLVED;
+    }
     this.#marksSinceYield = 0;
+    this.#lastYieldAt = Date.now();
     return new Promise((resolve) => setImmediate(resolve));
   }
 
