@@ -1,23 +1,39 @@
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { findBackups } from '../stores/file/backups.js';
 import { DEFAULT_BACKUPS } from '../stores/file/file-store-options.js';
-import { namesBeside, staleTemporaryFiles } from '../stores/file/fs-durable.js';
+import { staleTemporaryFiles } from '../stores/file/fs-durable.js';
 import { sealedJournals } from '../stores/file/journal.js';
 
-/** The time stamp of `.corrupt-<time>` and `.replaced-<time>`: an ISO time with `:` and `.` as `-`. */
-const STAMP = String.raw`\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z`;
+/** The first line of every snapshot the library writes, JSON or YAML: its checksum. */
+const SNAPSHOT_HEADER = /^(\{\s*"checksum": "crc32:[0-9a-f]{8}"|checksum: crc32:[0-9a-f]{8}\s)/;
+/** A journal line: a CRC-32, a space and a record with its sequence number. */
+const JOURNAL_LINE = /^[0-9a-f]{8} \{"n":\d+,/;
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * `X.corrupt-<time>` and `X.replaced-<time>`, where X is the checkpoint, its journal, a sealed
- * journal or a backup: the files the library moves aside (a damaged file on open, the file a
- * `restore` replaced) for a person to look at.
- */
-function movedAside(file: string): string[] {
-  const own = new RegExp(`^${escape(basename(file))}(\\.journal(\\.sealed-\\d+)?|\\.bak(\\.\\d+)?)?\\.(corrupt|replaced)-${STAMP}$`);
-  return namesBeside(file).filter((name) => own.test(name)).map((name) => join(dirname(file), name));
+/** The first bytes of `file` as text, or undefined when it cannot be read (a directory, gone). */
+function head(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buffer = Buffer.alloc(64);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
+
+/*
+ * A name alone does not make a file ours: a person's `X.bak` beside a hand-written checkpoint has
+ * the same name as a backup. A backup is removed only when it starts with the checksum line every
+ * snapshot the library writes starts with, a sealed journal only when it is empty or starts with
+ * a journal record.
+ */
+const isOurSnapshot = (file: string): boolean => SNAPSHOT_HEADER.test(head(file) ?? '');
+const isOurJournal = (file: string): boolean => {
+  const text = head(file);
+  return text === '' || (text !== undefined && JOURNAL_LINE.test(text));
+};
 
 /** What `cleanup` knows of a checkpoint when it decides what to remove. */
 export interface LeftoverQuestion {
@@ -31,24 +47,23 @@ export interface LeftoverQuestion {
 
 /**
  * The files `cleanup` may remove for one checkpoint that is neither among the newest kept nor
- * locked nor damaged. Only names the library itself makes, found the way the library finds them:
+ * locked nor damaged. Only names the library itself makes, found the way the library finds them,
+ * and for backups and sealed journals only content the library writes:
  *
  * - always: staging files of an interrupted write (`X.checkpointer-next`, its numbered temporary
  *   files, and the journal's), which no reader ever uses;
  * - always: surplus backups, those past the newest {@link DEFAULT_BACKUPS} (`X.bak.3`, … as far as
  *   the run of backups goes without a gap; a stray `X.bak.9` after a gap is not ours);
- * - finished only: every other backup, the `.corrupt-<time>` and `.replaced-<time>` files moved
- *   aside, and sealed journals whose records the snapshot already holds.
+ * - finished only: every other backup, and sealed journals whose records the snapshot already holds.
  *
- * The snapshot `X` and its journal `X.journal` are never removed: they are the record that the
- * run is done (without it a rerun would do all the work again).
+ * Never: the snapshot `X` and its journal `X.journal` (the record that the run is done: without it
+ * a rerun would do all the work again), and files moved aside as `.corrupt-<time>` or
+ * `.replaced-<time>` (damaged or replaced content is for a person to look at, and nothing in it
+ * tells it from a person's own file of that name).
  */
 export function leftoversOf({ path, finished, journalCompacted }: LeftoverQuestion): string[] {
   const backups = findBackups(path).filter((backup) => finished || backup.index >= DEFAULT_BACKUPS).map((backup) => backup.path);
-  const files = [...staleTemporaryFiles(path), ...backups];
-  if (finished) {
-    if (journalCompacted) files.push(...sealedJournals(`${path}.journal`));
-    files.push(...movedAside(path));
-  }
+  const files = [...staleTemporaryFiles(path), ...backups.filter(isOurSnapshot)];
+  if (finished && journalCompacted) files.push(...sealedJournals(`${path}.journal`).filter(isOurJournal));
   return [...new Set(files)];
 }

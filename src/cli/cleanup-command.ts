@@ -37,15 +37,16 @@ export interface CleanupReport {
 }
 
 /**
- * Finished: every item a step knows is completed (none failed, dead-letter, in progress or left
- * pending by an earlier run), no step's recorded status is pending, running or failed, and where
- * a step knows its total, that many are completed.
+ * Finished: no step has an item failed, dead-letter, in progress or pending (pending as `status`
+ * counts it: below a known total, interrupted, or handed back by `retry-failed`), and no step's
+ * recorded status is pending, running or failed.
  */
 export function isFinished({ listing }: ReadListing, view: CheckpointView): boolean {
-  const { items, total } = listing;
-  if (!items || items.failed + items.deadLetter + items.inProgress + items.pending > 0) return false;
-  if (total !== null && items.completed < total) return false;
+  if (!listing.items) return false;
   for (const step of view.state.steps.values()) {
+    // Pending counts what is left below a known total, interrupted items and handed-back ones.
+    const { failed, deadLetter, inProgress, pending } = step.counts();
+    if (failed + deadLetter + inProgress + pending > 0) return false;
     const status = step.summary?.status;
     if (status !== undefined && status !== 'completed') return false;
   }

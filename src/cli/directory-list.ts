@@ -18,7 +18,7 @@ export interface FileCheckpointListing {
   runId: string | null;
   createdAt: string | null;
   updatedAt: string | null;
-  /** Items over all steps, as `list <url>` counts them; `pending` are items a previous run left unfinished. */
+  /** Items over all steps, as `list <url>` counts them; `pending` as `status` counts it (items still to do, failed ones aside). */
   items: StepItemCounts | null;
   /** Items the steps expect in all, when every step knows its total; null otherwise. */
   total: number | null;
@@ -47,16 +47,12 @@ export interface ReadListing {
   view: CheckpointView | null;
 }
 
-/**
- * The total a step expects, where the step records one (a `total` of its status report); a
- * step without it makes the checkpoint's total unknown.
- */
+/** The items the steps expect in all; a step without a total makes it unknown. */
 function totalOf(steps: readonly StepStatusReport[]): number | null {
   let sum = 0;
   for (const step of steps) {
-    const total = (step as StepStatusReport & { total?: number | null }).total;
-    if (typeof total !== 'number') return null;
-    sum += total;
+    if (step.total === null) return null;
+    sum += step.total;
   }
   return steps.length > 0 ? sum : null;
 }
@@ -86,7 +82,7 @@ export async function readListing(path: string, now: number): Promise<ReadListin
   const steps = Object.values(status.steps);
   const items: StepItemCounts = { pending: 0, inProgress: 0, completed: 0, failed: 0, deadLetter: 0 };
   for (const step of steps) {
-    items.pending += step.interrupted;
+    items.pending += step.pending;
     items.inProgress += step.inProgress;
     items.completed += step.completed;
     items.failed += step.failed;

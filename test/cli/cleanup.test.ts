@@ -29,12 +29,16 @@ async function runJob(path: string, runs: number, options: { backups?: number; f
 }
 
 const STAMP = '2026-01-02T03-04-05-678Z';
-/** Names only the library makes beside checkpoint `name`, besides its backups. */
-const libraryLeftovers = (name: string): string[] => [
+/** Files the library moves aside for a person to look at: cleanup leaves them to that person. */
+const movedAside = (name: string): string[] => [
   `${name}.corrupt-${STAMP}`,
   `${name}.replaced-${STAMP}`,
   `${name}.journal.replaced-${STAMP}`,
   `${name}.bak.corrupt-${STAMP}`,
+];
+/** Names only the library makes beside checkpoint `name`, besides its backups. */
+const libraryLeftovers = (name: string): string[] => [
+  ...movedAside(name),
   `${name}.checkpointer-next`,
   `${name}.checkpointer-next.4021`,
   `${name}.journal.checkpointer-next`,
@@ -108,7 +112,7 @@ describe('checkpoint-resume cleanup <dir> --keep N', () => {
       { path: join(unfinished, 'cp.yaml'), decision: 'unfinished', reason: null },
     ]);
     expect(report.checkpoints[2]!.removed.map((file) => file.slice(finished.length + 1)).sort()).toEqual(
-      ['cp.json.lock', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.bak.2', ...libraryLeftovers('cp.json')].sort(),
+      ['cp.json.lock', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.bak.2', ...libraryLeftovers('cp.json').filter((name) => !movedAside('cp.json').includes(name))].sort(),
     );
     // An unfinished checkpoint keeps the newest 3 backups (the default number), its journals and what was moved aside.
     expect(report.checkpoints[3]!.removed.map((file) => file.slice(unfinished.length + 1)).sort()).toEqual(
@@ -121,6 +125,7 @@ describe('checkpoint-resume cleanup <dir> --keep N', () => {
     const removed = new Set(report.checkpoints.flatMap((checkpoint) => checkpoint.removed).map((file) => file.slice(root.length + 1)));
     const expected = Object.fromEntries(Object.entries(before).filter(([name]) => !removed.has(name) && !name.startsWith('old-finished/cp.json.lock/')));
     expect(tree(root)).toEqual(expected);
+    for (const file of movedAside('cp.json')) expect(existsSync(join(finished, file))).toBe(true);
     // Every file of a person's survived, everywhere, and so did the kept checkpoints' leftovers.
     for (const directory of ['old-finished', 'old-unfinished', 'new-a', 'new-b']) {
       const name = directory === 'old-unfinished' ? 'cp.yaml' : 'cp.json';
@@ -218,6 +223,38 @@ describe('checkpoint-resume cleanup <dir> --keep N', () => {
     expect(files(root)).toEqual(['cp.json', 'cp.json.journal.sealed-1']);
     const status = JSON.parse((await runCli(['status', path, '--json'])).stdout) as { steps: Record<string, { completed: number }> };
     expect(status.steps).toMatchObject({ work: { completed: 3 }, extra: { completed: 20 } });
+  });
+
+  it('a person\'s file named like a backup beside a hand-written checkpoint is not ours, and stays', async () => {
+    const root = tempDir();
+    const path = join(root, 'handmade.json');
+    const document = { version: 1, metadata: { runId: 'r', pipeline: 'p', createdAt: '2020-01-01T00:00:00.000Z', updatedAt: '2020-01-01T00:00:00.000Z' }, steps: {}, stages: [], context: {}, counters: {}, errors: [] };
+    writeFileSync(path, JSON.stringify(document));
+    writeFileSync(`${path}.bak`, 'my handmade bak');
+    writeFileSync(`${path}.bak.1`, JSON.stringify(document)); // a checkpoint, but not written by the library
+    writeFileSync(`${path}.journal.sealed-3`, 'my notes');
+    const report = await cleanup(root, '--keep', '0');
+    expect(report.checkpoints[0]).toMatchObject({ path, decision: 'finished', removed: [] });
+    expect(files(root)).toEqual(['handmade.json', 'handmade.json.bak', 'handmade.json.bak.1', 'handmade.json.journal.sealed-3']);
+  });
+
+  it('a checkpoint with items left below its total, or handed back by retry-failed, is unfinished', async () => {
+    const root = tempDir();
+    const belowTotal = join(root, 'below-total', 'cp.json');
+    const handedBack = join(root, 'handed-back', 'cp.json');
+    await runJob(belowTotal, 2);
+    const cp = await CheckpointManager.open({ path: belowTotal, pipeline: 'job' });
+    await cp.step('later').setTotal(3); // nothing of it done yet
+    await cp.close();
+    await runJob(handedBack, 2, { failing: true });
+    expect((await runCli(['retry-failed', handedBack])).code).toBe(0);
+    const report = await cleanup(root, '--keep', '0', '--dry-run');
+    expect(report.checkpoints.map(({ path, decision }) => ({ path, decision }))).toEqual([
+      { path: belowTotal, decision: 'unfinished' },
+      { path: handedBack, decision: 'unfinished' },
+    ]);
+    const listed = JSON.parse((await runCli(['list', root, '--json'])).stdout) as { checkpoints: { path: string; items: { pending: number } }[] };
+    expect(listed.checkpoints.map((checkpoint) => checkpoint.items.pending)).toEqual([3, 1]);
   });
 
   it('keeps everything when --keep covers every checkpoint; an empty directory says so', async () => {
