@@ -66,15 +66,22 @@ export async function watchCheckpoint(target: CheckpointTarget, options: WatchOp
 async function watchOnScreen(target: CheckpointTarget, options: WatchOptions, context: WatchContext, terminal: TerminalSession, stop: AbortSignal): Promise<void> {
   const { stdout, out } = context;
   let lastFrame: string[] = [];
+  let seen = false;
   while (!stop.aborted) {
     const snapshot = await look(target, context.now());
     if (stop.aborted) break;
     const width = stdout.columns || 80;
     // One row spare: the frame ends with a newline, which must not scroll the screen.
     const height = Math.max(1, (stdout.rows || 24) - 1);
+    const name = target.kind === 'file' ? target.path : 'the checkpoint';
+    if (snapshot !== 'missing') seen = true;
     lastFrame =
       snapshot === 'missing'
-        ? [`Waiting for ${target.kind === 'file' ? target.path : 'the checkpoint'} to appear (a pipeline creates it on its first run) — press q to quit`]
+        ? [
+            seen
+              ? `${name} was removed: the run completed (or the checkpoint was deleted); waiting for a new run — press q to quit`
+              : `Waiting for ${name} to appear (a pipeline creates it on its first run) — press q to quit`,
+          ]
         : renderFrame(snapshot, { now: context.now(), width, height, intervalMs: options.intervalMs, style: out.style, live: true });
     terminal.draw(lastFrame);
     await pause(options.intervalMs, stop);
@@ -89,7 +96,12 @@ async function watchAsLog(target: CheckpointTarget, options: WatchOptions, conte
   let previous: WatchSnapshot | null = null;
   while (!stop.aborted) {
     const snapshot = await look(target, context.now());
-    if (snapshot === 'missing') throw new CliError(missingMessage(target.kind === 'file' ? target.path : 'the checkpoint'));
+    if (snapshot === 'missing') {
+      // A run that succeeds removes its checkpoint (complete()): that is the end of a good run.
+      if (previous === null) throw new CliError(missingMessage(target.kind === 'file' ? target.path : 'the checkpoint'));
+      out.line(`${new Date(context.now()).toISOString()} done: the checkpoint was removed (the run completed, or it was deleted)`);
+      return;
+    }
     if (options.once) {
       // On a terminal the frame fits its width; in a file or a pipe, lines are whole.
       const width = context.stdout.isTTY ? context.stdout.columns || 80 : Number.POSITIVE_INFINITY;

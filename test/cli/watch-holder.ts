@@ -6,6 +6,7 @@
  *   complete <step> <n>          marks the next n items of the step completed
  *   fail <step> <key> <message>  marks an item failed with that message
  *   close                        closes the checkpoint (releasing the lock) and exits
+ *   finish                       ends the run with complete(), which removes the checkpoint, and exits
  *
  * Usage: node --import tsx watch-holder.ts <checkpoint> <step>=<total> ...
  */
@@ -34,8 +35,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     }
   } else if (command === 'fail') {
     await cp.markItemFailed(step!, rest[0]!, new Error(rest.slice(1).join(' ')));
-  } else if (command === 'close') {
-    await cp.close();
+  } else if (command === 'close' || command === 'finish') {
+    if (command === 'finish') await cp.complete();
+    else await cp.close();
     process.stdout.write('closed\n');
     process.exit(0);
   }

@@ -66,6 +66,19 @@ describe('checkpoint-resume watch, output not a terminal', () => {
     expect(tail).toEqual(['lock: no run holds the lock: the run is over (or has not started)', 'done: no run holds the lock and nothing changed since the last look']);
   });
 
+  it('a run that succeeds and removes its checkpoint ends the watch with 0, not a missing-file error', async () => {
+    const path = join(tempDir(), 'cp.json');
+    const run = await startRun(path, 'w=4');
+    const watching = watch([path, '--interval', '100']);
+    await watching.waitForLine((line) => line.includes(' w 0/4 '));
+    await run.send('complete w 4');
+    await watching.waitForLine((line) => line.includes(' w 4/4 '));
+    await run.close('finish');
+    expect(await watching.exited).toBe(0);
+    expect(watching.stderr).toBe('');
+    expect(watching.lines.at(-1)!.replace(TIME, '')).toBe('done: the checkpoint was removed (the run completed, or it was deleted)');
+  });
+
   it('on a checkpoint no run holds, writes its state once and ends; nothing on disk changes', async () => {
     const directory = tempDir();
     const path = join(directory, 'cp.yaml');

@@ -39,9 +39,9 @@ export class DrivenRun {
     await this.worker.waitForLine((line) => line === answer);
   }
 
-  /** Closes the checkpoint (the lock is released) and waits for the process to end. */
-  async close(): Promise<void> {
-    this.worker.process.stdin!.write('close\n');
+  /** Closes the checkpoint (the lock is released) and waits for the process to end; `finish` ends the run with complete(). */
+  async close(how: 'close' | 'finish' = 'close'): Promise<void> {
+    this.worker.process.stdin!.write(`${how}\n`);
     await this.worker.waitForLine((line) => line === 'closed');
     await this.worker.exited;
   }
