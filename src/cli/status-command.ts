@@ -1,4 +1,6 @@
-import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { isOrphanedLock } from '../stores/file/file-lock.js';
+import { isAlive as isOwnerAlive, isLocal, readOwner } from '../stores/file/lock-owner.js';
 import type { ErrorLogEntry, StepStatus } from '../core/model.js';
 import { stepProgress, type StepProgressCounts } from '../core/step-progress.js';
 import { readLockHolder } from '../stores/file/read-checkpoint.js';
@@ -40,15 +42,17 @@ export interface StatusReport {
   journal: { records: number; notYetCompacted: number; tornLines: number } | null;
 }
 
-function isAlive(holder: { pid?: number; host?: string }): boolean | null {
-  if (holder.pid === undefined || holder.host !== hostname()) return null;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * Whether the lock's holder still runs, judged as the lock itself judges it: false for a holder on
+ * this host that is gone (also when its pid was reused: the start time tells) and for a lock
+ * directory nobody finished taking (a locker killed before it wrote its owner); null when it
+ * cannot be told from here (another host, or a lock being taken right now).
+ */
+function isAlive(location: string): boolean | null {
+  const directory = `${resolve(location)}.lock`;
+  const owner = readOwner(directory);
+  if (!owner) return isOrphanedLock(directory) ? false : null;
+  return isLocal(owner) ? isOwnerAlive(owner) : null;
 }
 
 export function buildStatus(view: CheckpointView, now: number): StatusReport {
@@ -65,7 +69,7 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
     createdAt: document.metadata.createdAt,
     updatedAt: document.metadata.updatedAt,
     ageMs: Math.max(0, now - Date.parse(document.metadata.createdAt)),
-    lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null, alive: isAlive(holder) } : null,
+    lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null, alive: isAlive(view.location) } : null,
     loadedFrom: onDisk?.damage ? onDisk.snapshotFile : null,
     steps: Object.fromEntries(steps),
     stages: document.stages.map(({ name, completedAt }) => ({ name, completedAt })),

@@ -257,6 +257,23 @@ describe('checkpoint-resume cleanup <dir> --keep N', () => {
     expect(listed.checkpoints.map((checkpoint) => checkpoint.items.pending)).toEqual([3, 1]);
   });
 
+  it('a lock directory nobody finished taking (a locker killed before it wrote its owner) is no run: status says so, cleanup takes it over', async () => {
+    const root = tempDir();
+    const path = join(root, 'cp.json');
+    await runJob(path, 2);
+    mkdirSync(`${path}.lock`);
+    // The lock judges an ownerless directory abandoned once it is 2 s old (what open() takes over).
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const status = JSON.parse((await runCli(['status', path, '--json'])).stdout) as { lock: { pid: number | null; alive: boolean | null } };
+    expect(status.lock).toMatchObject({ pid: null, alive: false });
+    const listed = JSON.parse((await runCli(['list', root, '--json'])).stdout) as { checkpoints: { running: boolean }[] };
+    expect(listed.checkpoints[0]!.running).toBe(false);
+    const report = await cleanup(root, '--keep', '0');
+    expect(report.checkpoints[0]).toMatchObject({ path, decision: 'finished' });
+    expect(report.checkpoints[0]!.removed).toContain(`${path}.lock`);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
   it('keeps everything when --keep covers every checkpoint; an empty directory says so', async () => {
     const root = await fourCheckpoints();
     const before = tree(root);

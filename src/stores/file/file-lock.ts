@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -46,6 +46,20 @@ async function isOrphaned(lockDirectory: string): Promise<boolean> {
     const wait = changedAt + ORPHAN_MS - Date.now();
     if (wait <= 0) return true;
     await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 100)));
+  }
+}
+
+/**
+ * Whether `lockDirectory` is a lock nobody holds: no owner.json, and made longer than ORPHAN_MS
+ * ago (a locker killed between making the directory and writing its owner leaves this). What
+ * `acquire` would take over, said without waiting.
+ */
+export function isOrphanedLock(lockDirectory: string, now = Date.now()): boolean {
+  if (readOwner(lockDirectory)) return false;
+  try {
+    return statSync(lockDirectory).ctimeMs + ORPHAN_MS <= now;
+  } catch {
+    return false;
   }
 }
 
