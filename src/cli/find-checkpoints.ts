@@ -17,8 +17,15 @@ const HEAD_BYTES = 64 * 1024;
 /** A file up to this size without a checksum line is parsed whole to be sure. */
 const PARSE_WHOLE_BYTES = 1024 * 1024;
 
-/** The file names beside a snapshot that only the library makes, and that only a checkpoint has. */
-const companions = (name: string): string[] => [`${name}.journal`, `${name}.bak`, `${name}.lock`];
+/**
+ * Whether the files beside snapshot `name` say it is a checkpoint, even a damaged one: a journal or
+ * a lock (names only the library makes), or a backup that holds a checkpoint (a person's
+ * `package.json.bak` does not).
+ */
+async function hasCompanions(place: string, name: string, names: ReadonlySet<string>): Promise<boolean> {
+  if (names.has(`${name}.journal`) || names.has(`${name}.lock`)) return true;
+  return names.has(`${name}.bak`) && (await holdsCheckpoint(join(place, `${name}.bak`), name));
+}
 /** `X.journal`, `X.bak` or `X.journal.sealed-N`: what is left of checkpoint X when its snapshot is gone. */
 const LEFTOVER = /^(.+\.(?:json|ya?ml))(?:\.journal|\.bak|\.journal\.sealed-\d+)$/i;
 
@@ -55,8 +62,10 @@ export async function findCheckpoints(directory: string): Promise<string[]> {
         else await walk(path);
       } else if (kind === 'file') {
         const leftover = LEFTOVER.exec(entry.name)?.[1];
-        if (leftover !== undefined && !names.has(leftover)) found.add(join(place, leftover));
-        else if (SNAPSHOT_NAME.test(entry.name) && (companions(entry.name).some((name) => names.has(name)) || (await holdsCheckpoint(path)))) found.add(path);
+        if (leftover !== undefined && !names.has(leftover)) {
+          // A backup left alone counts only when it holds a checkpoint.
+          if (!entry.name.endsWith('.bak') || (await holdsCheckpoint(path, leftover))) found.add(join(place, leftover));
+        } else if (SNAPSHOT_NAME.test(entry.name) && ((await hasCompanions(place, entry.name, names)) || (await holdsCheckpoint(path)))) found.add(path);
       }
     }
   };
@@ -76,9 +85,9 @@ async function kindOf(path: string): Promise<'directory' | 'file' | 'other'> {
   }
 }
 
-/** Whether a file's content is a checkpoint of the format its extension names. */
-async function holdsCheckpoint(path: string): Promise<boolean> {
-  const format = snapshotFormatFor(path);
+/** Whether a file's content is a checkpoint of the format the extension of `named` (default: its own) names. */
+async function holdsCheckpoint(path: string, named = path): Promise<boolean> {
+  const format = snapshotFormatFor(named);
   let head: string;
   let size: number;
   try {

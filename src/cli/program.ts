@@ -85,7 +85,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .version(version(), '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: out.write, writeErr: out.writeError })
-    .showHelpAfterError('(run "checkpointer --help" for usage)')
+    .showHelpAfterError('(run "checkpoint-resume --help" for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
 
   const command = (name: string, description: string): Command =>

@@ -34,6 +34,9 @@ describe('checkpoint-resume list <dir>', () => {
     handWritten(join(root, 'runs/a/cp.json'), join(root, 'plain/by-hand.json'));
     // JSON and YAML that are not checkpoints, also ones that look a little like one.
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'job', version: '1.0.0', metadata: { author: 'me' } }));
+    // A person's backup of a file beside it, and one left alone: not checkpoints either.
+    writeFileSync(join(root, 'package.json.bak'), JSON.stringify({ name: 'job', version: '0.9.0' }));
+    writeFileSync(join(root, 'runs/a/settings.json.bak'), 'old settings');
     writeFileSync(join(root, 'runs/a/data.json'), JSON.stringify([{ id: 1 }, { id: 2 }]));
     writeFileSync(join(root, 'runs/a/config.yaml'), 'version: 2\nmetadata:\n  owner: me\n');
     writeFileSync(join(root, 'runs/a/broken-data.json'), '{"not": json');
