@@ -219,7 +219,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
 }
 
 /** Optimal string alignment distance: Levenshtein plus swaps of two neighbours. */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const rows: number[][] = [];
   for (let i = 0; i <= a.length; i++) rows.push([i, ...Array<number>(b.length).fill(0)]);
   for (let j = 0; j <= b.length; j++) rows[0]![j] = j;

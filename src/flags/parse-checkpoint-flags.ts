@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CheckpointArgumentError } from '../core/errors.js';
-import { checkValue, rule } from '../core/validate-options.js';
+import { checkValue, editDistance, rule } from '../core/validate-options.js';
 import { suggestFlag } from './suggest-flag.js';
 
 /** The resume flags of a pipeline script, ready to pass to `Pipeline.run`. */
@@ -46,11 +46,18 @@ type FlagName = keyof typeof FLAGS;
 /*
  * Flags the parser does not know belong to the script's own parser (`--resume-from`, `--forced`),
  * which sees them in `rest` — except those that speak of a checkpoint (`--checkpoint-reset`,
- * `--no-checkpoints`): passed on, a misspelt one would silently resume or start over.
+ * `--no-checkpoints`) and near misses of ours (`--FORCE`, `--force-restar`, `--reset-checkpiont`):
+ * passed on, a misspelt one would silently resume or start over.
  */
 const KNOWN = Object.keys(FLAGS).map((name) => `--${name}`);
 const ARGV = rule('an array of strings', (value) => Array.isArray(value) && value.every((arg) => typeof arg === 'string'));
 const FLAG_VALUE = rule('given without a value (or as =true / =false)', (value) => value === 'true' || value === 'false');
+
+/** One of our flags in other case, or within two typos of one of the long ones (short ones like `--force` are too near a script's own `--forced`). */
+function isNearMiss(name: string): boolean {
+  const lower = name.toLowerCase();
+  return Object.hasOwn(FLAGS, lower) || Object.keys(FLAGS).some((flag) => flag.length >= 12 && editDistance(lower, flag) <= 2);
+}
 
 function unknownCheckpointFlag(rawName: string): CheckpointArgumentError {
   const near = suggestFlag(rawName.slice(2), Object.keys(FLAGS));
@@ -108,7 +115,7 @@ export function parseCheckpointFlags(argv: readonly string[] = process.argv.slic
     // Only the long spelling counts: `-force` or a short group is the script's business.
     if (token.kind !== 'option' || token.rawName !== `--${token.name}`) continue;
     if (!Object.hasOwn(FLAGS, token.name)) {
-      if (/checkpoint/i.test(token.name)) throw unknownCheckpointFlag(token.rawName);
+      if (/checkpoint/i.test(token.name) || isNearMiss(token.name)) throw unknownCheckpointFlag(token.rawName);
       continue;
     }
     given[token.name as FlagName] = flagValue(token.name, token.value);

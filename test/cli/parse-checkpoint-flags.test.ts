@@ -86,7 +86,13 @@ describe('parseCheckpointFlags', () => {
     expect(message(['--no-checkpoints'])).toContain('did you mean `--no-checkpoint`?');
     expect(message(['--resume-checkpoint'])).toContain('did you mean `--resume`?');
     expect(message(['--force-checkpoint=true'])).toContain('Unknown flag `--force-checkpoint` — did you mean `--force`?');
-    expect(message(['--no-chekpoint', '--checkpoint'])).toContain('Unknown flag `--checkpoint` — ');
+    expect(message(['--checkpoint'])).toContain('Unknown flag `--checkpoint` — ');
+    // Near misses of our own flags: passed on, they would silently resume.
+    expect(message(['--no-chekpoint'])).toContain('Unknown flag `--no-chekpoint` — did you mean `--no-checkpoint`?');
+    expect(message(['--reset-checkpiont'])).toContain('did you mean `--reset-checkpoint`?');
+    expect(message(['--force-restar'])).toContain('did you mean `--force-restart`?');
+    expect(message(['--FORCE'])).toContain('did you mean `--force`?');
+    expect(message(['--Resume'])).toContain('did you mean `--resume`?');
     expect(message(['--reset-Checkpoints'])).toContain('did you mean `--reset-checkpoint`?');
     const unrelated = message(['input.csv', '--checkpoint-dir', 'x']);
     expect(unrelated).toBe(
