@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { LeaseLostError, PostgresStore, forEachClaimed } from '../../src/postgres.js';
+import { LeaseLostError, PostgresStore } from '../../src/postgres.js';
 
 const url = inject('pgUrl');
 const schema = `cp_${randomUUID().slice(0, 8)}`;
@@ -32,9 +32,9 @@ describe('claims', () => {
   it('registering is idempotent and claims hand out disjoint batches in input order', async () => {
     const [a, b] = twoWorkers();
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
-    expect(await a.registerItems('s', keys)).toBe(30);
-    expect(await b.registerItems('s', [...keys, 'k30'])).toBe(1);
-    const [first, second] = await Promise.all([a.claim('s', { batchSize: 20 }), b.claim('s', { batchSize: 20 })]);
+    expect(await a.queue('s').registerItems(keys)).toBe(30);
+    expect(await b.queue('s').registerItems([...keys, 'k30'])).toBe(1);
+    const [first, second] = await Promise.all([a.queue('s').claim({ batchSize: 20 }), b.queue('s').claim({ batchSize: 20 })]);
     const all = [...first.items, ...second.items].map((item) => item.key);
     expect(new Set(all).size).toBe(all.length);
     expect(all.length).toBe(31);
@@ -42,54 +42,54 @@ describe('claims', () => {
     expect(first.token).not.toBe(second.token);
     const smaller = first.items.length <= second.items.length ? first : second;
     expect(smaller.items.length).toBe(11);
-    expect((await a.claim('s')).items).toEqual([]);
+    expect((await a.queue('s').claim()).items).toEqual([]);
     await Promise.all([a.close(), b.close()]);
   });
 
   it('fencing: a worker whose lease expired and was re-claimed cannot complete or fail the item', async () => {
     const [a, b] = twoWorkers();
-    await a.registerItems('s', ['x']);
-    const late = await a.claim('s', { leaseMs: 300 });
+    await a.queue('s').registerItems(['x']);
+    const late = await a.queue('s').claim({ leaseMs: 300 });
     await sleep(600);
-    const current = await b.claim('s', { leaseMs: 30_000 });
+    const current = await b.queue('s').claim({ leaseMs: 30_000 });
     expect(current.items).toEqual([{ key: 'x', attempts: 2 }]);
     let ranInside = false;
-    const refused = await rejection(a.complete('s', 'x', late.token, { result: 'late', inTransaction: async () => { ranInside = true; } }));
+    const refused = await rejection(a.queue('s').complete('x', late.token, { result: 'late', inTransaction: async () => { ranInside = true; } }));
     expect(refused).toBeInstanceOf(LeaseLostError);
     expect((refused as LeaseLostError).code).toBe('CHECKPOINT_LOCK_LOST');
     expect(String(refused)).toContain('"x"');
     expect(ranInside).toBe(false);
-    expect(await rejection(a.fail('s', 'x', late.token, { message: 'late failure' }))).toBeInstanceOf(LeaseLostError);
-    expect(await a.extendLease('s', late.token, ['x'], 1000)).toEqual([]);
-    await b.complete('s', 'x', current.token, { result: 'on time' });
+    expect(await rejection(a.queue('s').fail('x', late.token, { message: 'late failure' }))).toBeInstanceOf(LeaseLostError);
+    expect(await a.queue('s').extendLease(late.token, ['x'], 1000)).toEqual([]);
+    await b.queue('s').complete('x', current.token, { result: 'on time' });
     // The same completion again (a retry whose reply was lost) is harmless.
-    await b.complete('s', 'x', current.token, { result: 'on time' });
-    expect(await rejection(a.complete('s', 'x', late.token))).toBeInstanceOf(LeaseLostError);
-    expect(await b.countItems('s')).toEqual({ pending: 0, inProgress: 0, completed: 1, failed: 0, deadLetter: 0 });
+    await b.queue('s').complete('x', current.token, { result: 'on time' });
+    expect(await rejection(a.queue('s').complete('x', late.token))).toBeInstanceOf(LeaseLostError);
+    expect(await b.queue('s').countItems()).toEqual({ pending: 0, inProgress: 0, completed: 1, failed: 0, deadLetter: 0 });
     await Promise.all([a.close(), b.close()]);
   });
 
   it('an expired lease that nobody re-claimed can still be completed by its holder', async () => {
     const [a] = twoWorkers();
-    await a.registerItems('s', ['x']);
-    const lease = await a.claim('s', { leaseMs: 100 });
+    await a.queue('s').registerItems(['x']);
+    const lease = await a.queue('s').claim({ leaseMs: 100 });
     await sleep(250);
-    await a.complete('s', 'x', lease.token);
-    expect((await a.countItems('s')).completed).toBe(1);
+    await a.queue('s').complete('x', lease.token);
+    expect((await a.queue('s').countItems()).completed).toBe(1);
     await a.close();
   });
 
   it('a heartbeat keeps the items; release hands them back without counting an attempt', async () => {
     const [a, b] = twoWorkers();
-    await a.registerItems('s', ['x', 'y']);
-    const lease = await a.claim('s', { leaseMs: 400 });
+    await a.queue('s').registerItems(['x', 'y']);
+    const lease = await a.queue('s').claim({ leaseMs: 400 });
     for (let beat = 0; beat < 6; beat++) {
       await sleep(150);
-      expect(await a.extendLease('s', lease.token, ['x', 'y'], 400)).toHaveLength(2);
-      expect((await b.claim('s')).items).toEqual([]);
+      expect(await a.queue('s').extendLease(lease.token, ['x', 'y'], 400)).toHaveLength(2);
+      expect((await b.queue('s').claim()).items).toEqual([]);
     }
-    expect(await a.release('s', lease.token, ['x', 'y'])).toBe(2);
-    const again = await b.claim('s');
+    expect(await a.queue('s').release(lease.token, ['x', 'y'])).toBe(2);
+    const again = await b.queue('s').claim();
     expect(again.items.map((item) => item.key).sort()).toEqual(['x', 'y']);
     expect(again.items.map((item) => item.attempts)).toEqual([1, 1]);
     await Promise.all([a.close(), b.close()]);
@@ -97,15 +97,15 @@ describe('claims', () => {
 
   it('fail records the error and makes a dead letter after maxAttempts; retryFailed claims failed items again', async () => {
     const [a] = twoWorkers();
-    await a.registerItems('s', ['x']);
-    let lease = await a.claim('s');
-    await a.fail('s', 'x', lease.token, { message: 'first', name: 'TypeError' }, { maxAttempts: 2 });
-    expect((await a.claim('s')).items).toEqual([]);
-    lease = await a.claim('s', { retryFailed: true });
+    await a.queue('s').registerItems(['x']);
+    let lease = await a.queue('s').claim();
+    await a.queue('s').fail('x', lease.token, { message: 'first', name: 'TypeError' }, { maxAttempts: 2 });
+    expect((await a.queue('s').claim()).items).toEqual([]);
+    lease = await a.queue('s').claim({ retryFailed: true });
     expect(lease.items).toEqual([{ key: 'x', attempts: 2 }]);
-    await a.fail('s', 'x', lease.token, { message: 'second' }, { maxAttempts: 2 });
-    expect(await a.countItems('s')).toEqual({ pending: 0, inProgress: 0, completed: 0, failed: 0, deadLetter: 1 });
-    expect((await a.claim('s', { retryFailed: true })).items).toEqual([]);
+    await a.queue('s').fail('x', lease.token, { message: 'second' }, { maxAttempts: 2 });
+    expect(await a.queue('s').countItems()).toEqual({ pending: 0, inProgress: 0, completed: 0, failed: 0, deadLetter: 1 });
+    expect((await a.queue('s').claim({ retryFailed: true })).items).toEqual([]);
     await a.close();
   });
 });
@@ -149,19 +149,19 @@ describe('runStageOnce', () => {
   });
 });
 
-describe('forEachClaimed in one worker', () => {
+describe("a work queue's forEach in one worker", () => {
   it('retries an item in the worker, then marks it failed; results are kept', async () => {
     const [store] = twoWorkers();
     const tries = new Map<string, number>();
-    const report = await forEachClaimed(store, 's', ['ok', 'flaky', 'bad'], async (item) => {
+    const report = await store.queue('s').forEach(['ok', 'flaky', 'bad'], async (item) => {
       const n = (tries.get(item) ?? 0) + 1;
       tries.set(item, n);
       if (item === 'bad' || (item === 'flaky' && n < 3)) throw new RangeError(`${item} try ${n}`);
       return { item, n };
-    }, { retries: 2, leaseMs: 5000 });
+    }, { retries: 2, backoff: { initialMs: 10 }, leaseMs: 5000 });
     expect(report).toMatchObject({ completed: 2, failed: 1, lost: 0 });
     expect(Object.fromEntries(tries)).toEqual({ ok: 1, flaky: 3, bad: 3 });
-    expect(await store.countItems('s')).toEqual({ pending: 0, inProgress: 0, completed: 2, failed: 1, deadLetter: 0 });
+    expect(await store.queue('s').countItems()).toEqual({ pending: 0, inProgress: 0, completed: 2, failed: 1, deadLetter: 0 });
     const document = await store.read();
     expect(document?.steps['s']?.completedDetails?.find((detail) => detail.key === 'flaky')?.result).toEqual({ item: 'flaky', n: 3 });
     expect(document?.steps['s']?.failedItems?.[0]).toMatchObject({ key: 'bad', error: { message: 'bad try 3', name: 'RangeError' } });
@@ -174,15 +174,15 @@ describe('forEachClaimed in one worker', () => {
     const controller = new AbortController();
     const items = Array.from({ length: 100 }, (_, i) => `item-${i}`);
     let started = 0;
-    const report = await forEachClaimed(store, 's', items, async () => {
+    const report = await store.queue('s').forEach(items, async () => {
       if (++started === 5) controller.abort();
     }, { concurrency: 1, batchSize: 20, signal: controller.signal });
     expect(report.completed).toBe(5);
-    expect(await store.countItems('s')).toEqual({ pending: 95, inProgress: 0, completed: 5, failed: 0, deadLetter: 0 });
+    expect(await store.queue('s').countItems()).toEqual({ pending: 95, inProgress: 0, completed: 5, failed: 0, deadLetter: 0 });
     // Another worker finishes the rest; released items did not count an attempt.
-    const rest = await forEachClaimed(other, 's', items, async () => {});
+    const rest = await other.queue('s').forEach(items, async () => {});
     expect(rest.completed).toBe(95);
-    const lease = await other.claim('s');
+    const lease = await other.queue('s').claim();
     expect(lease.items).toEqual([]);
     await Promise.all([store.close(), other.close()]);
   });

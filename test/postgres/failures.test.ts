@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
-import { PostgresStore, forEachClaimed } from '../../src/postgres.js';
+import { PostgresStore } from '../../src/postgres.js';
 
 const url = inject('pgUrl');
 const schema = `cp_${randomUUID().slice(0, 8)}`;
@@ -31,7 +31,7 @@ async function terminate(name: string): Promise<number> {
 }
 
 describe('a connection dropped mid-run (pg_terminate_backend)', () => {
-  it('forEachClaimed retries and still completes every item exactly once', async () => {
+  it("a work queue's forEach retries and still completes every item exactly once", async () => {
     const { pool, name } = namedPool();
     const pipeline = `terminate-${randomUUID()}`;
     await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -41,7 +41,7 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
     const items = Array.from({ length: 1500 }, (_, i) => `item-${i}`);
     let done = 0;
     let terminated = 0;
-    const run = forEachClaimed(store, 'enrich', items, async () => {
+    const run = store.queue('enrich').forEach(items, async () => {
       done++;
     }, {
       concurrency: 6,
@@ -63,7 +63,7 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
       `SELECT count(*)::int AS total, count(DISTINCT key)::int AS distinct FROM ${completions}`,
     );
     expect(rows[0]).toEqual({ total: items.length, distinct: items.length });
-    expect((await store.countItems('enrich')).completed).toBe(items.length);
+    expect((await store.queue('enrich').countItems()).completed).toBe(items.length);
     await store.close();
     await pool.end();
   });

@@ -49,7 +49,7 @@ describe('tables created on first use', () => {
   it('the claim index keeps claims off finished items', async () => {
     const schema = freshSchema();
     const store = new PostgresStore({ connectionString: url, schema, pipeline: 'p' });
-    await store.registerItems('s', ['a']);
+    await store.queue('s').registerItems(['a']);
     const { rows } = await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'items_unfinished']);
     expect(rows[0]?.indexdef).toMatch(/WHERE \(status = ANY/);
     await store.close();
