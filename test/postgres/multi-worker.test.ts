@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/postgres.js';
+import { usePostgres } from '../support/postgres-fixture.js';
 import { ChildWorker } from '../support/processes.js';
 
-const url = inject('pgUrl');
+const { url, schema, pool } = usePostgres();
 const WORKER = fileURLToPath(new URL('./claim-worker.ts', import.meta.url));
-const schema = `cp_${randomUUID().slice(0, 8)}`;
-const pool = new pg.Pool({ connectionString: url, max: 4 });
-pool.on('error', () => {});
 
 beforeAll(async () => {
   // The children read the URL from the environment (each test file runs in its own worker).
   process.env['CHECKPOINTER_TEST_PG_URL'] = url;
   await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await pool.query(`CREATE TABLE "${schema}".completions (key text NOT NULL, worker int NOT NULL)`);
-});
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await pool.end();
 });
 
 function spawnWorker(config: Record<string, unknown>): ChildWorker {
