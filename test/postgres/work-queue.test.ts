@@ -109,7 +109,8 @@ describe('a work queue (store.queue(step))', () => {
     const { a } = twoWorkers();
     expect(() => a.queue('')).toThrow('Expected `step` to be a non-empty string');
     await expect(a.queue('s').claim({ batchSize: 0 })).rejects.toThrow('Expected `batchSize` to be a positive integer, got `0` (number)');
-    await expect(a.queue('s').extendLease('t', ['x'], -1)).rejects.toThrow('Expected `leaseMs` to be a positive integer');
+    await expect(a.queue('s').extendLease('t', ['x'], -1)).rejects.toThrow('Expected `leaseMs` to be an integer from 1 to 2147483647, got `-1` (number)');
+    await expect(a.queue('s').claim({ leasMs: 5 } as never)).rejects.toThrow('Unknown option `leasMs` for claim — did you mean `leaseMs`?');
     await a.close();
   });
 });

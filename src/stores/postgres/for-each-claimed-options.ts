@@ -5,6 +5,7 @@ import type { AbortSignalLike } from '../../core/platform-types.js';
 import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
 import type { BackoffOptions } from '../../runner/options.js';
 import { FOR_EACH_OPTIONS, resolveBackoff, type ResolvedOptions } from '../../runner/resolve-options.js';
+import { CLAIM_OPTIONS } from './resolve-options.js';
 
 /**
  * Options of a work queue's `forEach`. Retries, backoff and timeouts follow the same rules as the
@@ -95,8 +96,8 @@ export interface ForEachClaimedReport {
 /** Every option with its rule: those that `forEach` also has follow its rules. */
 const FOR_EACH_CLAIMED_OPTIONS = {
   concurrency: FOR_EACH_OPTIONS.concurrency,
-  batchSize: rules.number({ min: 1 }),
-  leaseMs: rules.number({ min: 1, max: MAX_TIMER_MS }),
+  batchSize: CLAIM_OPTIONS.batchSize,
+  leaseMs: CLAIM_OPTIONS.leaseMs,
   heartbeatMs: rules.number({ min: 1, max: MAX_TIMER_MS }),
   pollMs: rules.number({ min: 1, max: MAX_TIMER_MS }),
   retries: FOR_EACH_OPTIONS.retries,

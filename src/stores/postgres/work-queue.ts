@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../../core/json.js';
+import { checkOptions, checkValue } from '../../core/validate-options.js';
 import type { ErrorInfo } from '../../core/model.js';
 import type { PostgresConnection } from './connection.js';
 import { LeaseLostError } from './errors.js';
@@ -7,7 +8,7 @@ import { forEachClaimed, type ClaimedItemContext, type ForEachClaimedOptions, ty
 import type { ClaimedItem, ClaimOptions, CompleteOptions, FailOptions, Lease, StepItemCounts } from './options.js';
 import type { Tables } from './tables.js';
 import { decodeText, encodeText, jsonParameter } from './text-codec.js';
-import { positiveInteger } from './validate.js';
+import { CLAIM_OPTIONS } from './resolve-options.js';
 import { ensureSteps } from './write-changes.js';
 
 const REGISTER_CHUNK = 5_000;
@@ -75,8 +76,8 @@ export class PostgresWorkQueue {
 
   /** Leases up to `batchSize` items that no live worker holds, in the order they were registered. */
   async claim(options: ClaimOptions = {}): Promise<Lease> {
-    const batchSize = positiveInteger('batchSize', options.batchSize ?? 10);
-    const leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000);
+    checkOptions(options, CLAIM_OPTIONS, 'claim');
+    const { batchSize = 10, leaseMs = 30_000, retryFailed = false } = options;
     const token = randomUUID();
     const rows = await this.#query<{ key: string; attempts: number }>(
       'claiming items',
@@ -93,7 +94,7 @@ export class PostgresWorkQueue {
            lease_expires_at = clock_timestamp() + $5::float8 * interval '1 millisecond', updated_at = clock_timestamp()
        FROM next WHERE i.step_id = next.step_id AND i.key_hash = next.key_hash
        RETURNING i.key, i.attempts`,
-      [batchSize, token, leaseMs, options.retryFailed ?? false],
+      [batchSize, token, leaseMs, retryFailed],
     );
     const items: ClaimedItem[] = rows.map((row) => ({ key: decodeText(row.key), attempts: row.attempts }));
     return { step: this.step, token, items, leaseMs };
@@ -101,7 +102,7 @@ export class PostgresWorkQueue {
 
   /** Pushes the lease of `keys` (claimed with `token`) out to `leaseMs` from now; returns the keys still held. */
   async extendLease(token: string, keys: readonly string[], leaseMs: number): Promise<string[]> {
-    positiveInteger('leaseMs', leaseMs);
+    checkValue('leaseMs', leaseMs, CLAIM_OPTIONS.leaseMs);
     if (keys.length === 0) return [];
     const rows = await this.#query<{ key: string }>(
       'extending a lease',
