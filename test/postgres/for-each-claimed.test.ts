@@ -129,6 +129,31 @@ describe('tries of claimed items follow the runner: timeoutMs, backoff with jitt
     await Promise.all([store.close(), other.close()]);
   });
 
+  it('a lost lease ends the backoff wait before a retry', async () => {
+    const pipeline = postgres.unique('lost-waiting');
+    const [store, other] = [postgres.store({ pipeline }), postgres.store({ pipeline })];
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      let tries = 0;
+      let failed!: () => void;
+      const waiting = new Promise<void>((resolve) => (failed = resolve));
+      // The retry would come after most of an hour.
+      const run = store.queue('s').forEach(['x'], async () => {
+        tries++;
+        failed();
+        throw new Error('first try');
+      }, { retries: 1, backoff: { initialMs: 3_600_000, maxMs: 3_600_000 }, leaseMs: 60_000, heartbeatMs: 20, pollMs: 20 });
+      await waiting;
+      const [taken] = await postgres.takeOver(pipeline);
+      await other.queue('s').complete('x', taken!.token);
+      expect(await run).toMatchObject({ completed: 0, failed: 0, lost: 1 });
+      expect(tries).toBe(1);
+    } finally {
+      random.mockRestore();
+    }
+    await Promise.all([store.close(), other.close()]);
+  }, 120_000);
+
   it('options are checked when forEach is called', async () => {
     const store = postgres.store();
     const queue = store.queue('s');

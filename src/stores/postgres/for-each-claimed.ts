@@ -3,6 +3,7 @@ import type { JsonValue } from '../../core/json.js';
 import type { ErrorInfo } from '../../core/model.js';
 import { AttemptGroup } from '../../runner/attempt.js';
 import { backoffDelay, sleep } from '../../runner/backoff.js';
+import type { ItemContext } from '../../runner/options.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import { LeaseLostError } from './errors.js';
 import { resolveClaimOptions, type ClaimedItemContext, type ForEachClaimedOptions, type ForEachClaimedReport, type ResolvedClaimOptions } from './for-each-claimed-options.js';
@@ -20,8 +21,10 @@ interface Held {
   attempts: number;
   /** The item's tries: abandoning them on a lost lease settles the one in flight at once. */
   tries: AttemptGroup;
-  /** Aborts, with a LeaseLostError, when a heartbeat finds the lease gone: it ends a backoff wait too. */
-  lost: AbortController;
+  /** Set when a heartbeat finds the lease gone. */
+  lost: LeaseLostError | undefined;
+  /** Ends a backoff wait when the lease is lost. */
+  wake: (() => void) | undefined;
 }
 
 /**
@@ -105,7 +108,7 @@ class ClaimedRun<T> {
       );
     }
     for (const { key, attempts } of lease.items) {
-      const held: Held = { key, token: lease.token, attempts, tries: new AttemptGroup(), lost: new AbortController() };
+      const held: Held = { key, token: lease.token, attempts, tries: new AttemptGroup(), lost: undefined, wake: undefined };
       this.#held.set(key, held);
       this.#waiting.push(held);
     }
@@ -132,25 +135,28 @@ class ClaimedRun<T> {
   }
 
   async #work(held: Held): Promise<void> {
-    const { key, token, attempts, tries, lost } = held;
+    const { key, token, attempts, tries } = held;
     const { retries, retryOn, backoff, timeoutMs, signal, maxAttempts } = this.#options;
     const item = this.#byKey.get(key) as T;
     const step = this.#queue.step;
     for (let retry = 0; ; retry++) {
       let outcome: { ok: true; value: JsonValue | void } | { ok: false; error: unknown };
       try {
-        const value = await tries.run((context) => this.#fn(item, { key, step, attempt: attempts, signal: withStop(context.signal, signal) }), attempts, step, timeoutMs);
+        const value = await tries.run((context) => this.#fn(item, new ClaimedContext(key, step, attempts, context, signal)), attempts, step, timeoutMs);
         outcome = { ok: true, value };
       } catch (error) {
         outcome = { ok: false, error };
       }
       if (outcome.ok) return this.#complete(held, item, outcome.value as JsonValue | undefined);
-      if (lost.signal.aborted) throw lost.signal.reason;
+      if (held.lost) throw held.lost;
       if (signal?.aborted) return this.#release(held);
       if (retry < retries && retryOn(outcome.error)) {
-        const waited = await sleep(backoffDelay(retry + 1, backoff), withStop(lost.signal, signal)).then(() => true, () => false);
+        const waiting = new AbortController();
+        held.wake = () => waiting.abort();
+        const waited = await sleep(backoffDelay(retry + 1, backoff), withStop(waiting.signal, signal)).then(() => true, () => false);
+        held.wake = undefined;
+        if (held.lost) throw held.lost;
         if (waited) continue;
-        if (lost.signal.aborted) throw lost.signal.reason;
         return this.#release(held);
       }
       await this.#queue.fail(key, token, errorInfo(outcome.error), { maxAttempts });
@@ -194,9 +200,9 @@ class ClaimedRun<T> {
       const kept = new Set(await this.#queue.extendLease(token, held.map((each) => each.key), this.#options.leaseMs));
       for (const each of held) {
         if (kept.has(each.key)) continue;
-        const error = new LeaseLostError(this.#queue.location, this.#queue.step, each.key);
-        each.lost.abort(error);
-        each.tries.abandon(error);
+        each.lost = new LeaseLostError(this.#queue.location, this.#queue.step, each.key);
+        each.tries.abandon(each.lost);
+        each.wake?.();
       }
     }
   }
@@ -222,6 +228,32 @@ function byToken(held: Iterable<Held>): Map<string, Held[]> {
 /** The try's own signal, which also fires when the run's `signal` does. */
 function withStop(own: AbortSignal, stop: AbortSignal | undefined): AbortSignal {
   return stop ? AbortSignal.any([own, stop]) : own;
+}
+
+/**
+ * What `fn` gets. Its signal is made only if `fn` reads it, as the runner's: with thousands of
+ * quick items a second, signals nobody reads cost more than the items.
+ */
+class ClaimedContext implements ClaimedItemContext {
+  readonly key: string;
+  readonly step: string;
+  readonly attempt: number;
+  readonly #try: ItemContext;
+  readonly #stop: AbortSignal | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(key: string, step: string, attempt: number, context: ItemContext, stop: AbortSignal | undefined) {
+    this.key = key;
+    this.step = step;
+    this.attempt = attempt;
+    this.#try = context;
+    this.#stop = stop;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= withStop(this.#try.signal as AbortSignal, this.#stop);
+    return this.#signal;
+  }
 }
 
 /** Message, name and the head of the stack: what the checkpoint keeps of a failure. */
