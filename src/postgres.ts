@@ -3,8 +3,8 @@
  * Needs the `pg` package (an optional peer dependency), loaded on first use.
  */
 export { PostgresStore } from './stores/postgres/postgres-store.js';
-export { forEachClaimed } from './stores/postgres/for-each-claimed.js';
-export type { ClaimedItemContext, ForEachClaimedOptions, ForEachClaimedReport } from './stores/postgres/for-each-claimed.js';
+export type { PostgresWorkQueue, Completion } from './stores/postgres/work-queue.js';
+export type { ClaimedItemContext, ForEachClaimedOptions, ForEachClaimedReport } from './stores/postgres/for-each-claimed-options.js';
 export { LeaseLostError } from './stores/postgres/errors.js';
 export type { RetryOptions } from './stores/postgres/connection.js';
 export type {

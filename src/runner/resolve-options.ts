@@ -20,8 +20,8 @@ export interface ResolvedOptions {
 
 const retryAll = (): boolean => true;
 
-/** Every option of `forEach` with its rule. */
-const FOR_EACH_OPTIONS = {
+/** Every option of `forEach` with its rule; PostgreSQL's `forEach` of a work queue takes some of them too. */
+export const FOR_EACH_OPTIONS = {
   concurrency: rules.number({ min: 1 }),
   retries: rules.number({ min: 0, infinity: true }),
   backoff: rules.object({
@@ -45,11 +45,10 @@ const FOR_EACH_OPTIONS = {
 export function resolveOptions(options: ForEachOptions | undefined, defaultSignal: AbortSignal | undefined): ResolvedOptions {
   if (options === undefined) options = {};
   checkOptions(options, FOR_EACH_OPTIONS, 'forEach');
-  const backoff = options.backoff ?? {};
   return {
     concurrency: options.concurrency ?? 1,
     retries: options.retries ?? 0,
-    backoff: { initialMs: backoff.initialMs ?? 1000, factor: backoff.factor ?? 2, maxMs: backoff.maxMs ?? 30_000 },
+    backoff: resolveBackoff(options.backoff),
     retryOn: options.retryOn ?? retryAll,
     failFast: options.failFast ?? false,
     timeoutMs: options.timeoutMs,
@@ -61,4 +60,9 @@ export function resolveOptions(options: ForEachOptions | undefined, defaultSigna
     progressIntervalMs: options.progressIntervalMs ?? 200,
     progress: options.progress ?? false,
   };
+}
+
+/** The delays between retries, with their defaults. */
+export function resolveBackoff(backoff: BackoffOptions = {}): ResolvedOptions['backoff'] {
+  return { initialMs: backoff.initialMs ?? 1000, factor: backoff.factor ?? 2, maxMs: backoff.maxMs ?? 30_000 };
 }

@@ -1,24 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres.js';
+import { usePostgres } from '../support/postgres-fixture.js';
 import { markFailuresAndResults, runCli, tempDir, type CliRun } from './cli-helpers.js';
 
-const url = inject('pgUrl');
-const password = decodeURIComponent(new URL(url).password);
 // One schema for this file (the server is shared with other test files); one pipeline per test, so
 // the tests run concurrently; each waits for CPU with the other processes, hence generous timeouts.
-const schema = `cli_${randomUUID().slice(0, 8)}`;
-const admin = new pg.Pool({ connectionString: url, max: 2 });
-admin.on('error', () => {});
-afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
+const { url, schema, pool: admin, freshSchema } = usePostgres({ poolSize: 2 });
+const password = decodeURIComponent(new URL(url).password);
 
 const HIDE_PG = fileURLToPath(new URL('../support/hide-pg.ts', import.meta.url));
 /** What every message names the database by: the URL without its password. */
@@ -105,7 +97,7 @@ describe.concurrent('read-only commands on a PostgreSQL checkpoint', () => {
   });
 
   it('a checkpoint that is not there: exit 1 with where to look, and no tables are created', async () => {
-    const empty = `cli_${randomUUID().slice(0, 8)}`;
+    const empty = freshSchema();
     const args = [url, '--schema', empty, '--pipeline', 'nothing'];
     const [status, validate, reset, list] = await Promise.all([
       cli(['status', ...args]),

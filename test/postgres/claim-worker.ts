@@ -1,11 +1,11 @@
 /**
- * A worker process for the multi-worker tests: runs forEachClaimed over `count` items of one
+ * A worker process for the multi-worker tests: runs a work queue's forEach over `count` items of one
  * step and records each completion, inside the completing transaction, in the test's own
  * `completions` table. Reports on stdout: `ready`, `started <key>`, `progress <n>`, `finished <report>`.
  *
  * Usage: claim-worker.ts <json config>; the database URL comes from CHECKPOINTER_TEST_PG_URL.
  */
-import { PostgresStore, forEachClaimed } from '../../src/postgres.js';
+import { PostgresStore } from '../../src/postgres.js';
 
 interface WorkerConfig {
   schema: string;
@@ -37,10 +37,7 @@ if (config.waitForGo) {
   await new Promise((resolve) => process.stdin.once('data', resolve));
   process.stdin.destroy();
 }
-const report = await forEachClaimed(
-  store,
-  config.step,
-  items,
+const report = await store.queue(config.step).forEach(items,
   async (item) => {
     if (config.traceStarts) process.stdout.write(`started ${item}\n`);
     if (config.workMs < 0) await new Promise(() => {});

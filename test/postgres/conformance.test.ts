@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/postgres.js';
 import type { PostgresDurability } from '../../src/postgres.js';
 import { describeStoreConformance } from '../../src/testing.js';
+import { usePostgres } from '../support/postgres-fixture.js';
 
-const url = inject('pgUrl');
-// One schema for this file (the server is shared with other test files); one pipeline per test.
-const schema = `cp_${randomUUID().slice(0, 8)}`;
-const pool = new pg.Pool({ connectionString: url, max: 6 });
-pool.on('error', () => {});
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await pool.end();
-});
+const { url, schema, pool } = usePostgres({ poolSize: 6 });
 
 // 'normal' differs from 'full' only by synchronous_commit, which this suite cannot observe.
 for (const durability of ['full', 'batched'] satisfies PostgresDurability[]) {

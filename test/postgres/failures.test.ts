@@ -1,26 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
-import { PostgresStore, forEachClaimed } from '../../src/postgres.js';
+import { PostgresStore } from '../../src/postgres.js';
+import { usePostgres } from '../support/postgres-fixture.js';
 
-const url = inject('pgUrl');
-const schema = `cp_${randomUUID().slice(0, 8)}`;
-const admin = new pg.Pool({ connectionString: url, max: 2 });
-admin.on('error', () => {});
-afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
-
-/** A pool whose connections this test can find and terminate without touching other tests'. */
-function namedPool(): { pool: pg.Pool; name: string } {
-  const name = `cp-test-${randomUUID().slice(0, 8)}`;
-  const pool = new pg.Pool({ connectionString: url, application_name: name, max: 6 });
-  pool.on('error', () => {});
-  return { pool, name };
-}
+const { url, schema, pool: admin, namedPool } = usePostgres();
 
 async function terminate(name: string): Promise<number> {
   const { rows } = await admin.query<{ n: number }>(
@@ -31,7 +16,7 @@ async function terminate(name: string): Promise<number> {
 }
 
 describe('a connection dropped mid-run (pg_terminate_backend)', () => {
-  it('forEachClaimed retries and still completes every item exactly once', async () => {
+  it("a work queue's forEach retries and still completes every item exactly once", async () => {
     const { pool, name } = namedPool();
     const pipeline = `terminate-${randomUUID()}`;
     await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -41,7 +26,7 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
     const items = Array.from({ length: 1500 }, (_, i) => `item-${i}`);
     let done = 0;
     let terminated = 0;
-    const run = forEachClaimed(store, 'enrich', items, async () => {
+    const run = store.queue('enrich').forEach(items, async () => {
       done++;
     }, {
       concurrency: 6,
@@ -63,9 +48,8 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
       `SELECT count(*)::int AS total, count(DISTINCT key)::int AS distinct FROM ${completions}`,
     );
     expect(rows[0]).toEqual({ total: items.length, distinct: items.length });
-    expect((await store.countItems('enrich')).completed).toBe(items.length);
+    expect((await store.queue('enrich').countItems()).completed).toBe(items.length);
     await store.close();
-    await pool.end();
   });
 
   it('acknowledged marks of a CheckpointManager all survive', async () => {
@@ -88,7 +72,6 @@ describe('a connection dropped mid-run (pg_terminate_backend)', () => {
     expect(cp.getCounter('cost')).toBe(2);
     expect(cp.context).toEqual({ after: 'terminate' });
     await cp.close();
-    await pool.end();
   });
 });
 

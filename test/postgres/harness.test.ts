@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, expect, inject, it } from 'vitest';
+import type pg from 'pg';
+import { expect, it } from 'vitest';
+import { usePostgres } from '../support/postgres-fixture.js';
 
-const pool = new pg.Pool({ connectionString: inject('pgUrl'), max: 4 });
-afterAll(() => pool.end());
+const { pool } = usePostgres();
 
 it('talks to a real PostgreSQL server', async () => {
   const { rows } = await pool.query<{ version: string }>('select version()');

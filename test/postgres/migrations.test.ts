@@ -1,23 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres.js';
+import { usePostgres } from '../support/postgres-fixture.js';
 
-const url = inject('pgUrl');
-const pool = new pg.Pool({ connectionString: url, max: 2 });
-pool.on('error', () => {});
-const schemas: string[] = [];
-afterAll(async () => {
-  for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await pool.end();
-});
-
-function freshSchema(): string {
-  const schema = `cp_${randomUUID().slice(0, 8)}`;
-  schemas.push(schema);
-  return schema;
-}
+const { url, pool, freshSchema } = usePostgres();
 
 describe('tables created on first use', () => {
   it('workers starting at once on an empty database create the schema once and share one checkpoint', async () => {
@@ -49,7 +35,7 @@ describe('tables created on first use', () => {
   it('the claim index keeps claims off finished items', async () => {
     const schema = freshSchema();
     const store = new PostgresStore({ connectionString: url, schema, pipeline: 'p' });
-    await store.registerItems('s', ['a']);
+    await store.queue('s').registerItems(['a']);
     const { rows } = await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'items_unfinished']);
     expect(rows[0]?.indexdef).toMatch(/WHERE \(status = ANY/);
     await store.close();

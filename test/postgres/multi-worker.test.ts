@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PostgresStore, forEachClaimed } from '../../src/postgres.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../src/postgres.js';
+import { usePostgres } from '../support/postgres-fixture.js';
 import { ChildWorker } from '../support/processes.js';
 
-const url = inject('pgUrl');
+const { url, schema, pool } = usePostgres();
 const WORKER = fileURLToPath(new URL('./claim-worker.ts', import.meta.url));
-const schema = `cp_${randomUUID().slice(0, 8)}`;
-const pool = new pg.Pool({ connectionString: url, max: 4 });
-pool.on('error', () => {});
 
 beforeAll(async () => {
   // The children read the URL from the environment (each test file runs in its own worker).
   process.env['CHECKPOINTER_TEST_PG_URL'] = url;
   await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await pool.query(`CREATE TABLE "${schema}".completions (key text NOT NULL, worker int NOT NULL)`);
-});
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await pool.end();
 });
 
 function spawnWorker(config: Record<string, unknown>): ChildWorker {
@@ -58,7 +51,7 @@ describe('many workers share one step', () => {
     const completions = await completionsOf('item-');
     expect(completions).toEqual({ total: count, distinct: count, twice: 0 });
     const store = new PostgresStore({ pool, schema, pipeline });
-    expect(await store.countItems('enrich')).toEqual({ pending: 0, inProgress: 0, completed: count, failed: 0, deadLetter: 0 });
+    expect(await store.queue('enrich').countItems()).toEqual({ pending: 0, inProgress: 0, completed: count, failed: 0, deadLetter: 0 });
     // The survivors finished what the killed workers had claimed.
     const reports = [workers[2]!, workers[3]!].map((worker) => JSON.parse(worker.lines.find((line) => line.startsWith('finished '))!.slice(9)) as { completed: number });
     const byKilled = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".completions WHERE worker IN (0, 1)`);
@@ -81,7 +74,7 @@ describe('many workers share one step', () => {
     const store = new PostgresStore({ pool, schema, pipeline });
     const reclaimedAt = new Map<string, number>();
     const items = Array.from({ length: 20 }, (_, i) => `item-${i}`);
-    const report = await forEachClaimed(store, 'enrich', items, async (item) => {
+    const report = await store.queue('enrich').forEach(items, async (item) => {
       reclaimedAt.set(item, performance.now() - killedAt);
     }, { leaseMs, pollMs: 50 });
     expect(report.completed).toBe(20);

@@ -1,6 +1,6 @@
 /**
  * Items per second through one step: N worker processes sharing it through PostgresStore
- * (`forEachClaimed`, claims in batches under leases), or one worker on a JsonFileStore doing the
+ * (`store.queue(step).forEach`, claims in batches under leases), or one worker on a JsonFileStore doing the
  * same items and the same work. Used by the benchmark's scenario 9 and by
  * test/postgres/throughput.ts.
  */

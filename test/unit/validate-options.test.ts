@@ -7,8 +7,7 @@ import { checkOptions, checkValue, closest, rules } from '../../src/core/validat
 import { parseCheckpointFlags } from '../../src/flags/parse-checkpoint-flags.js';
 import { CheckpointManager, JsonFileStore, MemoryStore, YamlFileStore } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres.js';
-import { resolveStoreOptions } from '../../src/stores/postgres/resolve-options.js';
-import { positiveInteger } from '../../src/stores/postgres/validate.js';
+import { CLAIM_OPTIONS, resolveStoreOptions } from '../../src/stores/postgres/resolve-options.js';
 import type { PostgresStoreOptions } from '../../src/stores/postgres/options.js';
 import type { StepDefinition } from '../../src/pipeline/step-definition.js';
 import { ScriptedPipeline } from '../pipeline/support.js';
@@ -245,7 +244,7 @@ describe('PostgresStore options', () => {
 
   it('drops undefined retry settings instead of letting them override the defaults', () => {
     expect(resolveStoreOptions({ connectionString: url, pipeline: 'p', retry: { retries: undefined, initialMs: 5 } }).retry).toEqual({ initialMs: 5 });
-    expect(() => positiveInteger('leaseMs', 0)).toThrow('Expected `leaseMs` to be a positive integer, got `0` (number)');
+    expect(() => checkValue('leaseMs', 0, CLAIM_OPTIONS.leaseMs)).toThrow('Expected `leaseMs` to be an integer from 1 to 2147483647, got `0` (number)');
   });
 });
 

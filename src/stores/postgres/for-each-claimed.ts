@@ -1,223 +1,259 @@
-import type { AbortSignalLike } from '../../core/platform-types.js';
-import type { PoolClient } from 'pg';
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
-import { itemKey as defaultItemKey } from '../../core/item-key.js';
 import type { JsonValue } from '../../core/json.js';
 import type { ErrorInfo } from '../../core/model.js';
+import { AttemptGroup } from '../../runner/attempt.js';
+import { backoffDelay, sleep } from '../../runner/backoff.js';
+import type { ItemContext } from '../../runner/options.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import { LeaseLostError } from './errors.js';
-import type { PostgresStore } from './postgres-store.js';
-import { positiveInteger } from './validate.js';
+import { resolveClaimOptions, type ClaimedItemContext, type ForEachClaimedOptions, type ForEachClaimedReport, type ResolvedClaimOptions } from './for-each-claimed-options.js';
+import type { PostgresWorkQueue } from './work-queue.js';
 
-export interface ForEachClaimedOptions<T> {
-  /**
-   * Items this worker runs at once.
-   * @default 4
-   */
-  concurrency?: number;
-  /**
-   * Items claimed per round trip.
-   * @default 2 × concurrency
-   */
-  batchSize?: number;
-  /**
-   * How long claimed items stay this worker's without a heartbeat. A worker that dies gives its
-   * items back after at most this long (plus one `pollMs` of the worker that takes them).
-   * @default 30000
-   */
-  leaseMs?: number;
-  /**
-   * How often held leases are extended.
-   * @default leaseMs / 3
-   */
-  heartbeatMs?: number;
-  /**
-   * How often a worker with nothing to claim looks again while other workers still hold items.
-   * @default min(1000, leaseMs / 2)
-   */
-  pollMs?: number;
-  /**
-   * Tries of an item in this worker after its first failure before it is marked failed.
-   * @default 0
-   */
-  retries?: number;
-  /**
-   * After this many claims in total (across workers and runs), a failing item becomes a dead letter.
-   * @default Infinity
-   */
-  maxAttempts?: number;
-  /** Derives an item's key; every worker must use the same. Defaults to `itemKey`. */
-  itemKey?: (item: T) => string;
-  /** Stops claiming; items in flight finish, claimed items not started are released. */
-  signal?: AbortSignalLike;
-  /**
-   * Runs inside the transaction that completes the item, with the item and `fn`'s result: what it
-   * writes commits exactly once, together with the completion.
-   */
-  completeWith?: (client: PoolClient, item: T, result: JsonValue | undefined) => Promise<void>;
-}
+export type { ClaimedItemContext, ForEachClaimedOptions, ForEachClaimedReport } from './for-each-claimed-options.js';
 
-/** What `fn` gets besides the item. */
-export interface ClaimedItemContext {
-  key: string;
-  /** Claims of this item so far across all workers, this one included. */
-  attempt: number;
-  /** Aborts when this worker loses the item's lease or `signal` aborts. */
-  signal: AbortSignalLike;
-}
+type ClaimedFunction<T> = (item: T, context: ClaimedItemContext) => Promise<JsonValue | void>;
 
-export interface ForEachClaimedReport {
-  /** Items this worker completed. */
-  completed: number;
-  /** Items this worker marked failed (or dead letters). */
-  failed: number;
-  /** Items whose lease was lost before they finished: another worker completes them. */
-  lost: number;
-  durationMs: number;
-}
-
+/** A claimed item, from its claim until it is completed, failed, released or lost. */
 interface Held {
+  key: string;
   token: string;
-  controller: AbortController;
+  /** Claims of the item so far, across all workers. */
+  attempts: number;
+  /** The item's tries: abandoning them on a lost lease settles the one in flight at once. */
+  tries: AttemptGroup;
+  /** Set when a heartbeat finds the lease gone. */
+  lost: LeaseLostError | undefined;
+  /** Ends a backoff wait when the lease is lost. */
+  wake: (() => void) | undefined;
 }
 
 /**
- * Runs `fn` over the items of one step together with every other worker that calls it with the
- * same store (pipeline, run) and step: the items are registered once, then each worker claims
- * batches under a lease that a heartbeat keeps alive, so each item is completed by exactly one
- * worker. Resolves when no item of the step is pending or held by any worker.
+ * `queue.forEach(items, fn)`: runs `fn` over the items of one step together with every other worker
+ * that does so for the same checkpoint and step. The items are registered once, then each worker
+ * claims batches under a lease that a heartbeat keeps alive, so that each item is completed by
+ * exactly one worker. Each try runs like one of `step(name).forEach`: with `timeoutMs`, and
+ * retries after a backoff with full jitter. Resolves when no item of the step is pending or held
+ * by any worker.
  */
-export async function forEachClaimed<T>(
-  store: PostgresStore,
-  step: string,
+export function forEachClaimed<T>(
+  queue: PostgresWorkQueue,
   items: Iterable<T>,
-  fn: (item: T, context: ClaimedItemContext) => Promise<JsonValue | void>,
-  options: ForEachClaimedOptions<T> = {},
+  fn: ClaimedFunction<T>,
+  options?: ForEachClaimedOptions<T>,
 ): Promise<ForEachClaimedReport> {
-  const started = performance.now();
-  const concurrency = positiveInteger('concurrency', options.concurrency ?? 4);
-  const batchSize = positiveInteger('batchSize', options.batchSize ?? concurrency * 2);
-  const leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000);
-  const heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3)));
-  const pollMs = positiveInteger('pollMs', options.pollMs ?? Math.max(1, Math.min(1000, Math.floor(leaseMs / 2))));
-  const retries = options.retries ?? 0;
-  if (!Number.isInteger(retries) || retries < 0) throw new CheckpointArgumentError(`Expected \`retries\` to be a non-negative integer, got ${describeValue(retries)}`);
-  const keyOf = options.itemKey ?? defaultItemKey;
-  const byKey = new Map<string, T>();
-  for (const item of items) byKey.set(keyOf(item), item);
-  await store.registerItems(step, byKey.keys());
+  if (typeof fn !== 'function') throw new CheckpointArgumentError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
+  return new ClaimedRun(queue, items, fn, resolveClaimOptions(options)).run();
+}
 
-  const report: ForEachClaimedReport = { completed: 0, failed: 0, lost: 0, durationMs: 0 };
-  const held = new Map<string, Held>();
-  const queue: { key: string; attempts: number; token: string }[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let fatal: { error: unknown } | undefined;
-  const completions = new CompletionBatcher((entries) => store.completeMany(step, entries));
+class ClaimedRun<T> {
+  readonly #queue: PostgresWorkQueue;
+  readonly #fn: ClaimedFunction<T>;
+  readonly #options: ResolvedClaimOptions<T>;
+  readonly #byKey = new Map<string, T>();
+  readonly #held = new Map<string, Held>();
+  /** Claimed, not started yet. */
+  readonly #waiting: Held[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #completions: CompletionBatcher;
+  readonly #report: ForEachClaimedReport = { completed: 0, failed: 0, lost: 0, durationMs: 0 };
+  #fatal: { error: unknown } | undefined;
 
-  const beat = async (): Promise<void> => {
-    const byToken = new Map<string, string[]>();
-    for (const [key, lease] of held) byToken.set(lease.token, [...(byToken.get(lease.token) ?? []), key]);
-    for (const [token, keys] of byToken) {
-      const kept = new Set(await store.extendLease(step, token, keys, leaseMs));
-      for (const key of keys) if (!kept.has(key)) held.get(key)?.controller.abort(new LeaseLostError(store.location, step, key));
+  constructor(queue: PostgresWorkQueue, items: Iterable<T>, fn: ClaimedFunction<T>, options: ResolvedClaimOptions<T>) {
+    this.#queue = queue;
+    this.#fn = fn;
+    this.#options = options;
+    for (const item of items) this.#byKey.set(options.itemKey(item), item);
+    this.#completions = new CompletionBatcher((entries) => queue.completeMany(entries));
+  }
+
+  async run(): Promise<ForEachClaimedReport> {
+    const started = performance.now();
+    const { concurrency, signal } = this.#options;
+    await this.#queue.registerItems(this.#byKey.keys());
+    const heartbeat = this.#startHeartbeat();
+    try {
+      while (!this.#fatal && !signal?.aborted) {
+        if (this.#waiting.length === 0 && this.#inFlight.size < concurrency) {
+          const claimed = await this.#claim();
+          if (claimed === 0 && this.#inFlight.size === 0) {
+            if (!(await this.#queue.hasUnfinishedItems())) break;
+            // Another worker still holds items: look again once its lease may have run out.
+            await this.#pause();
+            continue;
+          }
+        }
+        while (this.#waiting.length > 0 && this.#inFlight.size < concurrency) this.#start(this.#waiting.shift()!);
+        if (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
+      }
+      await Promise.all(this.#inFlight);
+    } finally {
+      clearInterval(heartbeat);
+      await Promise.allSettled(this.#inFlight);
+      await this.#releaseWaiting();
     }
-  };
-  let beating = false;
-  const heartbeat = setInterval(() => {
-    if (beating) return;
-    beating = true;
-    beat()
+    if (this.#fatal) throw this.#fatal.error;
+    this.#report.durationMs = performance.now() - started;
+    return this.#report;
+  }
+
+  /** Claims a batch and queues it; returns how many items came. */
+  async #claim(): Promise<number> {
+    const { batchSize, leaseMs } = this.#options;
+    const lease = await this.#queue.claim({ batchSize, leaseMs });
+    const unknown = lease.items.find((claimed) => !this.#byKey.has(claimed.key));
+    if (unknown) {
+      await this.#queue.release(lease.token, lease.items.map((claimed) => claimed.key));
+      throw new CheckpointArgumentError(
+        `Step "${this.#queue.step}" has item ${JSON.stringify(unknown.key)}, which is not among this worker's items — give every worker of ${this.#queue.location} the same items and itemKey`,
+      );
+    }
+    for (const { key, attempts } of lease.items) {
+      const held: Held = { key, token: lease.token, attempts, tries: new AttemptGroup(), lost: undefined, wake: undefined };
+      this.#held.set(key, held);
+      this.#waiting.push(held);
+    }
+    return lease.items.length;
+  }
+
+  #pause(): Promise<void> {
+    const { pollMs, signal } = this.#options;
+    if (!signal) return new Promise((resolve) => setTimeout(resolve, pollMs));
+    return sleep(pollMs, signal).catch(() => {});
+  }
+
+  #start(held: Held): void {
+    const running = this.#work(held)
       .catch((error: unknown) => {
-        fatal ??= { error };
+        if (error instanceof LeaseLostError) this.#report.lost++;
+        else this.#fatal ??= { error };
       })
       .finally(() => {
-        beating = false;
+        this.#held.delete(held.key);
+        this.#inFlight.delete(running);
       });
-  }, heartbeatMs);
+    this.#inFlight.add(running);
+  }
 
-  const work = async (key: string, attempts: number, token: string): Promise<void> => {
-    const lease = held.get(key)!;
-    const item = byKey.get(key) as T;
-    const signal = options.signal ? AbortSignal.any([lease.controller.signal, options.signal]) : lease.controller.signal;
-    for (let tries = 0; ; tries++) {
-      let result: JsonValue | void;
+  async #work(held: Held): Promise<void> {
+    const { key, token, attempts, tries } = held;
+    const { retries, retryOn, backoff, timeoutMs, signal, maxAttempts } = this.#options;
+    const item = this.#byKey.get(key) as T;
+    const step = this.#queue.step;
+    for (let retry = 0; ; retry++) {
+      let outcome: { ok: true; value: JsonValue | void } | { ok: false; error: unknown };
       try {
-        result = await fn(item, { key, attempt: attempts, signal });
+        const value = await tries.run((context) => this.#fn(item, new ClaimedContext(key, step, attempts, context, signal)), attempts, step, timeoutMs);
+        outcome = { ok: true, value };
       } catch (error) {
-        if (lease.controller.signal.aborted) throw lease.controller.signal.reason;
-        if (options.signal?.aborted) {
-          await store.release(step, token, [key]);
-          return;
-        }
-        if (tries < retries) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** tries)));
-          continue;
-        }
-        await store.fail(step, key, token, errorInfo(error), { maxAttempts: options.maxAttempts ?? Infinity });
-        report.failed++;
-        return;
+        outcome = { ok: false, error };
       }
-      const stored = result as JsonValue | undefined;
-      const { completeWith } = options;
-      if (completeWith) {
-        await store.complete(step, key, token, { ...(stored === undefined ? {} : { result: stored }), inTransaction: (client) => completeWith(client, item, stored) });
-      } else if (!(await completions.complete(key, token, stored))) {
-        throw new LeaseLostError(store.location, step, key);
+      if (outcome.ok) return this.#complete(held, item, outcome.value as JsonValue | undefined);
+      if (held.lost) throw held.lost;
+      if (signal?.aborted) return this.#release(held);
+      if (retry < retries && retryOn(outcome.error)) {
+        const waiting = new AbortController();
+        held.wake = () => waiting.abort();
+        const waited = await sleep(backoffDelay(retry + 1, backoff), withStop(waiting.signal, signal)).then(() => true, () => false);
+        held.wake = undefined;
+        if (held.lost) throw held.lost;
+        if (waited) continue;
+        return this.#release(held);
       }
-      report.completed++;
+      await this.#queue.fail(key, token, errorInfo(outcome.error), { maxAttempts });
+      this.#report.failed++;
       return;
     }
-  };
-
-  const start = (next: { key: string; attempts: number; token: string }): void => {
-    const running = work(next.key, next.attempts, next.token)
-      .catch((error: unknown) => {
-        if (error instanceof LeaseLostError) report.lost++;
-        else fatal ??= { error };
-      })
-      .finally(() => {
-        held.delete(next.key);
-        inFlight.delete(running);
-      });
-    inFlight.add(running);
-  };
-
-  try {
-    while (!fatal && !options.signal?.aborted) {
-      if (queue.length === 0 && inFlight.size < concurrency) {
-        const lease = await store.claim(step, { batchSize, leaseMs });
-        const unknown = lease.items.filter((claimed) => !byKey.has(claimed.key));
-        if (unknown.length > 0) {
-          await store.release(step, lease.token, lease.items.map((claimed) => claimed.key));
-          throw new CheckpointArgumentError(
-            `Step "${step}" has item ${JSON.stringify(unknown[0]!.key)}, which is not among this worker's items — give every worker of ${store.location} the same items and itemKey`,
-          );
-        }
-        for (const claimed of lease.items) {
-          held.set(claimed.key, { token: lease.token, controller: new AbortController() });
-          queue.push({ ...claimed, token: lease.token });
-        }
-        if (lease.items.length === 0 && inFlight.size === 0) {
-          if (!(await store.hasUnfinishedItems(step))) break;
-          await new Promise((resolve) => setTimeout(resolve, pollMs));
-          continue;
-        }
-      }
-      while (queue.length > 0 && inFlight.size < concurrency) start(queue.shift()!);
-      if (inFlight.size > 0) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-  } finally {
-    clearInterval(heartbeat);
-    await Promise.allSettled(inFlight);
-    // Claimed but never started (aborted, or a fatal error): back to the pool for other workers.
-    const byToken = new Map<string, string[]>();
-    for (const left of queue.splice(0)) byToken.set(left.token, [...(byToken.get(left.token) ?? []), left.key]);
-    for (const [token, keys] of byToken) await store.release(step, token, keys).catch(() => 0);
   }
-  if (fatal) throw fatal.error;
-  report.durationMs = performance.now() - started;
-  return report;
+
+  async #complete({ key, token }: Held, item: T, result: JsonValue | undefined): Promise<void> {
+    const { completeWith } = this.#options;
+    if (completeWith) {
+      await this.#queue.complete(key, token, { ...(result === undefined ? {} : { result }), inTransaction: (client) => completeWith(client, item, result) });
+    } else if (!(await this.#completions.complete(key, token, result))) {
+      throw new LeaseLostError(this.#queue.location, this.#queue.step, key);
+    }
+    this.#report.completed++;
+  }
+
+  async #release({ key, token }: Held): Promise<void> {
+    await this.#queue.release(token, [key]);
+  }
+
+  /** Extends every held lease each `heartbeatMs`; items whose lease is gone are abandoned as lost. */
+  #startHeartbeat(): ReturnType<typeof setInterval> {
+    let beating = false;
+    return setInterval(() => {
+      if (beating) return;
+      beating = true;
+      this.#beat()
+        .catch((error: unknown) => {
+          this.#fatal ??= { error };
+        })
+        .finally(() => {
+          beating = false;
+        });
+    }, this.#options.heartbeatMs);
+  }
+
+  async #beat(): Promise<void> {
+    for (const [token, held] of byToken(this.#held.values())) {
+      const kept = new Set(await this.#queue.extendLease(token, held.map((each) => each.key), this.#options.leaseMs));
+      for (const each of held) {
+        if (kept.has(each.key)) continue;
+        each.lost = new LeaseLostError(this.#queue.location, this.#queue.step, each.key);
+        each.tries.abandon(each.lost);
+        each.wake?.();
+      }
+    }
+  }
+
+  /** Claimed but never started (aborted, or a fatal error): back to the pool for other workers. */
+  async #releaseWaiting(): Promise<void> {
+    for (const [token, held] of byToken(this.#waiting.splice(0))) {
+      await this.#queue.release(token, held.map((each) => each.key)).catch(() => 0);
+    }
+  }
+}
+
+function byToken(held: Iterable<Held>): Map<string, Held[]> {
+  const groups = new Map<string, Held[]>();
+  for (const each of held) {
+    const group = groups.get(each.token);
+    if (group) group.push(each);
+    else groups.set(each.token, [each]);
+  }
+  return groups;
+}
+
+/** The try's own signal, which also fires when the run's `signal` does. */
+function withStop(own: AbortSignal, stop: AbortSignal | undefined): AbortSignal {
+  return stop ? AbortSignal.any([own, stop]) : own;
+}
+
+/**
+ * What `fn` gets. Its signal is made only if `fn` reads it, as the runner's: with thousands of
+ * quick items a second, signals nobody reads cost more than the items.
+ */
+class ClaimedContext implements ClaimedItemContext {
+  readonly key: string;
+  readonly step: string;
+  readonly attempt: number;
+  readonly #try: ItemContext;
+  readonly #stop: AbortSignal | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(key: string, step: string, attempt: number, context: ItemContext, stop: AbortSignal | undefined) {
+    this.key = key;
+    this.step = step;
+    this.attempt = attempt;
+    this.#try = context;
+    this.#stop = stop;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= withStop(this.#try.signal as AbortSignal, this.#stop);
+    return this.#signal;
+  }
 }
 
 /** Message, name and the head of the stack: what the checkpoint keeps of a failure. */

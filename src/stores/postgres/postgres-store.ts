@@ -2,30 +2,30 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { CheckpointClosedError, CheckpointStoreError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/json.js';
-import type { CheckpointChange, CheckpointDocument, ErrorInfo } from '../../core/model.js';
+import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
+import { checkValue, rules } from '../../core/validate-options.js';
 import type { CheckpointStore, LoadedCheckpoint } from '../store.js';
-import { Claims } from './claims.js';
 import { describeConnection, PostgresConnection } from './connection.js';
 import { listCheckpoints, type CheckpointListing, type ListCheckpointsOptions } from './list-checkpoints.js';
 import { loadDocument } from './load-document.js';
 import { LOCK_NAMESPACE, migrate, migratedSchemas } from './migrations.js';
-import type { ClaimOptions, CompleteOptions, FailOptions, Lease, PostgresStoreOptions, StageOutcome, StepItemCounts } from './options.js';
+import type { PostgresStoreOptions, StageOutcome } from './options.js';
 import { saveDocument } from './save-document.js';
 import { runStageOnce } from './stage-once.js';
 import { resolveStoreOptions } from './resolve-options.js';
 import type { Tables } from './tables.js';
 import { writeChanges } from './write-changes.js';
 import { WriteQueue } from './write-queue.js';
-import { positiveInteger } from './validate.js';
+import { PostgresWorkQueue } from './work-queue.js';
 
 /** Errors kept per checkpoint; older ones are trimmed on close. */
 const KEPT_ERRORS = 10_000;
 
 /**
  * Keeps a checkpoint in PostgreSQL, where many workers on many machines can share it. Tables are
- * created on first use. Besides the CheckpointStore members, it hands out a step's items to
- * workers under leases: `registerItems`, `claim`, `extendLease`, `complete`, `fail`, `release`
- * (or `forEachClaimed`, which does all of it), and `runStageOnce` for work that one worker does.
+ * created on first use. Besides the CheckpointStore members, it shares work between workers:
+ * `queue(step)` hands out a step's items under leases (see {@link PostgresWorkQueue}), and
+ * `runStageOnce` runs work that one worker does for all.
  *
  * @example
  * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL, pipeline: 'fri_level' });
@@ -163,53 +163,16 @@ export class PostgresStore implements CheckpointStore {
     }
   }
 
-  /** Adds items to a step, as pending, unless they are there already; returns how many were new. */
-  async registerItems(step: string, keys: Iterable<string>): Promise<number> {
-    return (await this.#claims()).registerItems(step, keys);
-  }
-
-  /** Leases up to `batchSize` items of the step that no live worker holds. */
-  async claim(step: string, options: ClaimOptions = {}): Promise<Lease> {
-    return (await this.#claims()).claim(step, {
-      batchSize: positiveInteger('batchSize', options.batchSize ?? 10),
-      leaseMs: positiveInteger('leaseMs', options.leaseMs ?? 30_000),
-      retryFailed: options.retryFailed ?? false,
-    });
-  }
-
-  /** Extends the lease of `keys` (claimed with `token`) by `leaseMs`; returns the keys still held. */
-  async extendLease(step: string, token: string, keys: readonly string[], leaseMs: number): Promise<string[]> {
-    return (await this.#claims()).extendLease(step, token, keys, positiveInteger('leaseMs', leaseMs));
-  }
-
-  /** Completes a claimed item; throws LeaseLostError if the lease is no longer this worker's. */
-  async complete(step: string, key: string, token: string, options?: CompleteOptions): Promise<void> {
-    return (await this.#claims()).complete(step, key, token, options);
-  }
-
-  /** Completes many claimed items in one statement; returns the keys whose lease was lost. */
-  async completeMany(step: string, entries: readonly { key: string; token: string; result?: JsonValue | undefined }[]): Promise<string[]> {
-    return (await this.#claims()).completeMany(step, entries);
-  }
-
-  /** Fails a claimed item; throws LeaseLostError if the lease is no longer this worker's. */
-  async fail(step: string, key: string, token: string, error: ErrorInfo, options?: FailOptions): Promise<void> {
-    return (await this.#claims()).fail(step, key, token, error, options);
-  }
-
-  /** Hands claimed items back without counting an attempt; returns how many were still held. */
-  async release(step: string, token: string, keys: readonly string[]): Promise<number> {
-    return (await this.#claims()).release(step, token, keys);
-  }
-
-  /** How many items of the step are pending, in progress, completed… across all workers. */
-  async countItems(step: string): Promise<StepItemCounts> {
-    return (await this.#claims()).countItems(step);
-  }
-
-  /** Whether any item of the step is pending or held by a worker. */
-  async hasUnfinishedItems(step: string): Promise<boolean> {
-    return (await this.#claims()).hasUnfinished(step);
+  /**
+   * The items of `step` as a work queue that every worker of this checkpoint shares: register,
+   * claim under a lease, complete once — or `forEach`, which does all of it.
+   *
+   * @example
+   * const report = await store.queue('transcribe').forEach(videos, transcribe, { concurrency: 8 });
+   */
+  queue(step: string): PostgresWorkQueue {
+    checkValue('step', step, rules.nonEmptyString);
+    return new PostgresWorkQueue(this.#connection, this.#tables, step, () => this.#sharedCheckpoint());
   }
 
   /**
@@ -217,17 +180,15 @@ export class PostgresStore implements CheckpointStore {
    * workers wait for it (or return at once with `wait: false`) and get that result.
    */
   async runStageOnce<T extends JsonValue | void>(stage: string, run: () => Promise<T>, options: { wait?: boolean } = {}): Promise<StageOutcome<T>> {
-    await this.#migrated();
-    const id = this.#checkpointId ?? (await this.#ensureCheckpoint());
-    return runStageOnce(this.#connection, this.#tables, id, stage, run, { wait: options.wait ?? true });
+    return runStageOnce(this.#connection, this.#tables, await this.#sharedCheckpoint(), stage, run, { wait: options.wait ?? true });
   }
 
-  async #claims(): Promise<Claims> {
+  /** Queues and stages work without an open manager: they create the checkpoint if nobody has yet. */
+  async #sharedCheckpoint(): Promise<string> {
     await this.#migrated();
-    return new Claims(this.#connection, this.#tables, this.#checkpointId ?? (await this.#ensureCheckpoint()));
+    return this.#checkpointId ?? (await this.#ensureCheckpoint());
   }
 
-  /** The claim API works without an open manager: it creates the checkpoint if nobody has yet. */
   async #ensureCheckpoint(): Promise<string> {
     const now = new Date().toISOString();
     const metadata = { pipeline: this.#identity.pipeline, runId: randomUUID(), createdAt: now, updatedAt: now };

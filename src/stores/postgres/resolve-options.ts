@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { CheckpointArgumentError } from '../../core/errors.js';
 import { checkOptions, MAX_TIMER_MS, pickOptions, rule, rules, type OptionRule } from '../../core/validate-options.js';
 import type { RetryOptions } from './connection.js';
-import type { PostgresDurability, PostgresStoreOptions } from './options.js';
+import type { ClaimOptions, PostgresDurability, PostgresStoreOptions } from './options.js';
 import { tablesIn, type Tables } from './tables.js';
 
 export interface ResolvedStoreOptions {
@@ -60,3 +60,11 @@ export function resolveStoreOptions(options: PostgresStoreOptions): ResolvedStor
     retry: retry === undefined ? undefined : (pickOptions(retry, POSTGRES_STORE_OPTIONS.retry.options!) as RetryOptions),
   };
 }
+
+/** The options of a work queue's `claim` with their rules; its `forEach` takes `batchSize` and `leaseMs` by the same. */
+export const CLAIM_OPTIONS = {
+  batchSize: rules.number({ min: 1 }),
+  // The heartbeat runs every leaseMs / 3: a timer must be able to wait that long.
+  leaseMs: rules.number({ min: 1, max: MAX_TIMER_MS }),
+  retryFailed: rules.boolean,
+} as const satisfies Record<keyof ClaimOptions, OptionRule>;
