@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -17,18 +17,6 @@ export async function fsyncDirectory(file: string): Promise<void> {
     // Not supported here (e.g. Windows); the rename itself has still happened.
   } finally {
     await handle?.close();
-  }
-}
-
-export function fsyncDirectorySync(file: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dirname(file), 'r');
-    fsyncSync(fd);
-  } catch {
-    // See fsyncDirectory.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -70,7 +58,7 @@ const STAGING = '.checkpointer-next';
  * names only this library makes, so a leftover can be removed without touching a person's
  * `<file>.1` or `<file>.20240101`, which look exactly like a temporary file of `<file>` itself.
  */
-export const stagingName = (file: string): string => `${file}${STAGING}`;
+const stagingName = (file: string): string => `${file}${STAGING}`;
 
 /**
  * Replaces `file` (the file a symlink points to, if it is one) with `data`: write-file-atomic

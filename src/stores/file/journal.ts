@@ -177,21 +177,6 @@ export class JournalFile {
     }
   }
 
-  /**
-   * The `full` mode's write, done synchronously: a group commit's records are a few kilobytes
-   * that reach the page cache in microseconds, and a commit then needs one trip to the thread
-   * pool (the fdatasync) instead of two — on a busy machine every trip waits to be scheduled.
-   * Resolves, or rejects with the journal cut back, as the asynchronous write it replaces did.
-   */
-  write(text: string): Promise<void> {
-    try {
-      this.writeSync(text);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   sync(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const done = fdatasyncAsync(this.#fd);
