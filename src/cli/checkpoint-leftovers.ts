@@ -1,5 +1,5 @@
 import { basename, dirname, join } from 'node:path';
-import { findBackups } from '../stores/file/backups.js';
+import { findBackups } from '../stores/file/snapshot-file.js';
 import { DEFAULT_BACKUPS } from '../stores/file/file-store-options.js';
 import { namesBeside, staleTemporaryFiles } from '../stores/file/fs-durable.js';
 import { sealedJournals } from '../stores/file/journal.js';

@@ -4,7 +4,6 @@ import { dirname, resolve } from 'node:path';
 import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
-import { backupPaths, findBackups, holdsProgress } from './backups.js';
 import { FileLock } from './file-lock.js';
 import { lockHolder } from './lock-owner.js';
 import { withEnvironmentOptions } from './environment-options.js';
@@ -13,8 +12,8 @@ import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-
 import { encodeRecord } from './journal-record.js';
 import { InlineSyncBudget, JournalFile, rewriteJournal, sealedJournalName, sealedJournals, type JournalRecord } from './journal.js';
 import { loadFiles } from './load-files.js';
-import type { SnapshotFormat } from './snapshot-format.js';
-import { writeSnapshot } from './write-snapshot.js';
+import { formatForPath, jsonFormat, yamlFormat, type SnapshotFormat } from './snapshot-formats.js';
+import { holdsProgress, ownBackups, writeSnapshot } from './snapshot-file.js';
 import { GroupCommit } from './group-commit.js';
 import { crashPoint } from './crash-point.js';
 import { assertNever } from '../../core/assert-never.js';
@@ -485,7 +484,7 @@ export class FileStore implements CheckpointStore {
       crashPoint('remove:after-journal');
       // Every backup of ours, also those a run with a larger `backups` left: one left behind
       // would be read as the damaged remains of this checkpoint by the next run.
-      this.#removeOwnFiles([...new Set([...backupPaths(this.path, this.#options.backups), ...findBackups(this.path).map((backup) => backup.path)])]);
+      this.#removeOwnFiles(ownBackups(this.path, this.#options.backups));
       crashPoint('remove:after-backups');
       this.#removeOwnFiles([this.path]);
       await fsyncDirectory(this.path);
@@ -529,4 +528,31 @@ export class FileStore implements CheckpointStore {
   #warn(what: string, error: unknown): void {
     this.#session?.emit('warning', { message: `${this.location}: ${what}: ${(error as Error).message}`, cause: error });
   }
+}
+
+/**
+ * A checkpoint in a JSON file (`pipeline_checkpoint.json`) with its journal beside it.
+ * @example new JsonFileStore('input_data/pipeline_checkpoint.json', { durability: 'full' })
+ */
+export class JsonFileStore extends FileStore {
+  constructor(path: string, options?: FileStoreOptions) {
+    super(path, jsonFormat, options);
+  }
+}
+
+/**
+ * A checkpoint in a YAML file (`pipeline_state.yaml`), parsed safely: core schema only, no
+ * custom tags, at most 100 aliases.
+ * @example new YamlFileStore('my-dataset/pipeline_state.yaml')
+ */
+export class YamlFileStore extends FileStore {
+  constructor(path: string, options?: FileStoreOptions) {
+    super(path, yamlFormat, options);
+  }
+}
+
+/** The file store for `path` by its extension (`.json`, `.yaml`, `.yml`); `undefined` for any other path. */
+export function fileStoreFor(path: string, options?: FileStoreOptions): FileStore | undefined {
+  const format = formatForPath(path);
+  return format && new FileStore(path, format, options);
 }

@@ -2,13 +2,12 @@ import { existsSync } from 'node:fs';
 import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointDocument } from '../../core/model.js';
 import type { StoreSession } from '../store.js';
-import { findBackups } from './backups.js';
 import type { CorruptPolicy } from './file-store-options.js';
 import { corruptName, renameIfExists } from './fs-durable.js';
 import { readJournal, sealedJournals, type JournalRecord } from './journal.js';
 import { countLostItems, describeLostItems } from './lost-items.js';
-import { readSnapshotOrBackup } from './read-snapshot.js';
-import type { SnapshotFormat } from './snapshot-format.js';
+import { findBackups, readSnapshotOrBackup } from './snapshot-file.js';
+import type { SnapshotFormat } from './snapshot-formats.js';
 
 export interface CheckpointFiles {
   /** The snapshot's path, resolved. */

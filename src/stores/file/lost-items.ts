@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isJsonObject, type JsonValue } from '../../core/json.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
-import type { SnapshotFormat } from './snapshot-format.js';
+import type { SnapshotFormat } from './snapshot-formats.js';
 
 /** Completed items a damaged snapshot held that the checkpoint recovered without it lacks. */
 export interface LostItems {

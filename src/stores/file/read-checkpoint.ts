@@ -1,24 +1,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CheckpointCorruptError } from '../../core/errors.js';
-import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
-import { findBackups } from './backups.js';
 import { readOwner } from './lock-owner.js';
-import { jsonFormat } from './json-format.js';
 import { readJournal, sealedJournals } from './journal.js';
-import { readSnapshotOrBackup } from './read-snapshot.js';
-import type { SnapshotFormat } from './snapshot-format.js';
-import { yamlFormat } from './yaml-format.js';
+import { findBackups, readSnapshotOrBackup } from './snapshot-file.js';
+import { snapshotFormatFor } from './snapshot-formats.js';
 
-export { findBackups } from './backups.js';
-
-/** The snapshot format a checkpoint path uses, by its extension (as `CheckpointManager.open` picks its store). */
-export function snapshotFormatFor(path: string): SnapshotFormat {
-  if (/\.json$/i.test(path)) return jsonFormat;
-  if (/\.ya?ml$/i.test(path)) return yamlFormat;
-  throw new CheckpointArgumentError(`Expected a checkpoint path ending in .json, .yaml or .yml, got ${describeValue(path)}`);
-}
+export { findBackups } from './snapshot-file.js';
+export { snapshotFormatFor } from './snapshot-formats.js';
 
 /** Who holds the lock of `file`, as recorded in `<file>.lock/owner.json`; `undefined` if nobody does, `{}` if the holder is not known. */
 export function readLockHolder(file: string): { pid?: number; host?: string; since?: string } | undefined {
