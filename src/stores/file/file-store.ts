@@ -6,8 +6,7 @@ import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
 import { FileLock } from './file-lock.js';
 import { lockHolder } from './lock-owner.js';
-import { withEnvironmentOptions } from './environment-options.js';
-import { resolvedOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
+import { resolvedOptions, withEnvironmentOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';
 import { InlineSyncBudget, JournalFile, rewriteJournal, sealedJournalName, sealedJournals, type JournalRecord } from './journal.js';
@@ -72,13 +71,12 @@ export class FileStore implements CheckpointStore {
   constructor(path: string, format: SnapshotFormat, options: FileStoreOptions = {}) {
     checkValue('path', path, rules.nonEmptyString);
     // The environment is read once, here: a store keeps what it was made with.
-    const tuned = withEnvironmentOptions(options);
-    this.#options = resolvedOptions(tuned);
+    this.#options = resolvedOptions(withEnvironmentOptions(options));
     this.path = resolve(path);
     this.location = path;
     this.#journalPath = `${this.path}.journal`;
     this.#format = format;
-    this.#durability = tuned.durability ?? 'normal';
+    this.#durability = this.#options.durability;
   }
 
   async open(session: StoreSession): Promise<LoadedCheckpoint | undefined> {

@@ -1,5 +1,11 @@
 import type { CheckpointChange, ItemChange } from '../../core/model.js';
+import { parseChange } from '../../core/schema.js';
 import { CRC32_START, crc32, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
+
+export interface JournalRecord {
+  sequence: number;
+  change: CheckpointChange;
+}
 
 /**
  * One record a line: `<crc32 hex> {"n":<sequence>,...change}`. The checksum recognises a torn
@@ -12,6 +18,26 @@ export function encodeRecord(sequence: number, change: CheckpointChange): string
   }
   const json = `{"n":${sequence},${JSON.stringify(change).slice(1)}`;
   return `${hex8(crc32(json))} ${json}\n`;
+}
+
+/**
+ * The record of one line written by {@link encodeRecord}; `undefined` for a line that is torn or
+ * damaged (its checksum does not match, or it is not a record). `where` names the line in errors.
+ * @throws CheckpointCorruptError when the checksum matches but the change is not valid
+ */
+export function decodeRecord(line: string, where: string): JournalRecord | undefined {
+  const space = line.indexOf(' ');
+  const json = line.slice(space + 1);
+  if (space !== 8 || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const { n, ...change } = raw as { n: unknown };
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return undefined;
+  return { sequence: n, change: parseChange(change, where) };
 }
 
 /** An item mark without error or result: nearly every record. */

@@ -3,17 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CheckpointCorruptError } from '../../core/errors.js';
-import type { CheckpointChange } from '../../core/model.js';
-import { parseChange } from '../../core/schema.js';
-import { crc32 } from './crc32.js';
 import { namesBeside, replaceFile } from './fs-durable.js';
+import { decodeRecord, type JournalRecord } from './journal-record.js';
+
+export type { JournalRecord } from './journal-record.js';
 
 const fdatasyncAsync = promisify(fdatasync);
-
-export interface JournalRecord {
-  sequence: number;
-  change: CheckpointChange;
-}
 
 export interface ReadJournal {
   records: JournalRecord[];
@@ -21,21 +16,6 @@ export interface ReadJournal {
   validBytes: number;
   /** Damaged lines at the end (a write cut short by a crash), dropped. */
   tornLines: number;
-}
-
-function decodeLine(line: string, where: string): JournalRecord | undefined {
-  const space = line.indexOf(' ');
-  const json = line.slice(space + 1);
-  if (space !== 8 || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  const { n, ...change } = raw as { n: unknown };
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return undefined;
-  return { sequence: n, change: parseChange(change, where) };
 }
 
 /**
@@ -61,7 +41,7 @@ export async function readJournal(file: string): Promise<ReadJournal> {
     const end = text.indexOf('\n', start);
     const complete = end !== -1;
     const line = text.slice(start, complete ? end : text.length);
-    const record = complete ? decodeLine(line, `${file} line ${lineNumber}`) : undefined;
+    const record = complete ? decodeRecord(line, `${file} line ${lineNumber}`) : undefined;
     const next = complete ? end + 1 : text.length;
     if (record) {
       if (firstBad !== undefined) {
