@@ -5,12 +5,12 @@ import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, Checkp
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
 import { FileLock } from './file-lock.js';
-import { lockHolder } from './lock-owner.js';
+import { readLockHolder } from './lock-owner.js';
 import { resolvedOptions, withEnvironmentOptions, type Durability, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
 import { encodeRecord } from './journal-record.js';
 import { InlineSyncBudget, JournalFile, rewriteJournal, sealedJournalName, sealedJournals, type JournalRecord } from './journal.js';
-import { loadFiles } from './load-files.js';
+import { openFiles } from './recovery.js';
 import { formatForPath, jsonFormat, yamlFormat, type SnapshotFormat } from './snapshot-formats.js';
 import { holdsProgress, ownBackups, writeSnapshot } from './snapshot-file.js';
 import { GroupCommit } from './group-commit.js';
@@ -89,7 +89,7 @@ export class FileStore implements CheckpointStore {
     // Without the lock, beside a process that holds it, this store only reads: its records would
     // land in the holder's journal with sequence numbers of their own and fork the checkpoint.
     // (Checked again before every write: see #assertWritesAllowed.)
-    if (!this.#options.lock) this.#readOnly = this.#refusalBeside(lockHolder(this.path));
+    if (!this.#options.lock) this.#readOnly = this.#refusalBeside(readLockHolder(this.path));
     if (this.#options.lock) {
       this.#lock = await FileLock.acquire(this.path, (error) => {
         this.#lockLost = error;
@@ -108,7 +108,7 @@ export class FileStore implements CheckpointStore {
   }
 
   async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
-    const loaded = await loadFiles({ path: this.path, location: this.location, journalPath: this.#journalPath, format: this.#format, backups: this.#options.backups, onCorrupt: this.#options.onCorrupt }, session);
+    const loaded = await openFiles(this.path, this.location, this.#format, this.#options.onCorrupt, session);
     this.#sequence = loaded.sequence;
     this.#snapshotBytes = loaded.snapshotBytes;
     this.#snapshotHoldsProgress = loaded.document !== undefined && holdsProgress(loaded.document);
@@ -203,12 +203,13 @@ export class FileStore implements CheckpointStore {
     if (this.#lockLost) throw new CheckpointLockLostError(this.location, { cause: this.#lockLost });
     if (this.#failed) throw this.#failed;
     // Without the lock, a holder may have come since open: from then on, only read.
-    if (!this.#options.lock && !this.#readOnly) this.#readOnly = this.#refusalBeside(lockHolder(this.path));
+    if (!this.#options.lock && !this.#readOnly) this.#readOnly = this.#refusalBeside(readLockHolder(this.path));
     if (this.#readOnly) throw this.#readOnly;
   }
 
-  #refusalBeside(holder: { pid: number; host: string } | undefined): CheckpointStoreError | undefined {
-    if (!holder) return undefined;
+  #refusalBeside(holder: { pid?: number; host?: string } | undefined): CheckpointStoreError | undefined {
+    // A lock whose holder is not written yet is refused once it is (checked again on every write).
+    if (holder?.pid === undefined) return undefined;
     return new CheckpointStoreError(this.location, `opened with { lock: false } while process ${holder.pid} on ${holder.host} holds the lock: it can be read, and every write is refused so that two writers never fork the checkpoint — open it with the lock to write`);
   }
 

@@ -1,6 +1,6 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * Who holds a checkpoint's lock: the `owner.json` inside `<file>.lock`, and whether that owner
@@ -91,9 +91,14 @@ export function isAlive(owner: Owner): boolean {
   return owner.started === undefined || started === undefined || started === owner.started;
 }
 
-/** Who holds the lock of `file` right now, if anyone does (for `lock: false` readers). */
-export function lockHolder(file: string): { pid: number; host: string } | undefined {
-  const owner = readOwner(`${file}.lock`);
-  return owner && { pid: owner.pid, host: owner.host };
+/**
+ * Who holds the lock of `file` right now, as recorded in `<file>.lock/owner.json`: `undefined` if
+ * nobody does, `{}` if the lock is held but its holder is not known (yet).
+ */
+export function readLockHolder(file: string): { pid?: number; host?: string; since?: string } | undefined {
+  const directory = `${resolve(file)}.lock`;
+  const owner = readOwner(directory);
+  if (owner) return { pid: owner.pid, host: owner.host, ...(owner.since ? { since: owner.since } : {}) };
+  return existsSync(directory) ? {} : undefined;
 }
 

@@ -1,21 +1,70 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
-import { readOwner } from './lock-owner.js';
-import { readJournal, sealedJournals } from './journal.js';
-import { findBackups, readSnapshotOrBackup } from './snapshot-file.js';
-import { snapshotFormatFor } from './snapshot-formats.js';
+import { readJournal, sealedJournals, type JournalRecord } from './journal.js';
+import { findBackups, readSnapshotOrBackup, type SnapshotOrBackup } from './snapshot-file.js';
+import { snapshotFormatFor, type SnapshotFormat } from './snapshot-formats.js';
 
 export { findBackups } from './snapshot-file.js';
 export { snapshotFormatFor } from './snapshot-formats.js';
+export { readLockHolder } from './lock-owner.js';
 
-/** Who holds the lock of `file`, as recorded in `<file>.lock/owner.json`; `undefined` if nobody does, `{}` if the holder is not known. */
-export function readLockHolder(file: string): { pid?: number; host?: string; since?: string } | undefined {
-  const directory = `${resolve(file)}.lock`;
-  if (!existsSync(directory)) return undefined;
-  const owner = readOwner(directory);
-  return owner ? { pid: owner.pid, host: owner.host, ...(owner.since ? { since: owner.since } : {}) } : {};
+/** What the files of a file checkpoint hold, read without writing, renaming or locking anything. */
+export interface CheckpointFiles extends SnapshotOrBackup {
+  /** The journal files looked at: the sealed ones (left by an unfinished compaction) first, then the journal. */
+  journalFiles: string[];
+  /** Those of `journalFiles` that hold records or torn lines. */
+  journalFilesInUse: string[];
+  /** Every valid record of the journal files, in order, each sequence number once. */
+  records: JournalRecord[];
+  /** The records newer than the snapshot: the changes to replay over it. */
+  changes: JournalRecord[];
+  /** Damaged lines at the end of a journal (a write cut short by a crash); they are dropped. */
+  tornLines: number;
+  /** The last journal sequence the snapshot holds (0 without one). */
+  since: number;
+  /** The last sequence number the snapshot or the journal holds. */
+  sequence: number;
+}
+
+/**
+ * The one read of a file checkpoint, shared by `FileStore.open` and the CLI: the sealed journals
+ * and the journal, then the snapshot or, when it is damaged, its newest good backup, and the
+ * records the snapshot does not hold yet. Journals are read before the snapshot: a compaction
+ * running meanwhile only makes the snapshot newer, and records it already holds are skipped by
+ * their sequence number.
+ * @param path the snapshot's path; errors, `from` and the backups are named after it as given
+ * @param emptyJournalCounts whether an existing journal file without records proves a snapshot
+ *   was written (one is created only after its checkpoint's first snapshot). True for the lock
+ *   holder; a reader beside a running checkpoint may see an empty journal just before it is deleted.
+ * @throws CheckpointCorruptError when the snapshot is damaged (or missing while journal records or
+ *   backups are left) and no backup is good, or a journal is damaged in place
+ */
+export async function readCheckpointFiles(path: string, format: SnapshotFormat, emptyJournalCounts: boolean): Promise<CheckpointFiles> {
+  const journalPath = `${path}.journal`;
+  const journalFiles = [...sealedJournals(journalPath), journalPath];
+  const journals = await Promise.all(journalFiles.map((file) => readJournal(file)));
+  // A crash between rewriting the journal at open and deleting the sealed journals leaves the
+  // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
+  const records: JournalRecord[] = [];
+  for (const record of journals.flatMap((journal) => journal.records)) {
+    if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
+  }
+  const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
+  const journalFilesInUse = journalFiles.filter((_, i) => journals[i]!.records.length > 0 || journals[i]!.tornLines > 0);
+  const journalLeft = records.length > 0 || (emptyJournalCounts && (tornLines > 0 || journalFiles.some((file) => existsSync(file))));
+  const found = await readSnapshotOrBackup(path, format, findBackups(path).map((backup) => backup.path), journalLeft);
+  const since = found.snapshot?.content.sequence ?? 0;
+  return {
+    ...found,
+    journalFiles,
+    journalFilesInUse,
+    records,
+    changes: records.filter((record) => record.sequence > since),
+    tornLines,
+    since,
+    sequence: Math.max(since, records.at(-1)?.sequence ?? 0),
+  };
 }
 
 /** A checkpoint as read from disk, without writing or locking anything. */
@@ -43,42 +92,29 @@ export interface CheckpointOnDisk {
 }
 
 /**
- * Reads a file checkpoint the way FileStore.open does — snapshot plus journal replay, falling
- * back to the newest good backup when the snapshot is damaged — but never writes, renames or
- * locks anything, so that tools can look at a checkpoint while its pipeline is running.
- * Journals are read before the snapshot: a compaction running meanwhile only makes the snapshot
- * newer, and records it already contains are skipped by their sequence number.
+ * Reads a file checkpoint the way FileStore.open does ({@link readCheckpointFiles}) but never
+ * writes, renames or locks anything, so that tools can look at a checkpoint while its pipeline
+ * is running.
  *
  * @returns `undefined` when there is no checkpoint at `path`
  * @throws CheckpointCorruptError when the checkpoint and all its backups are damaged
  */
 export async function readCheckpoint(path: string): Promise<CheckpointOnDisk | undefined> {
-  const file = resolve(path);
-  const format = snapshotFormatFor(path);
-  const journalPath = `${file}.journal`;
-  const files = [...sealedJournals(journalPath), journalPath];
-  const journals = await Promise.all(files.map((journal) => readJournal(journal)));
-  const records = journals.flatMap((journal) => journal.records);
-  const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
-
-  const found = await readSnapshotOrBackup(file, format, findBackups(path).map((backup) => backup.path), records.length > 0);
-  const { snapshot, damage } = found;
-  const snapshotFile = found.from === file ? path : found.from;
+  const files = await readCheckpointFiles(path, snapshotFormatFor(path), false);
+  const { snapshot, damage, changes } = files;
   if (!snapshot) return undefined;
-
   const { sequence, ...document } = snapshot.content;
-  const changes = records.filter((record) => record.sequence > sequence);
   return {
     document,
     changes: changes.map((record) => record.change),
-    snapshotFile,
+    snapshotFile: files.from,
     snapshotSequence: sequence,
     snapshotBytes: snapshot.bytes,
     ...(damage ? { damage } : {}),
     journal: {
-      files: files.filter((_, i) => journals[i]!.records.length > 0 || journals[i]!.tornLines > 0),
-      records: records.length,
-      tornLines,
+      files: files.journalFilesInUse,
+      records: files.records.length,
+      tornLines: files.tornLines,
       ...(changes[0] ? { firstNewSequence: changes[0].sequence } : {}),
     },
   };
