@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -26,6 +26,21 @@ export function namesBeside(file: string): string[] {
     return readdirSync(dirname(file));
   } catch {
     return [];
+  }
+}
+
+/**
+ * Deletes `files` that exist, each right after `beforeEach` (a holder's check that its lock is
+ * still ours, so that a holder taken over never deletes its successor's files).
+ */
+export function removeFiles(files: readonly string[], beforeEach: () => void): void {
+  for (const file of files) {
+    beforeEach();
+    try {
+      unlinkSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }
 
