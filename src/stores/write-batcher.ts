@@ -26,6 +26,11 @@ export interface WriteBatcherOptions<T, R> {
    * it has finished, and adds made while a commit runs share the next one (group commit).
    */
   batch?: { size: number; intervalMs: number };
+  /**
+   * With `batch`: the commit is synchronous, and a batch is committed within the add that fills
+   * it, which throws if it fails — so that its caller can refuse the change before applying it.
+   */
+  synchronous?: boolean;
   /** The most entries one commit takes. @default Infinity */
   maxBatch?: number;
   /**
@@ -95,7 +100,11 @@ export class WriteBatcher<T, R = void> {
       });
     }
     this.#pending.push({ entry });
-    if (this.#pending.length >= batch.size) return this.#drain() as Promise<R>;
+    if (this.#pending.length >= batch.size) {
+      if (!this.#options.synchronous) return this.#drain() as Promise<R>;
+      this.#commitNow();
+      return RESOLVED as Promise<R>;
+    }
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       this.#drain().catch((error: unknown) => this.#options.onUnwatchedFailure?.(error));
@@ -121,6 +130,18 @@ export class WriteBatcher<T, R = void> {
     this.#pending = [];
     for (const waiting of dropped) waiting.resolve?.(undefined as R);
     await this.idle();
+  }
+
+  /** A synchronous commit of everything waiting; its failure is latched and thrown. */
+  #commitNow(): void {
+    this.#stopTimer();
+    const batch = this.#pending.splice(0);
+    try {
+      void this.#options.commit(batch.map((waiting) => waiting.entry));
+    } catch (error) {
+      if (this.#options.latch !== false) this.fail(error);
+      throw error;
+    }
   }
 
   #stopTimer(): void {

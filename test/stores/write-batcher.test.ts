@@ -148,6 +148,24 @@ describe('WriteBatcher: batched', () => {
     await expect(batcher.add(2)).rejects.toThrow('no space');
   });
 
+  it('synchronous: the add that fills a batch commits it before it returns, and throws its failure', () => {
+    const batches: number[][] = [];
+    const batcher = new WriteBatcher<number>({
+      commit: (batch) => {
+        if (batch.includes(6)) throw new Error('no space');
+        batches.push(batch);
+      },
+      batch: { size: 3, intervalMs: 60_000 },
+      synchronous: true,
+    });
+    for (const n of [1, 2, 3]) void batcher.add(n);
+    expect(batches).toEqual([[1, 2, 3]]);
+    void batcher.add(4);
+    void batcher.add(5);
+    expect(() => batcher.add(6)).toThrow('no space');
+    expect((batcher.failure as Error).message).toBe('no space');
+  });
+
   it('discard forgets what waits and stops the timer', async () => {
     const batches: number[][] = [];
     const batcher = new WriteBatcher<number>({ commit: (batch) => void batches.push(batch), batch: { size: 10, intervalMs: 1 } });

@@ -49,14 +49,7 @@ export class FileStore implements CheckpointStore {
     this.#journalPath = `${this.path}.journal`;
     this.#format = format;
     this.#fence = new WriteFence(this.path, this.location, this.#options.lock);
-    this.#writer = new JournalWriter(this.path, this.location, this.#options, {
-      assertWritable: (failure) => this.#fence.assertWritable(failure),
-      lock: () => this.#lock,
-      written: (now) => this.#compaction.maybeCompact(now),
-      backpressure: () => this.#compaction.backpressure(),
-      sealedJournalsSaved: () => this.#compaction.saved(),
-      warn: (what, error) => this.#warn(what, error),
-    });
+    this.#writer = new JournalWriter(this.path, this.location, this.#options, this.#fence, (what, error) => this.#warn(what, error));
     this.#compaction = new Compaction({
       path: this.path,
       location: this.location,
@@ -124,7 +117,7 @@ export class FileStore implements CheckpointStore {
       await fsyncDirectory(this.path);
     }
     const existing = await readFile(this.#journalPath).then((buffer) => buffer.length, () => 0);
-    this.#writer.start(existing);
+    this.#writer.start(existing, this.#lock, this.#compaction);
     this.#compaction.start();
   }
 

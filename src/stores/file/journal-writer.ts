@@ -8,22 +8,18 @@ import type { FileLock } from './file-lock.js';
 import type { ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory } from './fs-durable.js';
 import { InlineSyncBudget, JournalFile } from './journal.js';
+import type { WriteFence } from './lock-owner.js';
 
 const RESOLVED = Promise.resolve();
 
-/** What the writer asks of the store around a write. */
-export interface JournalWriterHooks {
-  /** Throws unless writes are allowed now (the lock, the failure latch, a holder beside us). */
-  assertWritable(failure: unknown): void;
-  /** The lock, to confirm before a write is acknowledged; none without one. */
-  lock(): FileLock | undefined;
-  /** After records were written: the store's upkeep (a compaction that is due). */
-  written(now: number): void;
-  /** What a mark waits for while a compaction runs (see Compaction.backpressure). */
+/** The store's upkeep after records were written (see Compaction). */
+export interface JournalUpkeep {
+  /** Starts a compaction if one is due. */
+  maybeCompact(now: number): void;
+  /** What a mark waits for while a compaction runs. */
   backpressure(): Promise<void>;
   /** Resolves once the snapshot that takes in a sealed journal is written. */
-  sealedJournalsSaved(): Promise<void>;
-  warn(what: string, error: unknown): void;
+  saved(): Promise<void>;
 }
 
 /**
@@ -39,8 +35,11 @@ export class JournalWriter {
   readonly #location: string;
   readonly #durability: Durability;
   readonly #fsyncIntervalMs: number;
-  readonly #hooks: JournalWriterHooks;
+  readonly #fence: WriteFence;
+  readonly #warn: (what: string, error: unknown) => void;
   readonly #batcher: WriteBatcher<string>;
+  #lock: FileLock | undefined;
+  #upkeep: JournalUpkeep | undefined;
   #journal: JournalFile | undefined;
   #lastSyncAt = 0;
   #unsynced = false;
@@ -50,19 +49,20 @@ export class JournalWriter {
   readonly #inlineSyncs = new InlineSyncBudget();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(path: string, location: string, options: ResolvedFileStoreOptions, hooks: JournalWriterHooks) {
+  constructor(path: string, location: string, options: ResolvedFileStoreOptions, fence: WriteFence, warn: (what: string, error: unknown) => void) {
     this.#path = path;
     this.#journalPath = `${path}.journal`;
     this.#location = location;
     this.#durability = options.durability;
     this.#fsyncIntervalMs = options.fsyncIntervalMs;
-    this.#hooks = hooks;
+    this.#fence = fence;
+    this.#warn = warn;
     // The store latches its own failures (#fail): a lost lock is not a failed write.
     this.#batcher = new WriteBatcher<string>({
       commit: options.durability === 'full' ? (lines) => this.#commitGroup(lines) : (lines) => this.#writeBatch(lines),
       latch: false,
-      ...(options.durability === 'batched' ? { batch: { size: options.batchSize, intervalMs: options.batchIntervalMs } } : {}),
-      onUnwatchedFailure: (error) => hooks.warn('a background write failed; further marks are refused', error),
+      ...(options.durability === 'batched' ? { batch: { size: options.batchSize, intervalMs: options.batchIntervalMs }, synchronous: true } : {}),
+      onUnwatchedFailure: (error) => warn('a background write failed; further marks are refused', error),
     });
   }
 
@@ -76,8 +76,13 @@ export class JournalWriter {
     return this.#batcher.failure as CheckpointError | undefined;
   }
 
-  /** Opens the journal (of `bytes` bytes now) for appending and starts the periodic fsync. */
-  start(bytes: number): void {
+  /**
+   * Opens the journal (of `bytes` bytes now) for appending and starts the periodic fsync. Writes
+   * are acknowledged only while `lock` (if any) is confirmed ours; `upkeep` runs after them.
+   */
+  start(bytes: number, lock: FileLock | undefined, upkeep: JournalUpkeep): void {
+    this.#lock = lock;
+    this.#upkeep = upkeep;
     try {
       this.#journal = new JournalFile(this.#journalPath, bytes);
     } catch (error) {
@@ -99,17 +104,17 @@ export class JournalWriter {
         // Acknowledged only while the lock is provably ours (checked after the write, so the
         // write came first), and with upkeep done here when a busy loop starves the timers.
         const now = Date.now();
-        this.#hooks.lock()?.confirm(now);
+        this.#lock?.confirm(now);
         if (this.#fsyncIntervalMs > 0 && this.#unsynced && now - this.#lastSyncAt >= this.#fsyncIntervalMs) this.#startPeriodicSync(now);
-        this.#hooks.written(now);
-        return this.#hooks.backpressure();
+        this.#upkeep!.maybeCompact(now);
+        return this.#upkeep!.backpressure();
       }
-      case 'batched': {
-        const written = this.#batcher.add(line);
-        this.#hooks.lock()?.confirm();
-        // A batch written by this mark: its outcome first.
-        return this.#batcher.pending === 0 ? written.then(() => this.#hooks.backpressure()) : this.#hooks.backpressure();
-      }
+      case 'batched':
+        // A batch this mark fills is written here, and a failed write thrown: the mark is refused
+        // before the manager applies it.
+        void this.#batcher.add(line);
+        this.#lock?.confirm();
+        return this.#upkeep!.backpressure();
       case 'full':
         return this.#batcher.add(line);
       default:
@@ -118,7 +123,7 @@ export class JournalWriter {
   }
 
   #writable(): JournalFile {
-    this.#hooks.assertWritable(this.failure);
+    this.#fence.assertWritable(this.failure);
     if (!this.#journal) throw new CheckpointClosedError(this.#location);
     return this.#journal;
   }
@@ -147,9 +152,9 @@ export class JournalWriter {
   /** A `batched` batch: written only while the lock is ours (a taken-over holder must not write into a file its successor reads). */
   #writeBatch(lines: string[]): void {
     const journal = this.#writable();
-    this.#hooks.lock()?.confirm();
+    this.#lock?.confirm();
     this.#writeSync(journal, lines.join(''));
-    this.#hooks.written(Date.now());
+    this.#upkeep!.maybeCompact(Date.now());
   }
 
   /** One group commit (`full`): every record appended since the last one, one write, one fsync. */
@@ -163,7 +168,7 @@ export class JournalWriter {
       crashPoint('journal:after-write');
       // A compaction may have sealed (and closed) this journal while the write was in flight:
       // an fsync of it would be skipped, so these records are durable once its snapshot is.
-      if (journal !== this.#journal) await this.#hooks.sealedJournalsSaved();
+      if (journal !== this.#journal) await this.#upkeep!.saved();
       // A lone record has no one to share its fsync with: on a fast disk, sync it here rather
       // than pay a round trip to the thread pool. Groups sync off the event loop, where more
       // marks can gather. The journal's name must be durable too: not while a new journal
@@ -173,18 +178,18 @@ export class JournalWriter {
         this.#inlineSyncs.took(journal.syncNow());
         await this.#directorySync;
       } else await this.sync(journal);
-      this.#hooks.lock()?.confirm();
+      this.#lock?.confirm();
     } catch (error) {
       throw this.fail(`could not write the journal ${journal.path}`, error);
     }
-    this.#hooks.written(Date.now());
-    await this.#hooks.backpressure();
+    this.#upkeep!.maybeCompact(Date.now());
+    await this.#upkeep!.backpressure();
   }
 
   /** An fsync for `normal` durability, started from a mark or the timer, whichever comes first. */
   #startPeriodicSync(now: number): void {
     this.#lastSyncAt = now;
-    void this.sync().catch((error: unknown) => this.#hooks.warn('periodic fsync failed', error));
+    void this.sync().catch((error: unknown) => this.#warn('periodic fsync failed', error));
   }
 
   /**
