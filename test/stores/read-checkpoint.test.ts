@@ -5,7 +5,7 @@ import type { StoreEvents } from '../../src/stores/store.js';
 import type { CheckpointChange } from '../../src/core/model.js';
 import { CheckpointState } from '../../src/core/state.js';
 import { JsonFileStore, YamlFileStore } from '../../src/stores/file/file-store.js';
-import { encodeRecord } from '../../src/stores/file/journal-record.js';
+import { encodeRecord } from '../../src/stores/file/journal.js';
 import { sealedJournalName } from '../../src/stores/file/journal.js';
 import { readCheckpoint } from '../../src/stores/file/read-checkpoint.js';
 import { writeSnapshot } from '../../src/stores/file/snapshot-file.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointChange } from '../../src/core/model.js';
-import { decodeRecord, encodeRecord } from '../../src/stores/file/journal-record.js';
+import { decodeRecord, encodeRecord } from '../../src/stores/file/journal.js';
 
 /** The record format by its definition: checksum of the UTF-8 bytes, then the JSON of the change. */
 function reference(sequence: number, change: CheckpointChange): string {

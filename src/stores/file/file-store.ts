@@ -9,12 +9,11 @@ import { Compaction } from './compaction.js';
 import { crashPoint } from './crash-point.js';
 import { FileLock } from './file-lock.js';
 import { resolvedOptions, withEnvironmentOptions, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
-import { fsyncDirectory, removeFiles, removeIfExists, removeStaleTemporaryFiles } from './fs-durable.js';
-import { encodeRecord } from './journal-record.js';
+import { fsyncDirectory, removeFiles, removeIfExists, removeStaleTemporaryFiles, replaceFile } from './fs-durable.js';
 import { JournalWriter } from './journal-writer.js';
-import { rewriteJournal, sealedJournals, type JournalRecord } from './journal.js';
+import { encodeRecord, sealedJournals, type JournalRecord } from './journal.js';
 import { WriteFence } from './lock-owner.js';
-import { openFiles } from './recovery.js';
+import { openFiles } from './read-checkpoint.js';
 import { ownBackups } from './snapshot-file.js';
 import { formatForPath, jsonFormat, yamlFormat, type SnapshotFormat } from './snapshot-formats.js';
 
@@ -111,7 +110,8 @@ export class FileStore implements CheckpointStore {
   /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */
   async #startJournal(records: JournalRecord[] | undefined): Promise<void> {
     if (records) {
-      await rewriteJournal(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''));
+      // Atomically, through a staging file of the library's own name.
+      await replaceFile(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''));
       crashPoint('open:after-journal-rewrite');
       for (const sealed of sealedJournals(this.#journalPath)) await removeIfExists(sealed);
       await fsyncDirectory(this.path);
