@@ -14,6 +14,9 @@
  */
 export type Durability = 'full' | 'normal' | 'batched';
 
+/** Every {@link Durability}, for the stores' option rules. */
+export const DURABILITIES = ['full', 'normal', 'batched'] as const satisfies readonly Durability[];
+
 export interface WriteBatcherOptions<T, R> {
   /**
    * Commits `batch` (in order) as one: the store's "write and sync" or "run a transaction". May

@@ -1,15 +1,8 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
 import { checkOptions, closest, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
+import { DURABILITIES, type Durability } from '../write-batcher.js';
 
-/**
- * What an acknowledged (awaited) mark survives:
- * - `full`: power loss — the mark resolves after fsync; concurrent marks share one fsync.
- * - `normal`: a crash or `kill -9` of the process — the mark resolves once its record is written
- *   to the operating system; fsync runs every `fsyncIntervalMs` and on flush/close.
- * - `batched`: records are written every `batchSize` marks or `batchIntervalMs`; a crash loses at
- *   most one batch.
- */
-export type Durability = 'full' | 'normal' | 'batched';
+export type { Durability } from '../write-batcher.js';
 
 /** What to do when a checkpoint is damaged and no backup is good. */
 export type CorruptPolicy = 'fail' | 'restart';
@@ -78,7 +71,7 @@ export type ResolvedFileStoreOptions = Required<FileStoreOptions>;
 
 /** Every file-store option with its rule; the manager and Pipeline take these too. */
 export const FILE_STORE_OPTIONS = {
-  durability: rules.oneOf('full', 'normal', 'batched'),
+  durability: rules.oneOf(...DURABILITIES),
   // 0 turns the periodic fsync off (journal records still reach the OS at once, and flush/close fsync).
   fsyncIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
   batchSize: rules.number({ min: 1 }),
