@@ -85,8 +85,10 @@ export class Compaction {
    * The journals stay within about three times the snapshot.
    */
   backpressure(): Promise<void> {
+    // The hot path of every mark: nothing to do unless a compaction runs.
+    if (!this.#compacting) return RESOLVED;
     const journal = this.#context.writer.journal;
-    if (!this.#compacting || !journal) return RESOLVED;
+    if (!journal) return RESOLVED;
     const compactAt = this.#compactAt();
     if (journal.bytes >= 2 * compactAt) {
       return this.#snapshots.then(

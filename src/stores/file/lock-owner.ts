@@ -145,7 +145,9 @@ export class WriteFence {
   assertWritable(failure: unknown): void {
     if (this.#lockLost) throw new CheckpointLockLostError(this.#location, { cause: this.#lockLost });
     if (failure) throw failure;
-    this.lookForHolder();
-    if (this.#readOnly) throw this.#readOnly;
+    if (!this.#locked) {
+      this.lookForHolder();
+      if (this.#readOnly) throw this.#readOnly;
+    }
   }
 }
