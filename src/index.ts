@@ -4,9 +4,7 @@ export type { CompleteCheckpointOptions, CompleteResult, ItemsLeft } from './man
 export type { CheckpointOptions, ConfigChangePolicy, Logger } from './manager/options.js';
 export type { VerifyCompleted, VerifyCompletedOption } from './manager/verify-completed.js';
 export { StepHandle } from './manager/step-handle.js';
-export { JsonFileStore } from './stores/file/json-file-store.js';
-export { YamlFileStore } from './stores/file/yaml-file-store.js';
-export { FileStore } from './stores/file/file-store.js';
+export { FileStore, JsonFileStore, YamlFileStore } from './stores/file/file-store.js';
 export type { CorruptPolicy, Durability, FileStoreOptions } from './stores/file/file-store-options.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type { CheckpointStore, LoadedCheckpoint, StoreEvents, StoreSession } from './stores/store.js';
@@ -72,4 +70,4 @@ export { createProgressRenderer, shouldShowProgress } from './progress/progress-
 export type { ProgressRenderer, ProgressRendererOptions, ProgressStream } from './progress/progress-renderer.js';
 export type { ProgressSnapshot } from './progress/format-progress.js';
 export type { Listener } from './core/events.js';
-export type { SnapshotFormat } from './stores/file/snapshot-format.js';
+export type { SnapshotFormat } from './stores/file/snapshot-formats.js';

@@ -6,7 +6,7 @@ import { FileLock } from '../stores/file/file-lock.js';
 import { fsyncDirectory, renameIfExists, replaceFile } from '../stores/file/fs-durable.js';
 import { sealedJournals } from '../stores/file/journal.js';
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
-import { readSnapshot } from '../stores/file/read-snapshot.js';
+import { readSnapshot } from '../stores/file/snapshot-file.js';
 import { formatBytes, formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { findBackups } from '../stores/file/backups.js';
+import { findBackups } from '../stores/file/snapshot-file.js';
 import { DEFAULT_BACKUPS } from '../stores/file/file-store-options.js';
 import { staleTemporaryFiles } from '../stores/file/fs-durable.js';
 import { sealedJournals } from '../stores/file/journal.js';

@@ -4,7 +4,7 @@ import { parseDocument } from '../core/schema.js';
 import { CheckpointState } from '../core/state.js';
 import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/journal.js';
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
-import { readSnapshot, type ReadSnapshot } from '../stores/file/read-snapshot.js';
+import { readSnapshot, type ReadSnapshot } from '../stores/file/snapshot-file.js';
 import type { Output } from './output.js';
 import { databaseRepairHint, noCheckpointMessage, readDatabaseIfAny, type DatabaseTarget } from './postgres-target.js';
 

@@ -7,8 +7,7 @@ import { CheckpointState } from '../core/state.js';
 import { checkOptions, pickOptions, rejectOptionsWith, rules, type OptionRule } from '../core/validate-options.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../stores/store.js';
 import { isJsonObject } from '../core/json.js';
-import { JsonFileStore } from '../stores/file/json-file-store.js';
-import { YamlFileStore } from '../stores/file/yaml-file-store.js';
+import { fileStoreFor } from '../stores/file/file-store.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
 import type { CheckpointOptions } from './options.js';
 import { describeConfigChange } from './config-diff.js';
@@ -26,8 +25,8 @@ export function storeForOptions(options: CheckpointOptions): CheckpointStore {
   }
   // Only the file-store options: the store refuses keys it does not know.
   const fileOptions = pickOptions(options, FILE_STORE_OPTIONS);
-  if (/\.json$/i.test(path)) return new JsonFileStore(path, fileOptions);
-  if (/\.ya?ml$/i.test(path)) return new YamlFileStore(path, fileOptions);
+  const store = fileStoreFor(path, fileOptions);
+  if (store) return store;
   throw new CheckpointArgumentError(`Expected \`path\` to end in .json, .yaml or .yml, got ${describeValue(path)} — or pass \`store\``);
 }
 

@@ -26,10 +26,6 @@ export function markResumable(error: CheckpointAbortError): void {
   process.on('uncaughtExceptionMonitor', onFatalError);
 }
 
-export function isResumable(error: unknown): boolean {
-  return findResumable(error) !== undefined;
-}
-
 function onFatalError(error: unknown): void {
   const interrupted = findResumable(error);
   if (!interrupted || process.listenerCount('uncaughtException') > 0) return;

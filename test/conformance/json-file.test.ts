@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
+import { JsonFileStore } from '../../src/stores/file/file-store.js';
 import type { Durability } from '../../src/stores/file/file-store-options.js';
 import { describeStoreConformance } from '../../src/testing.js';
 

@@ -5,7 +5,7 @@ import { PipelineStepError } from '../../src/core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../src/core/model.js';
 import type { SaveErrorEvent } from '../../src/pipeline/pipeline-events.js';
 import type { StepDefinition } from '../../src/pipeline/step-definition.js';
-import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
+import { JsonFileStore } from '../../src/stores/file/file-store.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../../src/stores/store.js';
 import { RecordingLogger, ScriptedPipeline, removeTempDirs, tempDir } from './support.js';
 

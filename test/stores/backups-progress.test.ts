@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findBackups } from '../../src/stores/file/backups.js';
+import { findBackups } from '../../src/stores/file/snapshot-file.js';
 import { open, tempDir } from './helpers.js';
 
 interface Snapshot {

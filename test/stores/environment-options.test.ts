@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointArgumentError } from '../../src/core/errors.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
-import { ENVIRONMENT_OPTIONS, environmentOptions, withEnvironmentOptions } from '../../src/stores/file/environment-options.js';
-import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
+import { ENVIRONMENT_OPTIONS, environmentOptions, withEnvironmentOptions } from '../../src/stores/file/file-store-options.js';
+import { JsonFileStore } from '../../src/stores/file/file-store.js';
 import { ScriptedPipeline } from '../pipeline/support.js';
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
 import { crc32 } from '../../src/stores/file/crc32.js';
-import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
+import { JsonFileStore } from '../../src/stores/file/file-store.js';
 import { filesIn, open, openRecorded, openStore, tempDir } from './helpers.js';
 
 const journalLines = (file: string): string[] => readFileSync(`${file}.journal`, 'utf8').split('\n').filter(Boolean);

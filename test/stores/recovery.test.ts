@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError, CheckpointLockedError, CheckpointStoreError, CheckpointVersionError } from '../../src/core/errors.js';
-import { JsonFileStore } from '../../src/stores/file/json-file-store.js';
+import { JsonFileStore } from '../../src/stores/file/file-store.js';
 import { filesIn, open, openRecorded, openStore, recoveredFrom, tempDir, twoRuns } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'corrupt', name), 'utf8');

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeSnapshot } from '../../src/stores/file/write-snapshot.js';
-import { jsonFormat } from '../../src/stores/file/json-format.js';
+import { writeSnapshot } from '../../src/stores/file/snapshot-file.js';
+import { jsonFormat } from '../../src/stores/file/snapshot-formats.js';
 import { filesIn, open, tempDir } from './helpers.js';
 
 /** Files a person might keep beside a checkpoint, with names like the library's own temporary files. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointChange } from '../../src/core/model.js';
-import { encodeRecord } from '../../src/stores/file/journal-record.js';
+import { decodeRecord, encodeRecord } from '../../src/stores/file/journal.js';
 
 /** The record format by its definition: checksum of the UTF-8 bytes, then the JSON of the change. */
 function reference(sequence: number, change: CheckpointChange): string {
@@ -46,5 +46,21 @@ describe('journal records', () => {
       { op: 'resetAll' },
     ];
     for (const change of changes) expect(encodeRecord(9, change)).toBe(reference(9, change));
+  });
+
+  it('a line reads back as the record it was written from; a line with any character changed does not', () => {
+    const changes: CheckpointChange[] = [
+      { op: 'item', step: 'enrich', key: 'doc/1.json', status: 'completed', attempts: 1, at: 1_764_000_000_000 },
+      { op: 'item', step: 's', key: 'k', status: 'failed', attempts: 2, at: 5, error: { message: 'boom "quoted" é', name: 'Error' } },
+      { op: 'counter', name: 'rows', value: 3 },
+    ];
+    for (const [i, change] of changes.entries()) {
+      const line = encodeRecord(i + 1, change).slice(0, -1);
+      expect(decodeRecord(line, 'line 1')).toEqual({ sequence: i + 1, change });
+      for (let at = 0; at < line.length; at++) {
+        const changed = line.slice(0, at) + (line[at] === 'x' ? 'y' : 'x') + line.slice(at + 1);
+        expect(decodeRecord(changed, 'line 1')).toBeUndefined();
+      }
+    }
   });
 });

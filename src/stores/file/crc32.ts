@@ -13,8 +13,9 @@ function crc32OfBytes(bytes: Uint8Array): number {
   return (crc ^ -1) >>> 0;
 }
 
-// zlib.crc32 (Node >= 20.15) is native and hashes a string's UTF-8 bytes; older Nodes use the table.
-const nativeCrc32 = (zlib as { crc32?: (data: string) => number }).crc32;
+// zlib.crc32 (Node >= 20.15) is native, hashes a string's UTF-8 bytes and continues from a
+// previous checksum; older Nodes use the table.
+const nativeCrc32 = (zlib as { crc32?: (data: string | Uint8Array, value?: number) => number }).crc32;
 const crc32OfUtf8: (text: string) => number = nativeCrc32 ?? ((text) => crc32OfBytes(Buffer.from(text)));
 
 /**
@@ -61,4 +62,13 @@ export function updateCrc32Verbatim(state: number, text: string): number | undef
     crc = TABLE[(crc ^ unit) & 0xff]! ^ (crc >>> 8);
   }
   return crc;
+}
+
+/**
+ * The CRC-32 of the bytes before `bytes` (0 for none) continued over `bytes`. Without the native
+ * call the table runs over the bytes as latin1 text, whose UTF-16 units are the bytes.
+ */
+export function continueCrc32(crc: number, bytes: Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(bytes, crc);
+  return finishCrc32(updateCrc32Ascii(crc ^ -1, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')));
 }

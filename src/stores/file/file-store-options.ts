@@ -1,14 +1,8 @@
-import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
+import { CheckpointArgumentError } from '../../core/errors.js';
+import { checkOptions, closest, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
+import { DURABILITIES, type Durability } from '../write-batcher.js';
 
-/**
- * What an acknowledged (awaited) mark survives:
- * - `full`: power loss — the mark resolves after fsync; concurrent marks share one fsync.
- * - `normal`: a crash or `kill -9` of the process — the mark resolves once its record is written
- *   to the operating system; fsync runs every `fsyncIntervalMs` and on flush/close.
- * - `batched`: records are written every `batchSize` marks or `batchIntervalMs`; a crash loses at
- *   most one batch.
- */
-export type Durability = 'full' | 'normal' | 'batched';
+export type { Durability } from '../write-batcher.js';
 
 /** What to do when a checkpoint is damaged and no backup is good. */
 export type CorruptPolicy = 'fail' | 'restart';
@@ -73,11 +67,11 @@ export interface FileStoreOptions {
   snapshotIntervalMs?: number;
 }
 
-export type ResolvedFileStoreOptions = Required<Omit<FileStoreOptions, 'durability'>>;
+export type ResolvedFileStoreOptions = Required<FileStoreOptions>;
 
 /** Every file-store option with its rule; the manager and Pipeline take these too. */
 export const FILE_STORE_OPTIONS = {
-  durability: rules.oneOf('full', 'normal', 'batched'),
+  durability: rules.oneOf(...DURABILITIES),
   // 0 turns the periodic fsync off (journal records still reach the OS at once, and flush/close fsync).
   fsyncIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
   batchSize: rules.number({ min: 1 }),
@@ -95,11 +89,12 @@ export const DEFAULT_BACKUPS = 3;
 
 /**
  * The options checked (unknown keys and bad values are a CheckpointArgumentError) and with
- * their defaults filled in.
+ * their defaults filled in. Call it on {@link withEnvironmentOptions} to take the environment's.
  */
 export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
   checkOptions(options, FILE_STORE_OPTIONS, 'a file store (JsonFileStore, YamlFileStore)');
   return {
+    durability: options.durability ?? 'normal',
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
     batchSize: options.batchSize ?? 100,
     batchIntervalMs: options.batchIntervalMs ?? 1000,
@@ -109,4 +104,77 @@ export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOpt
     minCompactBytes: options.minCompactBytes ?? 1 << 20,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 30_000,
   };
+}
+
+/**
+ * The options deployers tune in production without a change to the code, by environment
+ * variable. The one table of variable → option: the docs and the tests are written from it.
+ */
+export const ENVIRONMENT_OPTIONS = {
+  CHECKPOINTER_DURABILITY: 'durability',
+  CHECKPOINTER_FSYNC_INTERVAL_MS: 'fsyncIntervalMs',
+  CHECKPOINTER_BATCH_SIZE: 'batchSize',
+  CHECKPOINTER_BATCH_INTERVAL_MS: 'batchIntervalMs',
+  CHECKPOINTER_BACKUPS: 'backups',
+  CHECKPOINTER_SNAPSHOT_INTERVAL_MS: 'snapshotIntervalMs',
+} as const;
+
+export type EnvironmentVariable = keyof typeof ENVIRONMENT_OPTIONS;
+type TunedOption = (typeof ENVIRONMENT_OPTIONS)[EnvironmentVariable];
+
+/** The options set by environment variables. */
+export type EnvironmentOptions = Partial<Pick<FileStoreOptions, TunedOption>>;
+
+/* Each variable follows the rule of its option, so that a value is refused or accepted exactly as in code. */
+const ruleOf = (option: TunedOption): OptionRule => FILE_STORE_OPTIONS[option];
+
+/** Numbers are read as written ("250", "0.5", "-1"); anything else stays text, for the rule to refuse. */
+function readValue(option: TunedOption, text: string): string | number {
+  if (option === 'durability') return text;
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+function invalidVariable(variable: EnvironmentVariable, text: string, rule: OptionRule): CheckpointArgumentError {
+  const near = rule.values ? closest(text, rule.values) : undefined;
+  const hint = near === undefined ? '' : ` — did you mean '${near}'?`;
+  return new CheckpointArgumentError(
+    `Expected the environment variable ${variable} (the option \`${ENVIRONMENT_OPTIONS[variable]}\`) to be ${rule.expected}, got ${JSON.stringify(text)}${hint} — correct it or unset it`,
+  );
+}
+
+/**
+ * The options set in `env`, each checked by the rule of its option. An unset or empty variable
+ * sets nothing; surrounding spaces are ignored.
+ *
+ * @throws CheckpointArgumentError naming the variable, its value and what it may be
+ * @example environmentOptions({ CHECKPOINTER_DURABILITY: 'full' }) // { durability: 'full' }
+ */
+export function environmentOptions(env: NodeJS.ProcessEnv = process.env): EnvironmentOptions {
+  const options: Record<string, string | number> = {};
+  for (const [variable, option] of Object.entries(ENVIRONMENT_OPTIONS) as [EnvironmentVariable, TunedOption][]) {
+    const text = env[variable]?.trim();
+    if (text === undefined || text === '') continue;
+    const value = readValue(option, text);
+    const rule = ruleOf(option);
+    if (rule.test(value, option) !== true) throw invalidVariable(variable, text, rule);
+    options[option] = value;
+  }
+  return options as EnvironmentOptions;
+}
+
+/**
+ * `options` over the environment's: an option given in code (not `undefined`) wins over its
+ * variable. Options the store does not take yet are left out. Anything but a plain object is
+ * handed back as it is, for the store's own check to refuse.
+ */
+export function withEnvironmentOptions<T extends FileStoreOptions>(options: T, env: NodeJS.ProcessEnv = process.env): T {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
+  const merged: Record<string, unknown> = {};
+  for (const [option, value] of Object.entries(environmentOptions(env))) {
+    if (Object.hasOwn(FILE_STORE_OPTIONS, option)) merged[option] = value;
+  }
+  for (const key in options) {
+    if (options[key] !== undefined) merged[key] = options[key];
+  }
+  return merged as T;
 }

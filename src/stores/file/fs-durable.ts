@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -20,24 +20,27 @@ export async function fsyncDirectory(file: string): Promise<void> {
   }
 }
 
-export function fsyncDirectorySync(file: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dirname(file), 'r');
-    fsyncSync(fd);
-  } catch {
-    // See fsyncDirectory.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /** The names in the directory of `file`; none if it cannot be listed (missing, not a directory). */
 export function namesBeside(file: string): string[] {
   try {
     return readdirSync(dirname(file));
   } catch {
     return [];
+  }
+}
+
+/**
+ * Deletes `files` that exist, each right after `beforeEach` (a holder's check that its lock is
+ * still ours, so that a holder taken over never deletes its successor's files).
+ */
+export function removeFiles(files: readonly string[], beforeEach: () => void): void {
+  for (const file of files) {
+    beforeEach();
+    try {
+      unlinkSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }
 
@@ -70,7 +73,7 @@ const STAGING = '.checkpointer-next';
  * names only this library makes, so a leftover can be removed without touching a person's
  * `<file>.1` or `<file>.20240101`, which look exactly like a temporary file of `<file>` itself.
  */
-export const stagingName = (file: string): string => `${file}${STAGING}`;
+const stagingName = (file: string): string => `${file}${STAGING}`;
 
 /**
  * Replaces `file` (the file a symlink points to, if it is one) with `data`: write-file-atomic

@@ -1,6 +1,7 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * Who holds a checkpoint's lock: the `owner.json` inside `<file>.lock`, and whether that owner
@@ -91,9 +92,62 @@ export function isAlive(owner: Owner): boolean {
   return owner.started === undefined || started === undefined || started === owner.started;
 }
 
-/** Who holds the lock of `file` right now, if anyone does (for `lock: false` readers). */
-export function lockHolder(file: string): { pid: number; host: string } | undefined {
-  const owner = readOwner(`${file}.lock`);
-  return owner && { pid: owner.pid, host: owner.host };
+/**
+ * Who holds the lock of `file` right now, as recorded in `<file>.lock/owner.json`: `undefined` if
+ * nobody does, `{}` if the lock is held but its holder is not known (yet).
+ */
+export function readLockHolder(file: string): { pid?: number; host?: string; since?: string } | undefined {
+  const directory = `${resolve(file)}.lock`;
+  const owner = readOwner(directory);
+  if (owner) return { pid: owner.pid, host: owner.host, ...(owner.since ? { since: owner.since } : {}) };
+  return existsSync(directory) ? {} : undefined;
 }
 
+
+/**
+ * Whether this process may write a checkpoint now: its lock was not lost, no write failed, and —
+ * opened without the lock — no other process holds it (its records would land in the holder's
+ * journal with sequence numbers of their own and fork the checkpoint). Checked before every write.
+ */
+export class WriteFence {
+  readonly #path: string;
+  readonly #location: string;
+  readonly #locked: boolean;
+  #lockLost: Error | undefined;
+  /** Set when opened without the lock while another process holds it: every write is refused with it. */
+  #readOnly: CheckpointStoreError | undefined;
+
+  constructor(path: string, location: string, locked: boolean) {
+    this.#path = path;
+    this.#location = location;
+    this.#locked = locked;
+  }
+
+  /** Why the lock was lost, once it was. */
+  get lockLost(): Error | undefined {
+    return this.#lockLost;
+  }
+
+  lose(error: Error): void {
+    this.#lockLost = error;
+  }
+
+  /** Without the lock: from the moment a holder is seen, only read. */
+  lookForHolder(): void {
+    if (this.#locked || this.#readOnly) return;
+    const holder = readLockHolder(this.#path);
+    // A lock whose holder is not written yet is refused once it is: this is checked on every write.
+    if (holder?.pid === undefined) return;
+    this.#readOnly = new CheckpointStoreError(this.#location, `opened with { lock: false } while process ${holder.pid} on ${holder.host} holds the lock: it can be read, and every write is refused so that two writers never fork the checkpoint — open it with the lock to write`);
+  }
+
+  /** @throws the lost lock, `failure` (the latched failed write) or the refusal beside a holder */
+  assertWritable(failure: unknown): void {
+    if (this.#lockLost) throw new CheckpointLockLostError(this.#location, { cause: this.#lockLost });
+    if (failure) throw failure;
+    if (!this.#locked) {
+      this.lookForHolder();
+      if (this.#readOnly) throw this.#readOnly;
+    }
+  }
+}

@@ -1,17 +1,13 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JsonValue } from '../../core/json.js';
 import type { RetryOptions } from './connection.js';
+import type { Durability } from '../write-batcher.js';
 
 /**
- * What an acknowledged (awaited) mark survives:
- * - `full`: a crash of the database server — the mark resolves once its transaction committed
- *   with the server's `synchronous_commit` setting; concurrent marks share one transaction.
- * - `normal`: a crash of the worker — committed with `synchronous_commit = off`, so a crash of
- *   the database server itself may lose the last few hundred milliseconds of marks.
- * - `batched`: marks are sent every `batchSize` marks or `batchIntervalMs`, many in one
- *   transaction; a crash of the worker loses at most one batch.
+ * What an acknowledged mark survives (see {@link Durability}, the same words for every store):
+ * for PostgreSQL, the machine that holds the data is the database server.
  */
-export type PostgresDurability = 'full' | 'normal' | 'batched';
+export type PostgresDurability = Durability;
 
 /**
  * Checked when the store is made: a wrong type, a number out of range or an unknown key (with

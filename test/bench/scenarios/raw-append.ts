@@ -1,6 +1,6 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecord } from '../../../src/stores/file/journal-record.js';
+import { encodeRecord } from '../../../src/stores/file/journal.js';
 import { keyOf } from '../lib/measure.js';
 
 export const STEP = 'enrich';
