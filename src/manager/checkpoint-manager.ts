@@ -4,6 +4,7 @@ import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js
 import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
 import type { CheckpointChange, ItemChange, ItemStatus, StepSummary } from '../core/model.js';
 import type { CheckpointState } from '../core/state.js';
+import { attemptsAfter, attemptsOf, isPendingStatus, statusAfterFailure } from '../core/item-rules.js';
 import type { CheckpointStore } from '../stores/store.js';
 import { toErrorInfo } from './error-info.js';
 import { hasItemsLeft, itemsLeft, itemsLeftWarning, validateCompleteOptions, type CompleteCheckpointOptions, type CompleteResult } from './completion.js';
@@ -144,7 +145,7 @@ export class CheckpointManager {
     const steps = this.#state.steps.get(step);
     const record = steps?.items.get(key);
     const status = steps?.status(key) ?? 'pending';
-    return record ? { ...record, status } : { status, attempts: status === 'completed' ? 1 : 0 };
+    return record ? { ...record, status } : { status, attempts: attemptsOf(steps, key) };
   }
 
   /** The failed and dead-letter items of a step, with their attempts and last error. */
@@ -154,8 +155,7 @@ export class CheckpointManager {
 
   /** Whether `forEach` / `pendingItems` would hand this item out. */
   isItemPending(step: string, item: unknown): boolean {
-    const status = this.getItemStatus(step, item);
-    return status === 'pending' || status === 'in_progress' || (status === 'failed' && this.#options.retryFailed !== false);
+    return isPendingStatus(this.getItemStatus(step, item), this.#options.retryFailed !== false);
   }
 
   /** The items still to do, in input order: not completed, not dead letters, failed ones unless `retryFailed: false`. */
@@ -176,8 +176,7 @@ export class CheckpointManager {
     try {
       assertName('step', step);
       const key = this.#keyOf(item);
-      const steps = this.#state.steps.get(step);
-      const attempts = (steps?.items.get(key)?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
+      const attempts = attemptsAfter(this.#state.steps.get(step), key, 'in_progress');
       return this.#commitItem({ op: 'item', step, key, status: 'in_progress', attempts, at: Date.now() });
     } catch (error) {
       return Promise.reject(error);
@@ -194,9 +193,7 @@ export class CheckpointManager {
         return RESOLVED;
       }
       if (result !== undefined) assertJson(result, 'result');
-      const record = steps?.items.get(key);
-      const attempts = record ? (record.status === 'in_progress' ? record.attempts : record.attempts + 1) : 1;
-      const change: ItemChange = { op: 'item', step, key, status: 'completed', attempts, at: Date.now() };
+      const change: ItemChange = { op: 'item', step, key, status: 'completed', attempts: attemptsAfter(steps, key, 'completed'), at: Date.now() };
       if (result !== undefined) change.result = clone(result);
       return this.#commitItem(change);
     } catch (error) {
@@ -208,11 +205,8 @@ export class CheckpointManager {
     try {
       assertName('step', step);
       const key = this.#keyOf(item);
-      const steps = this.#state.steps.get(step);
-      const record = steps?.items.get(key);
-      // A completed item without a record was completed in one attempt (as in markItemInProgress).
-      const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
-      const status = attempts >= this.#maxAttempts ? 'dead_letter' : 'failed';
+      const attempts = attemptsAfter(this.#state.steps.get(step), key, 'failed');
+      const status = statusAfterFailure(attempts, this.#maxAttempts);
       return this.#commitItem({ op: 'item', step, key, status, attempts, at: Date.now(), error: toErrorInfo(error) });
     } catch (thrown) {
       return Promise.reject(thrown);

@@ -2,6 +2,7 @@ import { CheckpointArgumentError, CheckpointVerifyError, describeKey, describeVa
 import type { JsonValue } from '../core/json.js';
 import type { CheckpointChange } from '../core/model.js';
 import type { CheckpointState } from '../core/state.js';
+import { attemptsOf } from '../core/item-rules.js';
 import { rule } from '../core/validate-options.js';
 
 /**
@@ -100,7 +101,7 @@ export function changesForUnverified(state: CheckpointState, found: readonly Unv
   const error = { message: 'its output failed verifyCompleted when the checkpoint was opened', name: 'CheckpointVerifyError' };
   for (const { step, keys } of found) {
     const steps = state.steps.get(step)!;
-    for (const key of keys) changes.push({ op: 'item', step, key, status: 'pending', attempts: steps.items.get(key)?.attempts ?? 1, at, error });
+    for (const key of keys) changes.push({ op: 'item', step, key, status: 'pending', attempts: attemptsOf(steps, key), at, error });
     if (keys.length > 0 && steps.summary?.status === 'completed') changes.push({ op: 'step', step, summary: { ...steps.summary, status: 'pending' } });
   }
   return changes;
