@@ -6,7 +6,7 @@ import type { CheckpointChange, ItemChange, ItemStatus, StepSummary } from '../c
 import type { CheckpointState } from '../core/state.js';
 import { attemptsAfter, attemptsOf, isPendingStatus, statusAfterFailure } from '../core/item-rules.js';
 import type { CheckpointStore } from '../stores/store.js';
-import { toErrorInfo } from './error-info.js';
+import { toErrorInfo } from '../core/error-info.js';
 import { hasItemsLeft, itemsLeft, itemsLeftWarning, validateCompleteOptions, type CompleteCheckpointOptions, type CompleteResult } from './completion.js';
 import { loadState, storeForOptions, validateOptions } from './load-state.js';
 import type { CheckpointOptions, Logger } from './options.js';

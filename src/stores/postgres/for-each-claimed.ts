@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { itemKey as defaultItemKey } from '../../core/item-key.js';
 import type { JsonValue } from '../../core/json.js';
-import type { ErrorInfo } from '../../core/model.js';
+import { toErrorInfo } from '../../core/error-info.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import { LeaseLostError } from './errors.js';
 import type { PostgresStore } from './postgres-store.js';
@@ -153,7 +153,7 @@ export async function forEachClaimed<T>(
           await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** tries)));
           continue;
         }
-        await store.fail(step, key, token, errorInfo(error), { maxAttempts: options.maxAttempts ?? Infinity });
+        await store.fail(step, key, token, toErrorInfo(error), { maxAttempts: options.maxAttempts ?? Infinity });
         report.failed++;
         return;
       }
@@ -218,14 +218,4 @@ export async function forEachClaimed<T>(
   if (fatal) throw fatal.error;
   report.durationMs = performance.now() - started;
   return report;
-}
-
-/** Message, name and the head of the stack: what the checkpoint keeps of a failure. */
-function errorInfo(error: unknown): ErrorInfo {
-  if (!(error instanceof Error)) return { message: String(error).slice(0, 2000) };
-  return {
-    message: error.message.slice(0, 2000),
-    ...(error.name && error.name !== 'Error' ? { name: error.name } : {}),
-    ...(error.stack ? { stack: error.stack.split('\n').slice(0, 6).join('\n') } : {}),
-  };
 }
