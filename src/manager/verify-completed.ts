@@ -1,4 +1,5 @@
 import { CheckpointArgumentError, CheckpointVerifyError, describeKey, describeValue } from '../core/errors.js';
+import type { WarningEvent } from '../core/events.js';
 import type { JsonValue } from '../core/json.js';
 import type { CheckpointChange } from '../core/model.js';
 import type { CheckpointState } from '../core/state.js';
@@ -112,4 +113,29 @@ export function unverifiedWarning(location: string, { step, checked, keys }: Unv
   const shown = keys.slice(0, 5).map(describeKey).join(', ');
   const more = keys.length > 5 ? `, and ${keys.length - 5} more` : '';
   return `${location}: ${keys.length} of ${checked} completed item(s) of step "${step}" failed verifyCompleted (${shown}${more}): they are pending again and will be done again`;
+}
+
+/** What `verifyOnOpen` needs of the manager it runs in. */
+export interface VerifyWiring {
+  /** Hands a change to the store and applies it to the state, as any mark. */
+  commit(change: CheckpointChange): Promise<void>;
+  flush(): Promise<void>;
+  warn(event: WarningEvent): void;
+}
+
+/**
+ * The `verifyCompleted` option, run while the checkpoint opens: completed items whose output
+ * fails the check become pending again. Each is written as a change (and flushed) before `open`
+ * resolves, so a crash right after still redoes them; a step a Pipeline recorded as completed is
+ * recorded as pending, so that the Pipeline runs it again.
+ */
+export async function verifyOnOpen(state: CheckpointState, option: VerifyCompletedOption, location: string, wiring: VerifyWiring): Promise<void> {
+  const found = await findUnverifiedItems(state, option, location);
+  const changes = changesForUnverified(state, found, Date.now());
+  if (changes.length === 0) return;
+  await Promise.all(changes.map((change) => wiring.commit(change)));
+  await wiring.flush();
+  for (const unverified of found) {
+    if (unverified.keys.length > 0) wiring.warn({ message: unverifiedWarning(location, unverified), unverified });
+  }
 }
