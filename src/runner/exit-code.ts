@@ -33,7 +33,7 @@ export function isResumable(error: unknown): boolean {
 function onFatalError(error: unknown): void {
   const interrupted = findResumable(error);
   if (!interrupted || process.listenerCount('uncaughtException') > 0) return;
-  process.stderr.write(`${interrupted.message}\n`);
+  process.stderr.write(`[checkpointer] ${interrupted.message}\n`);
   process.exit(EXIT_RESUMABLE);
 }
 

@@ -57,7 +57,7 @@ export async function loadFiles(files: CheckpointFiles, session: StoreSession): 
     const where = moved.length > 0 ? `moved ${moved.join(', ')} aside` : 'nothing to move aside';
     const problem = error.problems[0];
     const what = problem ? `${problem.path ? `${problem.path}: ` : ''}${problem.message}` : 'unreadable';
-    session.emit('warning', { message: `${error.file} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
+    session.emit('warning', { message: `${error.location} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
     return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true };
   }
 }
