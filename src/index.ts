@@ -1,18 +1,21 @@
+/**
+ * The public API: only what a user of the package can call, construct or name. Internal modules
+ * (the FileStore engine, the snapshot formats, the runner's entry point, constants) are reached by
+ * their own paths inside the package, never from here. Types are exported as types.
+ */
 export { CheckpointManager } from './manager/checkpoint-manager.js';
 export type { FailedItem, ProgressSummary, StepProgress } from './manager/progress-summary.js';
 export type { CompleteCheckpointOptions, CompleteResult, ItemsLeft } from './manager/completion.js';
 export type { CheckpointOptions, ConfigChangePolicy, Logger } from './manager/options.js';
 export type { VerifyCompleted, VerifyCompletedOption } from './manager/verify-completed.js';
-export { StepHandle } from './manager/step-handle.js';
-export { FileStore, JsonFileStore, YamlFileStore } from './stores/file/file-store.js';
+export type { StepHandle } from './manager/step-handle.js';
+export { JsonFileStore, YamlFileStore } from './stores/file/file-store.js';
 export type { CorruptPolicy, Durability, FileStoreOptions } from './stores/file/file-store-options.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type { CheckpointStore, LoadedCheckpoint, StoreEvents, StoreSession } from './stores/store.js';
-export { itemKey, fingerprint, MAX_ITEM_KEY_LENGTH } from './core/item-key.js';
-export { canonicalJson } from './core/json.js';
+export { itemKey } from './core/item-key.js';
 export type { JsonObject, JsonPrimitive, JsonValue } from './core/json.js';
 export { parseChange, parseDocument } from './core/schema.js';
-export { FORMAT_VERSION } from './core/model.js';
 export type {
   CheckpointChange,
   CheckpointDocument,
@@ -26,7 +29,6 @@ export type {
   StepStatus,
   StepSummary,
 } from './core/model.js';
-export type { StepCounts } from './core/state.js';
 export {
   CheckpointAbortError,
   CheckpointArgumentError,
@@ -51,7 +53,7 @@ export type {
   WarningEvent,
 } from './core/events.js';
 export { Pipeline } from './pipeline/pipeline.js';
-export { PipelineStep } from './pipeline/pipeline-step.js';
+export type { PipelineStep } from './pipeline/pipeline-step.js';
 export type { StepDefinition, StepReturn } from './pipeline/step-definition.js';
 export type { PipelineOptions, RunOptions, SaveErrorPolicy } from './pipeline/run-options.js';
 export type { PlannedStep, RunResult } from './pipeline/run-result.js';
@@ -61,13 +63,9 @@ export { parseCheckpointFlags } from './flags/parse-checkpoint-flags.js';
 export type { CheckpointFlags } from './flags/parse-checkpoint-flags.js';
 export { confirmResume } from './flags/confirm-resume.js';
 export type { PromptStreams, ResumeAnswer, ResumePrompt } from './flags/confirm-resume.js';
-export { runForEach } from './runner/for-each.js';
 export type { ItemFunction } from './runner/for-each.js';
-export type { BackoffOptions, ForEachFailure, ForEachOptions, ForEachProgress, ForEachReport, ItemContext, RunnerCheckpoint } from './runner/options.js';
-export { EXIT_RESUMABLE } from './runner/exit-code.js';
-export { MAX_RESULT_BYTES } from './runner/item-result.js';
-export { createProgressRenderer, shouldShowProgress } from './progress/progress-renderer.js';
+export type { BackoffOptions, ForEachFailure, ForEachOptions, ForEachProgress, ForEachReport, ItemContext } from './runner/options.js';
+export { createProgressRenderer } from './progress/progress-renderer.js';
 export type { ProgressRenderer, ProgressRendererOptions, ProgressStream } from './progress/progress-renderer.js';
 export type { ProgressSnapshot } from './progress/format-progress.js';
 export type { Listener } from './core/events.js';
-export type { SnapshotFormat } from './stores/file/snapshot-formats.js';

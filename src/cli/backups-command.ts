@@ -48,7 +48,7 @@ function describeError(error: unknown): string {
     const first = error.problems[0];
     return first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'unreadable';
   }
-  if (error instanceof CheckpointError) return error.message.replace(/^\[checkpointer\] /, '');
+  if (error instanceof CheckpointError) return error.message;
   throw error;
 }
 

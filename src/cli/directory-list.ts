@@ -62,7 +62,7 @@ function problemOf(error: unknown): string {
     const first = error.problems[0];
     if (first) return `${first.path ? `${first.path}: ` : ''}${first.message}`;
   }
-  return error instanceof Error ? error.message.replace(/^\[checkpointer\] /, '') : String(error);
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Reads one checkpoint without writing or locking; a checkpoint that cannot be read is listed as damaged, not thrown. */

@@ -3,8 +3,6 @@ import { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 import { CliError } from './cli-error.js';
 
-const withoutPrefix = (message: string): string => message.replace(/^\[checkpointer\] /, '');
-
 /** An operating-system error (ENOENT, EACCES, ENOSPC…): the user's environment, not a bug. */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
@@ -23,15 +21,15 @@ export function reportError(error: unknown, out: Output, env: NodeJS.ProcessEnv 
   }
   if (error instanceof CheckpointLockedError) {
     const who = error.pid === undefined ? 'another process' : `process ${error.pid}${error.host ? ` on ${error.host}` : ''}`;
-    out.error(`${label}: ${error.file} is locked by ${who}, so nothing was changed — wait for the run to finish or stop it, then try again (status, inspect, validate and backups work meanwhile)`);
+    out.error(`${label}: ${error.location} is locked by ${who}, so nothing was changed — wait for the run to finish or stop it, then try again (status, inspect, validate and backups work meanwhile)`);
     return ExitCode.locked;
   }
   if (error instanceof CheckpointArgumentError) {
-    out.error(`${label}: ${withoutPrefix(error.message)}`);
+    out.error(`${label}: ${error.message}`);
     return ExitCode.usage;
   }
   if (error instanceof CheckpointError) {
-    out.error(`${label}: ${withoutPrefix(error.message)}`);
+    out.error(`${label}: ${error.message}`);
     return ExitCode.failed;
   }
   if (isSystemError(error)) {

@@ -44,10 +44,10 @@ function summarise(state: CheckpointState, journalChanges: number): NonNullable<
 /** Turns a read error into problems; anything that is not a checkpoint error is rethrown. */
 function problemsOf(error: unknown, file: string): ValidationProblem[] {
   if (error instanceof CheckpointCorruptError) {
-    return error.problems.map((problem) => ({ file: error.file, where: problem.path, message: problem.message, code: error.code }));
+    return error.problems.map((problem) => ({ file: error.location, where: problem.path, message: problem.message, code: error.code }));
   }
   if (error instanceof CheckpointError) {
-    return [{ file, where: '', message: error.message.replace(/^\[checkpointer\] /, '').replace(`${file}: `, ''), code: error.code }];
+    return [{ file, where: '', message: error.message.replace(`${file}: `, ''), code: error.code }];
   }
   throw error;
 }
@@ -143,7 +143,7 @@ export async function validateDatabase(target: DatabaseTarget): Promise<Validati
     read = await readDatabaseIfAny(target);
   } catch (error) {
     if (!(error instanceof CheckpointCorruptError)) throw error;
-    return report(error.file, problemsOf(error, error.file), null);
+    return report(error.location, problemsOf(error, error.location), null);
   }
   const { location, document } = read;
   if (!document) return report(location, [{ file: location, where: '', message: noCheckpointMessage(target), code: 'CHECKPOINT_CORRUPT' }], null, false);

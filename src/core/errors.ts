@@ -1,7 +1,8 @@
 /**
  * Every error checkpointer throws is a `CheckpointError` with a stable `code`, so callers can
- * branch on `error.code` without string matching. Messages say which file, what is wrong and what
- * to do next.
+ * branch on `error.code` without string matching, and a `location` when it is about one
+ * checkpoint. Messages say which file, what is wrong and what to do next; they carry no
+ * "[checkpointer]" prefix (a program that prints them may add its own).
  */
 export type CheckpointErrorCode =
   | 'INVALID_ARGUMENT'
@@ -18,11 +19,14 @@ export type CheckpointErrorCode =
 
 export class CheckpointError extends Error {
   readonly code: CheckpointErrorCode;
+  /** The checkpoint (or the file of it) the error is about: a path, or a database location. */
+  readonly location: string | undefined;
 
-  constructor(code: CheckpointErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[checkpointer] ${message}`, options);
+  constructor(code: CheckpointErrorCode, message: string, options?: { cause?: unknown; location?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
+    this.location = options?.location;
   }
 }
 
@@ -43,7 +47,8 @@ export interface CorruptionProblem {
 
 /** A checkpoint file (or journal) cannot be read, and no good backup could replace it. */
 export class CheckpointCorruptError extends CheckpointError {
-  readonly file: string;
+  /** The damaged file (or journal line). */
+  declare readonly location: string;
   readonly problems: readonly CorruptionProblem[];
 
   constructor(
@@ -60,31 +65,30 @@ export class CheckpointCorruptError extends CheckpointError {
     super(
       'CHECKPOINT_CORRUPT',
       `${file}: ${where}${first?.message ?? 'unreadable'}${more} — ${hint}`,
-      options,
+      { cause: options?.cause, location: file },
     );
-    this.file = file;
     this.problems = problems;
   }
 }
 
 /** The checkpoint was written by a newer format version than this library understands. */
 export class CheckpointVersionError extends CheckpointError {
-  readonly file: string;
+  declare readonly location: string;
   readonly version: number;
 
   constructor(file: string, version: number, supported: number) {
     super(
       'CHECKPOINT_VERSION',
       `${file}: format version ${version} is newer than this checkpointer supports (${supported}) — upgrade checkpointer to read it`,
+      { location: file },
     );
-    this.file = file;
     this.version = version;
   }
 }
 
 /** Another live process holds the checkpoint's lock. */
 export class CheckpointLockedError extends CheckpointError {
-  readonly file: string;
+  declare readonly location: string;
   readonly pid: number | undefined;
   readonly host: string | undefined;
 
@@ -96,8 +100,8 @@ export class CheckpointLockedError extends CheckpointError {
     super(
       'CHECKPOINT_LOCKED',
       `${file} is locked by ${who} — wait for it to finish, stop it, or open with { lock: false } for read-only use`,
+      { location: file },
     );
-    this.file = file;
     this.pid = holder.pid;
     this.host = holder.host;
   }
@@ -105,15 +109,14 @@ export class CheckpointLockedError extends CheckpointError {
 
 /** The lock was lost or taken over while open: this process must not write any more. */
 export class CheckpointLockLostError extends CheckpointError {
-  readonly file: string;
+  declare readonly location: string;
 
   constructor(file: string, options?: { cause?: unknown }) {
     super(
       'CHECKPOINT_LOCK_LOST',
       `${file}: the lock was lost or taken over by another process; refusing to write so that two writers never fork the checkpoint — reopen it to continue`,
-      options,
+      { cause: options?.cause, location: file },
     );
-    this.file = file;
   }
 }
 
@@ -125,8 +128,8 @@ export class CheckpointMismatchError extends CheckpointError {
   readonly expected: unknown;
   readonly actual: unknown;
 
-  constructor(kind: MismatchKind, message: string, expected: unknown, actual: unknown) {
-    super('CHECKPOINT_MISMATCH', message);
+  constructor(kind: MismatchKind, message: string, expected: unknown, actual: unknown, options?: { location?: string }) {
+    super('CHECKPOINT_MISMATCH', message, options);
     this.kind = kind;
     this.expected = expected;
     this.actual = actual;
@@ -135,18 +138,19 @@ export class CheckpointMismatchError extends CheckpointError {
 
 /** A call was made after `close()` or `complete()`. */
 export class CheckpointClosedError extends CheckpointError {
+  declare readonly location: string;
+
   constructor(location: string) {
-    super('CHECKPOINT_CLOSED', `${location}: the checkpoint is closed — open it again to use it`);
+    super('CHECKPOINT_CLOSED', `${location}: the checkpoint is closed — open it again to use it`, { location });
   }
 }
 
 /** A store failed to read or write for a reason that is not corruption (permissions, disk full…). */
 export class CheckpointStoreError extends CheckpointError {
-  readonly location: string;
+  declare readonly location: string;
 
   constructor(location: string, message: string, options?: { cause?: unknown }) {
-    super('CHECKPOINT_STORE', `${location}: ${message}`, options);
-    this.location = location;
+    super('CHECKPOINT_STORE', `${location}: ${message}`, { cause: options?.cause, location });
   }
 }
 
@@ -155,8 +159,7 @@ export class PipelineStepError extends CheckpointError {
   readonly step: string;
 
   constructor(step: string, cause: unknown) {
-    // A cause from checkpointer itself already carries the prefix; say it once.
-    const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/^\[checkpointer\] /, '');
+    const reason = cause instanceof Error ? cause.message : String(cause);
     super('PIPELINE_STEP_FAILED', `step "${step}" failed: ${reason} — run again to resume here`, {
       cause,
     });
@@ -170,7 +173,7 @@ export class PipelineStepError extends CheckpointError {
  * output as good or redo it.
  */
 export class CheckpointVerifyError extends CheckpointError {
-  readonly location: string;
+  declare readonly location: string;
   readonly step: string;
   readonly key: string;
 
@@ -179,9 +182,8 @@ export class CheckpointVerifyError extends CheckpointError {
     super(
       'VERIFY_FAILED',
       `${location}: verifyCompleted threw for item ${describeKey(key)} of step "${step}": ${reason} — make the check return false for a missing or bad output instead of throwing, or fix its cause, and open again (nothing was changed)`,
-      { cause },
+      { cause, location },
     );
-    this.location = location;
     this.step = step;
     this.key = key;
   }

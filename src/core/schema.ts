@@ -160,7 +160,7 @@ function asCorrupt(error: unknown, file: string): unknown {
     return new CheckpointCorruptError(file, [{ path: '', message: 'nested too deeply to be a checkpoint' }], { cause: error });
   }
   if (error instanceof CheckpointArgumentError) {
-    return new CheckpointCorruptError(file, [{ path: '', message: error.message.replace(/^\[checkpointer\] /, '') }], { cause: error });
+    return new CheckpointCorruptError(file, [{ path: '', message: error.message }], { cause: error });
   }
   return error;
 }

@@ -1,4 +1,5 @@
 import { CompletedKeys } from './completed-keys.js';
+import { forEachDetailedItem, statusAfterFailure } from './item-rules.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { recordCompletion, type CompletionSample } from './recent-rate.js';
 import {
@@ -109,17 +110,10 @@ export class CheckpointState {
     for (const [name, saved] of Object.entries(document.steps)) {
       const step = state.step(name);
       step.completed.load(saved.completedItems);
-      const load = (details: ItemDetail[] | undefined, status: ItemStatus): void => {
-        for (const { key, updatedAt, ...detail } of details ?? []) {
-          step.items.set(key, { ...detail, status, ...(updatedAt ? { updatedAt: Date.parse(updatedAt) } : {}) });
-          if (status === 'completed') step.completed.add(key);
-        }
-      };
-      load(saved.failedItems, 'failed');
-      load(saved.inProgressItems, 'in_progress');
-      load(saved.pendingItems, 'pending');
-      load(saved.deadLetterItems, 'dead_letter');
-      load(saved.completedDetails, 'completed');
+      forEachDetailedItem(saved, ({ key, updatedAt, ...detail }, status) => {
+        step.items.set(key, { ...detail, status, ...(updatedAt ? { updatedAt: Date.parse(updatedAt) } : {}) });
+        if (status === 'completed') step.completed.add(key);
+      });
       step.summary = saved.summary;
       step.total = saved.total;
       step.recentCompletions = saved.recentCompletions?.map(([at, count]) => [at, count]) ?? [];
@@ -244,7 +238,7 @@ export class CheckpointState {
     for (const step of this.steps.values()) {
       for (const record of step.items.values()) {
         if (record.status !== 'in_progress') continue;
-        record.status = record.attempts >= maxAttempts ? 'dead_letter' : 'pending';
+        record.status = statusAfterFailure(record.attempts, maxAttempts) === 'dead_letter' ? 'dead_letter' : 'pending';
         released++;
       }
     }

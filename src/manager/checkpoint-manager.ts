@@ -1,19 +1,20 @@
 import type { AbortSignalLike } from '../core/platform-types.js';
-import { CheckpointArgumentError, CheckpointClosedError, describeValue } from '../core/errors.js';
-import { Emitter, type CheckpointEvents, type Listener } from '../core/events.js';
-import { assertJson, isJsonObject, type JsonObject, type JsonValue } from '../core/json.js';
-import type { CheckpointChange, ItemChange, ItemStatus, StepSummary } from '../core/model.js';
+import { CheckpointClosedError } from '../core/errors.js';
+import type { CheckpointEvents, Emitter, Listener } from '../core/events.js';
+import { assertJson, type JsonObject, type JsonValue } from '../core/json.js';
+import type { CheckpointChange, ItemChange, StepSummary } from '../core/model.js';
 import type { CheckpointState } from '../core/state.js';
+import { attemptsAfter, statusAfterFailure } from '../core/item-rules.js';
+import { toErrorInfo } from '../core/error-info.js';
 import type { CheckpointStore } from '../stores/store.js';
-import { toErrorInfo } from './error-info.js';
-import { hasItemsLeft, itemsLeft, itemsLeftWarning, validateCompleteOptions, type CompleteCheckpointOptions, type CompleteResult } from './completion.js';
-import { loadState, storeForOptions, validateOptions } from './load-state.js';
-import type { CheckpointOptions, Logger } from './options.js';
-import { failedItemsOf, progressSummary, type FailedItem, type ProgressSummary } from './progress-summary.js';
+import { decideCompletion, validateCompleteOptions, type CompleteCheckpointOptions, type CompleteResult } from './completion.js';
+import type { CheckpointOptions } from './options.js';
+import { openParts, type CheckpointParts } from './open-parts.js';
 import { assertName, clone, keyFunction } from './arguments.js';
-import { logWarnings } from './log-warnings.js';
+import { contextChange, counterChange, resetStepChange, retryFailedChange, stageChange, summaryChange, totalChange } from './changes.js';
+import { CheckpointView } from './checkpoint-view.js';
 import { StepHandle } from './step-handle.js';
-import { changesForUnverified, findUnverifiedItems, unverifiedWarning, type VerifyCompletedOption } from './verify-completed.js';
+import { verifyOnOpen } from './verify-completed.js';
 
 const RESOLVED = Promise.resolve();
 
@@ -31,44 +32,37 @@ const RESOLVED = Promise.resolve();
  * }
  * await cp.complete();
  */
-export class CheckpointManager {
+export class CheckpointManager extends CheckpointView {
   readonly #store: CheckpointStore;
-  readonly #options: CheckpointOptions;
+  readonly #state: CheckpointState;
   readonly #emitter: Emitter<CheckpointEvents>;
+  readonly #options: CheckpointOptions;
   readonly #keyOf: (item: unknown) => string;
   readonly #maxAttempts: number;
-  #state!: CheckpointState;
   #closed = false;
 
-  private constructor(store: CheckpointStore, options: CheckpointOptions, logger: Logger) {
+  private constructor({ store, state, emitter }: CheckpointParts, options: CheckpointOptions) {
+    const keyOf = keyFunction(options.itemKey as ((item: unknown) => string) | undefined);
+    super(state, keyOf, options.retryFailed !== false);
+    this.#keyOf = keyOf;
     this.#store = store;
+    this.#state = state;
+    this.#emitter = emitter;
     this.#options = options;
     this.#maxAttempts = options.maxAttempts ?? Infinity;
-    this.#emitter = new Emitter((error) => logger.error('[checkpointer] an event listener threw', error));
-    this.#keyOf = keyFunction(options.itemKey as ((item: unknown) => string) | undefined);
-    logWarnings(this.#emitter, logger);
   }
 
   /** Opens (or creates) a checkpoint. Interrupted items become pending again. */
   static async open(options: CheckpointOptions): Promise<CheckpointManager> {
-    if (typeof options !== 'object' || options === null) {
-      throw new CheckpointArgumentError(`Expected options to be an object, got ${describeValue(options)}`);
-    }
-    validateOptions(options);
-    const store = storeForOptions(options);
-    const manager = new CheckpointManager(store, options, options.logger ?? console);
-    // Listeners given up front also hear what happens while opening (`recovered`, `warning`).
-    for (const [event, listener] of Object.entries(options.on ?? {})) {
-      if (listener) manager.#emitter.on(event as 'warning', listener as Listener<CheckpointEvents['warning']>);
-    }
-    manager.#state = await loadState(store, options, (state) => ({
-      snapshot: () => state().toDocument(),
-      emit: (event, payload) => manager.#emitter.emit(event, payload as never),
-    }));
-    manager.#state.releaseInterrupted(manager.#maxAttempts);
+    const manager = new CheckpointManager(await openParts(options), options);
     if (options.verifyCompleted) {
+      const wiring = {
+        commit: (change: CheckpointChange) => (change.op === 'item' ? manager.#commitItem(change) : manager.#commit(change)),
+        flush: () => manager.#store.flush(),
+        warn: (event: CheckpointEvents['warning']) => manager.#emitter.emit('warning', event),
+      };
       try {
-        await manager.#verifyCompleted(options.verifyCompleted);
+        await verifyOnOpen(manager.#state, options.verifyCompleted, manager.location, wiring);
       } catch (error) {
         // The open fails: the lock must not stay held by a manager the caller never gets.
         manager.#closed = true;
@@ -79,42 +73,9 @@ export class CheckpointManager {
     return manager;
   }
 
-  /**
-   * Makes completed items whose output fails the check pending again. Each is written as a
-   * change (and flushed) before `open` resolves, so a crash right after still redoes them; a step
-   * a Pipeline recorded as completed is recorded as pending, so that the Pipeline runs it again.
-   */
-  async #verifyCompleted(option: VerifyCompletedOption): Promise<void> {
-    const found = await findUnverifiedItems(this.#state, option, this.location);
-    const changes = changesForUnverified(this.#state, found, Date.now());
-    if (changes.length === 0) return;
-    await Promise.all(changes.map((change) => (change.op === 'item' ? this.#commitItem(change) : this.#commit(change))));
-    await this.#store.flush();
-    for (const unverified of found) {
-      if (unverified.keys.length > 0) this.#emitter.emit('warning', { message: unverifiedWarning(this.location, unverified), unverified });
-    }
-  }
-
   /** Where the checkpoint lives (a file path, a table…). */
   get location(): string {
     return this.#store.location;
-  }
-
-  get runId(): string {
-    return this.#state.metadata.runId;
-  }
-
-  get pipeline(): string | undefined {
-    return this.#state.metadata.pipeline;
-  }
-
-  /**
-   * The config saved with the checkpoint: the one given to `open` (or recorded by
-   * `onConfigChange: 'accept'`), or a migrated legacy checkpoint's `config_snapshot`;
-   * `undefined` when none was saved.
-   */
-  get config(): JsonValue | undefined {
-    return this.#state.metadata.config;
   }
 
   get signal(): AbortSignalLike | undefined {
@@ -125,50 +86,6 @@ export class CheckpointManager {
     return this.#closed;
   }
 
-  /** The key this checkpoint uses for `item`. */
-  keyOf(item: unknown): string {
-    return this.#keyOf(item);
-  }
-
-  isItemCompleted(step: string, item: unknown): boolean {
-    return this.#state.steps.get(step)?.completed.has(this.#keyOf(item)) ?? false;
-  }
-
-  getItemStatus(step: string, item: unknown): ItemStatus {
-    return this.#state.steps.get(step)?.status(this.#keyOf(item)) ?? 'pending';
-  }
-
-  /** Attempts, last error and result of an item, if it has any. */
-  getItem(step: string, item: unknown): { status: ItemStatus; attempts: number; error?: { message: string; name?: string }; result?: JsonValue } {
-    const key = this.#keyOf(item);
-    const steps = this.#state.steps.get(step);
-    const record = steps?.items.get(key);
-    const status = steps?.status(key) ?? 'pending';
-    return record ? { ...record, status } : { status, attempts: status === 'completed' ? 1 : 0 };
-  }
-
-  /** The failed and dead-letter items of a step, with their attempts and last error. */
-  failedItems(step: string): FailedItem[] {
-    return failedItemsOf(this.#state, step);
-  }
-
-  /** Whether `forEach` / `pendingItems` would hand this item out. */
-  isItemPending(step: string, item: unknown): boolean {
-    const status = this.getItemStatus(step, item);
-    return status === 'pending' || status === 'in_progress' || (status === 'failed' && this.#options.retryFailed !== false);
-  }
-
-  /** The items still to do, in input order: not completed, not dead letters, failed ones unless `retryFailed: false`. */
-  pendingItems<T>(step: string, items: Iterable<T>): T[] {
-    assertName('step', step);
-    if (typeof (items as { [Symbol.iterator]?: unknown } | null | undefined)?.[Symbol.iterator] !== 'function') {
-      throw new CheckpointArgumentError(`Expected \`items\` to be an array or another iterable, got ${describeValue(items)}`);
-    }
-    const out: T[] = [];
-    for (const item of items) if (this.isItemPending(step, item)) out.push(item);
-    return out;
-  }
-
   // The three marks are on the hot path of every item: plain functions that return the store's
   // promise (an argument error becomes a rejection) cost less than async functions.
 
@@ -176,8 +93,7 @@ export class CheckpointManager {
     try {
       assertName('step', step);
       const key = this.#keyOf(item);
-      const steps = this.#state.steps.get(step);
-      const attempts = (steps?.items.get(key)?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
+      const attempts = attemptsAfter(this.#state.steps.get(step), key, 'in_progress');
       return this.#commitItem({ op: 'item', step, key, status: 'in_progress', attempts, at: Date.now() });
     } catch (error) {
       return Promise.reject(error);
@@ -194,9 +110,7 @@ export class CheckpointManager {
         return RESOLVED;
       }
       if (result !== undefined) assertJson(result, 'result');
-      const record = steps?.items.get(key);
-      const attempts = record ? (record.status === 'in_progress' ? record.attempts : record.attempts + 1) : 1;
-      const change: ItemChange = { op: 'item', step, key, status: 'completed', attempts, at: Date.now() };
+      const change: ItemChange = { op: 'item', step, key, status: 'completed', attempts: attemptsAfter(steps, key, 'completed'), at: Date.now() };
       if (result !== undefined) change.result = clone(result);
       return this.#commitItem(change);
     } catch (error) {
@@ -208,71 +122,33 @@ export class CheckpointManager {
     try {
       assertName('step', step);
       const key = this.#keyOf(item);
-      const steps = this.#state.steps.get(step);
-      const record = steps?.items.get(key);
-      // A completed item without a record was completed in one attempt (as in markItemInProgress).
-      const attempts = record?.status === 'in_progress' ? record.attempts : (record?.attempts ?? (steps?.completed.has(key) ? 1 : 0)) + 1;
-      const status = attempts >= this.#maxAttempts ? 'dead_letter' : 'failed';
+      const attempts = attemptsAfter(this.#state.steps.get(step), key, 'failed');
+      const status = statusAfterFailure(attempts, this.#maxAttempts);
       return this.#commitItem({ op: 'item', step, key, status, attempts, at: Date.now(), error: toErrorInfo(error) });
     } catch (thrown) {
       return Promise.reject(thrown);
     }
   }
 
-  isStageCompleted(stage: string): boolean {
-    return this.#state.stages.has(stage);
-  }
-
-  getStageResult<T extends JsonValue = JsonValue>(stage: string): T | undefined {
-    return this.#state.stages.get(stage)?.result as T | undefined;
-  }
-
   async markStageCompleted(stage: string, result?: JsonValue): Promise<void> {
-    assertName('stage', stage);
-    if (result !== undefined) assertJson(result, 'result');
-    await this.#commit({ op: 'stage', stage, at: Date.now(), ...(result === undefined ? {} : { result: clone(result) }) });
+    await this.#commit(stageChange(stage, result, Date.now()));
     this.#emitter.emit('stage', { stage, ...(result === undefined ? {} : { result }) });
   }
 
-  /** The run's context (JSON), as last set. */
-  get context(): Readonly<JsonObject> {
-    return this.#state.context;
-  }
-
   async setContext(context: JsonObject): Promise<void> {
-    if (!isJsonObject(context)) throw new CheckpointArgumentError(`Expected \`context\` to be a plain object, got ${describeValue(context)}`);
-    assertJson(context, 'context');
-    await this.#commit({ op: 'context', context: clone(context) });
-  }
-
-  getCounter(name: string): number {
-    return this.#state.counters.get(name) ?? 0;
+    await this.#commit(contextChange(context));
   }
 
   /** Adds `by` to a named counter (cost, tokens, …) and returns the new value. */
   async increment(counter: string, by = 1): Promise<number> {
-    if (typeof by !== 'number' || !Number.isFinite(by)) {
-      throw new CheckpointArgumentError(`Expected \`by\` to be a finite number, got ${describeValue(by)}`);
-    }
-    const value = this.getCounter(counter) + by;
-    await this.#commit({ op: 'counter', name: counter, value });
-    return value;
-  }
-
-  getStepSummary(step: string): StepSummary | undefined {
-    return this.#state.steps.get(step)?.summary;
+    const change = counterChange(counter, this.getCounter(counter), by);
+    await this.#commit(change);
+    return change.value;
   }
 
   /** Records a step's status, times and metadata (the Pipeline does this for its steps). */
   async setStepSummary(step: string, summary: StepSummary): Promise<void> {
-    assertName('step', step);
-    assertJson(summary, 'summary');
-    await this.#commit({ op: 'step', step, summary: clone(summary as unknown as JsonObject) as unknown as StepSummary });
-  }
-
-  /** How many items a step has in all, as last recorded, or undefined. */
-  getStepTotal(step: string): number | undefined {
-    return this.#state.steps.get(step)?.total;
+    await this.#commit(summaryChange(step, summary));
   }
 
   /**
@@ -282,32 +158,14 @@ export class CheckpointManager {
    * @example await cp.setStepTotal('enrich', documents.length);
    */
   async setStepTotal(step: string, total: number): Promise<void> {
-    assertName('step', step);
-    if (!Number.isSafeInteger(total) || total < 0) {
-      throw new CheckpointArgumentError(`Expected \`total\` to be a whole number >= 0, got ${describeValue(total)}`);
-    }
+    const change = totalChange(step, total);
     if (this.#state.steps.get(step)?.total === total) return this.#assertWritable();
-    await this.#commit({ op: 'total', step, total });
-  }
-
-  /** The steps this checkpoint knows, in the order they first appeared. */
-  get steps(): string[] {
-    return [...this.#state.steps.keys()];
-  }
-
-  getProgressSummary(): ProgressSummary {
-    return progressSummary(this.#state, Date.now());
-  }
-
-  /** The bounded error log, oldest first. */
-  get errors(): ReadonlyArray<{ at: string; message: string; name?: string; step?: string; key?: string }> {
-    return this.#state.errors;
+    await this.#commit(change);
   }
 
   /** Forgets everything about one step: its items will all be done again. */
   async resetStep(step: string): Promise<void> {
-    assertName('step', step);
-    await this.#commit({ op: 'resetStep', step, at: Date.now() });
+    await this.#commit(resetStepChange(step, Date.now()));
   }
 
   /** Forgets all steps, stages, context, counters and errors; keeps the run id and config. */
@@ -317,8 +175,7 @@ export class CheckpointManager {
 
   /** Makes failed and dead-letter items pending again, with their attempts reset. */
   async retryFailedItems(step?: string): Promise<void> {
-    if (step !== undefined) assertName('step', step);
-    await this.#commit(step === undefined ? { op: 'retryFailed', at: Date.now() } : { op: 'retryFailed', step, at: Date.now() });
+    await this.#commit(retryFailedChange(step, Date.now()));
   }
 
   /** Operations bound to one step, plus `forEach`. */
@@ -364,11 +221,11 @@ export class CheckpointManager {
    */
   async complete(options?: CompleteCheckpointOptions): Promise<CompleteResult> {
     validateCompleteOptions(options);
-    if (this.#closed) throw new CheckpointClosedError(this.location);
-    const left = itemsLeft(this.#state);
-    const keepOnComplete = this.#options.keepOnComplete === true;
-    if (keepOnComplete || (options?.force !== true && hasItemsLeft(left))) {
-      if (!keepOnComplete) this.#emitter.emit('warning', { message: itemsLeftWarning(this.location, left, this.#options.retryFailed !== false) });
+    this.#assertWritable();
+    const policy = { force: options?.force === true, keepOnComplete: this.#options.keepOnComplete === true, retryFailed: this.#options.retryFailed !== false };
+    const { remove, left, warning } = decideCompletion(this.#state, this.location, policy);
+    if (warning) this.#emitter.emit('warning', { message: warning });
+    if (!remove) {
       await this.close();
       return { removed: false, left };
     }

@@ -57,6 +57,18 @@ export function itemsLeft(state: CheckpointState): CompleteResult['left'] {
   return left;
 }
 
+/** What `complete()` does: remove the checkpoint, or keep it — saying why when items are left. */
+export function decideCompletion(
+  state: CheckpointState,
+  location: string,
+  policy: { force: boolean; keepOnComplete: boolean; retryFailed: boolean },
+): { remove: boolean; left: CompleteResult['left']; warning?: string } {
+  const left = itemsLeft(state);
+  if (policy.keepOnComplete) return { remove: false, left };
+  if (!policy.force && hasItemsLeft(left)) return { remove: false, left, warning: itemsLeftWarning(location, left, policy.retryFailed) };
+  return { remove: true, left };
+}
+
 export const hasItemsLeft = (left: ItemsLeft): boolean => left.failed + left.inProgress + left.deadLetters + left.handedBack > 0;
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;

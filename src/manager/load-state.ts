@@ -114,6 +114,7 @@ export async function loadState(
         `${store.location} belongs to pipeline "${saved.pipeline}", not "${options.pipeline}" — use another path, or delete it to start over`,
         options.pipeline,
         saved.pipeline,
+        { location: store.location },
       );
     }
     const change = reconcileConfig(loadedState, options, store.location);
@@ -162,6 +163,7 @@ function reconcileConfig(state: CheckpointState, options: CheckpointOptions, loc
         `${location} was written with a different config (${changed}) — pass { onConfigChange: 'accept' } to keep its progress, 'restart' to start over, or use another path`,
         options.config,
         saved.config,
+        { location },
       );
     }
     if (policy === 'restart') return 'restart';

@@ -1,5 +1,7 @@
-import type { ErrorInfo, StepSummary } from '../core/model.js';
-import type { CheckpointState } from '../core/state.js';
+import type { ErrorInfo, ItemStatus, StepSummary } from '../core/model.js';
+import { attemptsOf } from '../core/item-rules.js';
+import type { JsonValue } from '../core/json.js';
+import type { CheckpointState, StepState } from '../core/state.js';
 import { stepProgress, type StepProgressCounts } from '../core/step-progress.js';
 
 export interface StepProgress extends StepProgressCounts {
@@ -53,4 +55,18 @@ export function failedItemsOf(state: CheckpointState, step: string): FailedItem[
     out.push({ key, status: record.status, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) });
   }
   return out;
+}
+
+/** What `getItem` returns: an item's status, attempts, and last error and result if it has them. */
+export interface ItemInfo {
+  status: ItemStatus;
+  attempts: number;
+  error?: ErrorInfo;
+  result?: JsonValue;
+}
+
+export function itemInfo(step: StepState | undefined, key: string): ItemInfo {
+  const record = step?.items.get(key);
+  const status = step?.status(key) ?? 'pending';
+  return record ? { ...record, status } : { status, attempts: attemptsOf(step, key) };
 }

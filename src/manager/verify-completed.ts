@@ -1,7 +1,9 @@
 import { CheckpointArgumentError, CheckpointVerifyError, describeKey, describeValue } from '../core/errors.js';
+import type { WarningEvent } from '../core/events.js';
 import type { JsonValue } from '../core/json.js';
 import type { CheckpointChange } from '../core/model.js';
 import type { CheckpointState } from '../core/state.js';
+import { attemptsOf } from '../core/item-rules.js';
 import { rule } from '../core/validate-options.js';
 
 /**
@@ -100,7 +102,7 @@ export function changesForUnverified(state: CheckpointState, found: readonly Unv
   const error = { message: 'its output failed verifyCompleted when the checkpoint was opened', name: 'CheckpointVerifyError' };
   for (const { step, keys } of found) {
     const steps = state.steps.get(step)!;
-    for (const key of keys) changes.push({ op: 'item', step, key, status: 'pending', attempts: steps.items.get(key)?.attempts ?? 1, at, error });
+    for (const key of keys) changes.push({ op: 'item', step, key, status: 'pending', attempts: attemptsOf(steps, key), at, error });
     if (keys.length > 0 && steps.summary?.status === 'completed') changes.push({ op: 'step', step, summary: { ...steps.summary, status: 'pending' } });
   }
   return changes;
@@ -111,4 +113,29 @@ export function unverifiedWarning(location: string, { step, checked, keys }: Unv
   const shown = keys.slice(0, 5).map(describeKey).join(', ');
   const more = keys.length > 5 ? `, and ${keys.length - 5} more` : '';
   return `${location}: ${keys.length} of ${checked} completed item(s) of step "${step}" failed verifyCompleted (${shown}${more}): they are pending again and will be done again`;
+}
+
+/** What `verifyOnOpen` needs of the manager it runs in. */
+export interface VerifyWiring {
+  /** Hands a change to the store and applies it to the state, as any mark. */
+  commit(change: CheckpointChange): Promise<void>;
+  flush(): Promise<void>;
+  warn(event: WarningEvent): void;
+}
+
+/**
+ * The `verifyCompleted` option, run while the checkpoint opens: completed items whose output
+ * fails the check become pending again. Each is written as a change (and flushed) before `open`
+ * resolves, so a crash right after still redoes them; a step a Pipeline recorded as completed is
+ * recorded as pending, so that the Pipeline runs it again.
+ */
+export async function verifyOnOpen(state: CheckpointState, option: VerifyCompletedOption, location: string, wiring: VerifyWiring): Promise<void> {
+  const found = await findUnverifiedItems(state, option, location);
+  const changes = changesForUnverified(state, found, Date.now());
+  if (changes.length === 0) return;
+  await Promise.all(changes.map((change) => wiring.commit(change)));
+  await wiring.flush();
+  for (const unverified of found) {
+    if (unverified.keys.length > 0) wiring.warn({ message: unverifiedWarning(location, unverified), unverified });
+  }
 }

@@ -29,7 +29,7 @@ export function markResumable(error: CheckpointAbortError): void {
 function onFatalError(error: unknown): void {
   const interrupted = findResumable(error);
   if (!interrupted || process.listenerCount('uncaughtException') > 0) return;
-  process.stderr.write(`${interrupted.message}\n`);
+  process.stderr.write(`[checkpointer] ${interrupted.message}\n`);
   process.exit(EXIT_RESUMABLE);
 }
 

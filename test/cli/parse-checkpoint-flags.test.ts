@@ -96,7 +96,7 @@ describe('parseCheckpointFlags', () => {
     expect(message(['--reset-Checkpoints'])).toContain('did you mean `--reset-checkpoint`?');
     const unrelated = message(['input.csv', '--checkpoint-dir', 'x']);
     expect(unrelated).toBe(
-      '[checkpointer] Unknown flag `--checkpoint-dir` — the checkpoint flags are `--resume`, `--force`, `--force-restart`, `--reset-checkpoint`, `--no-checkpoint`; ' +
+      'Unknown flag `--checkpoint-dir` — the checkpoint flags are `--resume`, `--force`, `--force-restart`, `--reset-checkpoint`, `--no-checkpoint`; ' +
         "a flag of the script's own that names a checkpoint goes after `--`",
     );
     // After `--`, or spelt with one dash, it is the script's own.

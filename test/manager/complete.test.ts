@@ -130,7 +130,7 @@ describe('complete()', () => {
     await cp.markItemCompleted('enrich', 'a');
     const error: unknown = await cp.complete(argument as never).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(CheckpointArgumentError);
-    expect((error as Error).message).toBe(`[checkpointer] ${message}`);
+    expect((error as Error).message).toBe(message);
     expect(cp.closed).toBe(false);
     expect(existsSync(path)).toBe(true);
     expect((await cp.complete()).removed).toBe(true);

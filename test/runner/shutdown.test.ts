@@ -78,7 +78,9 @@ describe('forEach in a process that receives SIGINT/SIGTERM', () => {
     const first = await runChild(settings, [[0, 'SIGINT']]);
     expect(first.code).toBe(75);
     expect(first.stderr).toContain('stopped by SIGINT');
-    expect(first.stderr).toContain('run the same command again to resume');
+    // The uncaught CheckpointAbortError is printed as one prefixed line, not a stack trace.
+    expect(first.stderr).toMatch(/^\[checkpointer\] step "work" stopped by SIGINT: .*run the same command again to resume/m);
+    expect(first.stderr).not.toContain('    at ');
     expect(first.stdout).not.toContain('DONE');
     // In-flight items take 40 ms and were allowed to finish; the stop must not wait for the grace period.
     expect(first.stoppedInMs).toBeLessThan(4_000);

@@ -56,7 +56,7 @@ describe('environmentOptions: the variables deployers set', () => {
 
   it('refuses a bad value as the option would, naming the variable, the value and what it may be', () => {
     expect(argumentError(() => environmentOptions({ CHECKPOINTER_DURABILITY: 'Full' }))).toBe(
-      "[checkpointer] Expected the environment variable CHECKPOINTER_DURABILITY (the option `durability`) to be one of 'full', 'normal', 'batched', got \"Full\" — did you mean 'full'? — correct it or unset it",
+      "Expected the environment variable CHECKPOINTER_DURABILITY (the option `durability`) to be one of 'full', 'normal', 'batched', got \"Full\" — did you mean 'full'? — correct it or unset it",
     );
     expect(argumentError(() => environmentOptions({ CHECKPOINTER_BATCH_SIZE: 'ten' }))).toContain(
       'CHECKPOINTER_BATCH_SIZE (the option `batchSize`) to be a positive integer, got "ten"',

@@ -83,7 +83,7 @@ describe('file store journal', () => {
     writeFileSync(`${path}.journal`, saved.replace(lines[1]!, lines[1]!.replace('"b"', '"B"')));
     const error = await open({ path }).then(() => undefined, (caught: unknown) => caught);
     expect(error).toBeInstanceOf(CheckpointCorruptError);
-    expect((error as CheckpointCorruptError).file).toBe(`${path}.journal`);
+    expect((error as CheckpointCorruptError).location).toBe(`${path}.journal`);
     expect((error as Error).message).toContain('line 2');
     expect((error as Error).message).toContain('damaged record (checksum mismatch) followed by valid records');
     // Nothing was moved or deleted.

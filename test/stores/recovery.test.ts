@@ -73,7 +73,7 @@ describe('damaged checkpoint files', () => {
     const before = filesIn(directory);
     const error = await failure(open({ path, backups: 0 }));
     expect(error).toBeInstanceOf(CheckpointCorruptError);
-    expect((error as CheckpointCorruptError).file).toBe(path);
+    expect((error as CheckpointCorruptError).location).toBe(path);
     expect((error as Error).message).toContain(`${path}: steps.enrich.completedItems[3] expected string`);
     expect(filesIn(directory)).toEqual(before);
     expect(readFileSync(path, 'utf8')).toBe(fixture('wrong-item-type.json'));

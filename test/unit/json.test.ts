@@ -30,7 +30,7 @@ describe('findNonJson', () => {
 describe('assertJson', () => {
   it('throws a CheckpointArgumentError that says checkpoints hold JSON only', () => {
     expect(() => assertJson({ f: () => 1 }, 'result')).toThrow(CheckpointArgumentError);
-    expect(() => assertJson({ f: () => 1 }, 'result')).toThrow('[checkpointer] result.f is a function, which JSON cannot represent; checkpoints hold JSON only');
+    expect(() => assertJson({ f: () => 1 }, 'result')).toThrow('result.f is a function, which JSON cannot represent; checkpoints hold JSON only');
     expect(() => assertJson({ ok: [1] }, 'result')).not.toThrow();
   });
 });

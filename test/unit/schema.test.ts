@@ -33,9 +33,9 @@ describe('parseDocument', () => {
     document.steps.enrich.completedItems = ['a', 'b', 'c', 4];
     const error = corruptError(() => parseDocument(document, 'pipeline_checkpoint.json'));
     expect(error.code).toBe('CHECKPOINT_CORRUPT');
-    expect(error.file).toBe('pipeline_checkpoint.json');
+    expect(error.location).toBe('pipeline_checkpoint.json');
     expect(error.problems[0]?.path).toBe('steps.enrich.completedItems[3]');
-    expect(error.message).toMatch(/^\[checkpointer\] pipeline_checkpoint\.json: steps\.enrich\.completedItems\[3\] expected string, received number/);
+    expect(error.message).toMatch(/^pipeline_checkpoint\.json: steps\.enrich\.completedItems\[3\] expected string, received number/);
     expect(error.message).toContain("onCorrupt: 'restart'");
   });
 
@@ -99,7 +99,7 @@ describe('parseDocument', () => {
   it('reports content nested too deeply as corrupt, not as a crash', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
     const error = corruptError(() => parseDocument({ ...valid(), context: { deep } }, 'f'));
-    expect(error.file).toBe('f');
+    expect(error.location).toBe('f');
   });
 });
 
@@ -123,7 +123,7 @@ describe('parseChange', () => {
 
   it('names the record and the field that is wrong', () => {
     const error = corruptError(() => parseChange({ op: 'item', step: 's', key: 'k', status: 'done', attempts: 1, at: 1 }, 'cp.json.journal line 12'));
-    expect(error.file).toBe('cp.json.journal line 12');
+    expect(error.location).toBe('cp.json.journal line 12');
     expect(error.problems[0]?.path).toBe('status');
     expect(corruptError(() => parseChange({ op: 'explode' }, 'j')).problems[0]?.path).toBe('op');
     expect(corruptError(() => parseChange({ op: 'item', step: '', key: 'k', status: 'completed', attempts: -1, at: 1 }, 'j')).problems.map((p) => p.path)).toEqual(['step', 'attempts']);

@@ -49,12 +49,12 @@ describe('validate-options', () => {
 
   it('describes numbers, enumerations and nested objects in the messages', async () => {
     const schema = { n: rules.number({ min: 1 }), x: rules.number({ min: 0, integer: false }), e: rules.oneOf('a', 'b', 'c'), o: rules.object({ k: rules.boolean }) };
-    expect(await argumentError(() => checkOptions({ n: NaN }, schema, 'f'))).toBe('[checkpointer] Expected `n` to be a positive integer, got `NaN` (number)');
-    expect(await argumentError(() => checkOptions({ x: Infinity }, schema, 'f'))).toBe('[checkpointer] Expected `x` to be a finite number of at least 0, got `Infinity` (number)');
-    expect(await argumentError(() => checkOptions({ e: 'B' }, schema, 'f'))).toBe("[checkpointer] Expected `e` to be one of 'a', 'b', 'c', got `\"B\"` (string) — did you mean 'b'?");
-    expect(await argumentError(() => checkOptions({ o: { K: true } }, schema, 'f'))).toBe('[checkpointer] Unknown option `o.K` for f — did you mean `o.k`?');
-    expect(await argumentError(() => checkOptions({ zzz: 1 }, schema, 'f'))).toBe('[checkpointer] Unknown option `zzz` for f — the options are `n`, `x`, `e`, `o`');
-    expect(await argumentError(() => checkOptions(null, schema, 'f'))).toBe('[checkpointer] Expected the options of f to be an object, got `null` (null)');
+    expect(await argumentError(() => checkOptions({ n: NaN }, schema, 'f'))).toBe('Expected `n` to be a positive integer, got `NaN` (number)');
+    expect(await argumentError(() => checkOptions({ x: Infinity }, schema, 'f'))).toBe('Expected `x` to be a finite number of at least 0, got `Infinity` (number)');
+    expect(await argumentError(() => checkOptions({ e: 'B' }, schema, 'f'))).toBe("Expected `e` to be one of 'a', 'b', 'c', got `\"B\"` (string) — did you mean 'b'?");
+    expect(await argumentError(() => checkOptions({ o: { K: true } }, schema, 'f'))).toBe('Unknown option `o.K` for f — did you mean `o.k`?');
+    expect(await argumentError(() => checkOptions({ zzz: 1 }, schema, 'f'))).toBe('Unknown option `zzz` for f — the options are `n`, `x`, `e`, `o`');
+    expect(await argumentError(() => checkOptions(null, schema, 'f'))).toBe('Expected the options of f to be an object, got `null` (null)');
     expect(() => checkOptions({ n: undefined, typo: undefined, o: { k: undefined } }, schema, 'f')).not.toThrow();
     expect(checkValue('n', 3, schema.n)).toBe(3);
   });
@@ -64,14 +64,14 @@ describe('CheckpointManager.open options', () => {
   it("rejects durability 'Full' before any file is created", async () => {
     const dir = emptyDir();
     const message = await argumentError(() => CheckpointManager.open({ path: join(dir, 'sub', 'cp.json'), durability: 'Full' as 'full' }));
-    expect(message).toBe("[checkpointer] Expected `durability` to be one of 'full', 'normal', 'batched', got `\"Full\"` (string) — did you mean 'full'?");
+    expect(message).toBe("Expected `durability` to be one of 'full', 'normal', 'batched', got `\"Full\"` (string) — did you mean 'full'?");
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('rejects an unknown key with the nearest known one, before any file is created', async () => {
     const dir = emptyDir();
     const message = await argumentError(() => CheckpointManager.open({ path: join(dir, 'cp.json'), durabilty: 'full' } as never));
-    expect(message).toBe('[checkpointer] Unknown option `durabilty` for CheckpointManager.open — did you mean `durability`?');
+    expect(message).toBe('Unknown option `durabilty` for CheckpointManager.open — did you mean `durability`?');
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -238,7 +238,7 @@ describe('PostgresStore options', () => {
     expect(await make({ pipline: 'p' })).toContain('Unknown option `pipline` for PostgresStore — did you mean `pipeline`?');
     expect(await make({ retry: { retires: 1 } })).toContain('Unknown option `retry.retires` for PostgresStore — did you mean `retry.retries`?');
     const message = await argumentError(() => new PostgresStore({ connectionString: '', pipeline: 'p' }));
-    expect(message).toBe('[checkpointer] Expected `connectionString` to be a non-empty string, got a string (not shown)');
+    expect(message).toBe('Expected `connectionString` to be a non-empty string, got a string (not shown)');
     expect(await argumentError(() => new PostgresStore({ connectionString: url } as PostgresStoreOptions))).toContain('Expected `pipeline` to be a non-empty string without NUL characters, got `undefined` (undefined)');
   });
 
@@ -251,7 +251,7 @@ describe('PostgresStore options', () => {
 describe('checkpoint flags', () => {
   it('checks argv and flag values, and leaves flags it does not know to the script', async () => {
     expect(await argumentError(() => parseCheckpointFlags(['--reset-checkpoint=False']))).toBe(
-      '[checkpointer] Expected `--reset-checkpoint` to be given without a value (or as =true / =false), got `"False"` (string)',
+      'Expected `--reset-checkpoint` to be given without a value (or as =true / =false), got `"False"` (string)',
     );
     expect(await argumentError(() => parseCheckpointFlags([1] as never))).toContain('Expected `argv` to be an array of strings, got `1` (array)');
     expect(parseCheckpointFlags(['--forse', '--force=false']).rest).toEqual(['--forse']);

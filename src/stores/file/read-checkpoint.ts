@@ -168,7 +168,7 @@ async function startOver(path: string, error: CheckpointCorruptError, session: S
   const where = moved.length > 0 ? `moved ${moved.join(', ')} aside` : 'nothing to move aside';
   const problem = error.problems[0];
   const what = problem ? `${problem.path ? `${problem.path}: ` : ''}${problem.message}` : 'unreadable';
-  session.emit('warning', { message: `${error.file} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
+  session.emit('warning', { message: `${error.location} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
 }
 
 async function recoverFiles(path: string, location: string, format: SnapshotFormat, session: StoreSession): Promise<OpenedFiles> {

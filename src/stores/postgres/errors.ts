@@ -13,6 +13,7 @@ export class LeaseLostError extends CheckpointError {
     super(
       'CHECKPOINT_LOCK_LOST',
       `${location}: the lease on item ${JSON.stringify(key)} of step "${step}" was lost — it expired and another worker claimed the item, or the item was released or reset; nothing was saved for it here. Use a longer \`leaseMs\` if the work takes longer than the lease`,
+      { location },
     );
     this.step = step;
     this.key = key;

@@ -1,6 +1,6 @@
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import type { JsonValue } from '../../core/json.js';
-import type { ErrorInfo } from '../../core/model.js';
+import { toErrorInfo } from '../../core/error-info.js';
 import { AttemptGroup } from '../../runner/attempt.js';
 import { backoffDelay, sleep } from '../../runner/backoff.js';
 import type { ItemContext } from '../../runner/options.js';
@@ -159,7 +159,7 @@ class ClaimedRun<T> {
         if (waited) continue;
         return this.#release(held);
       }
-      await this.#queue.fail(key, token, errorInfo(outcome.error), { maxAttempts });
+      await this.#queue.fail(key, token, toErrorInfo(outcome.error), { maxAttempts });
       this.#report.failed++;
       return;
     }
@@ -254,14 +254,4 @@ class ClaimedContext implements ClaimedItemContext {
     this.#signal ??= withStop(this.#try.signal as AbortSignal, this.#stop);
     return this.#signal;
   }
-}
-
-/** Message, name and the head of the stack: what the checkpoint keeps of a failure. */
-function errorInfo(error: unknown): ErrorInfo {
-  if (!(error instanceof Error)) return { message: String(error).slice(0, 2000) };
-  return {
-    message: error.message.slice(0, 2000),
-    ...(error.name && error.name !== 'Error' ? { name: error.name } : {}),
-    ...(error.stack ? { stack: error.stack.split('\n').slice(0, 6).join('\n') } : {}),
-  };
 }

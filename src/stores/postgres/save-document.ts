@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import type { CheckpointDocument, ItemDetail, ItemStatus } from '../../core/model.js';
+import type { CheckpointDocument } from '../../core/model.js';
+import { forEachDetailedItem } from '../../core/item-rules.js';
 import type { Tables } from './tables.js';
 import { encodeText } from './text-codec.js';
 import { clearCheckpoint, ensureSteps, logErrors, upsertItems, writeStage, type ItemRowInput } from './write-changes.js';
@@ -51,28 +52,21 @@ export async function saveDocument(client: PoolClient, tables: Tables, identity:
   return id;
 }
 
-/** One row per item, in the precedence `CheckpointState.fromDocument` gives the lists. */
+/** One row per item, read as `CheckpointState.fromDocument` reads them (see `forEachDetailedItem`). */
 function itemRows(step: string, saved: CheckpointDocument['steps'][string]): ItemRowInput[] {
   const rows = new Map<string, ItemRowInput>();
-  const add = (details: ItemDetail[] | undefined, status: ItemStatus): void => {
-    for (const detail of details ?? []) {
-      const at = detail.updatedAt === undefined ? undefined : Date.parse(detail.updatedAt);
-      rows.set(detail.key, {
-        step,
-        key: detail.key,
-        status,
-        attempts: detail.attempts,
-        error: detail.error,
-        result: detail.result,
-        at: at === undefined || Number.isNaN(at) ? undefined : at,
-      });
-    }
-  };
-  add(saved.failedItems, 'failed');
-  add(saved.inProgressItems, 'in_progress');
-  add(saved.pendingItems, 'pending');
-  add(saved.deadLetterItems, 'dead_letter');
-  add(saved.completedDetails, 'completed');
+  forEachDetailedItem(saved, (detail, status) => {
+    const at = detail.updatedAt === undefined ? undefined : Date.parse(detail.updatedAt);
+    rows.set(detail.key, {
+      step,
+      key: detail.key,
+      status,
+      attempts: detail.attempts,
+      error: detail.error,
+      result: detail.result,
+      at: at === undefined || Number.isNaN(at) ? undefined : at,
+    });
+  });
   for (const key of saved.completedItems) {
     const row = rows.get(key);
     if (!row) rows.set(key, { step, key, status: 'completed', attempts: 1 });

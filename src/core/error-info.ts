@@ -1,4 +1,4 @@
-import type { ErrorInfo } from '../core/model.js';
+import type { ErrorInfo } from './model.js';
 
 const STACK_LINES = 6;
 const MAX_MESSAGE = 2000;
