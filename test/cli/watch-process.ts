@@ -115,7 +115,7 @@ const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
  */
 export function watchInShell(args: string[]): string {
   const watch = [process.execPath, CLI_BUNDLE, 'watch', ...args].map(quote).join(' ');
-  return `before=$(stty -g); ${watch}; echo "EXITED $?"; [ "$(stty -g)" = "$before" ] && echo "TERMINAL RESTORED"; exec sleep 100000`;
+  return `before=$(stty -g); ${watch}; code=$?; if [ "$(stty -g)" = "$before" ]; then t="TERMINAL RESTORED"; else t="TERMINAL CHANGED"; fi; echo "EXITED $code $t"; exec sleep 100000`;
 }
 
 /** `watch` with its output to a pipe, read line by line. */

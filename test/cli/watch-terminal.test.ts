@@ -64,7 +64,7 @@ describe('checkpoint-resume watch in a terminal', () => {
     expect(barLine(screen, 'enrich')).toMatch(/█{30} {2}20\/20 {2}100\.0% {2}.*done$/);
 
     await terminal.sendKeys('q');
-    screen = await terminal.waitForScreen((text) => text.includes('EXITED'));
+    screen = await terminal.waitForScreen((text) => /EXITED \d+ TERMINAL (RESTORED|CHANGED)/.test(text));
     expect(screen).toContain('EXITED 0');
     expect(screen).toContain('TERMINAL RESTORED');
     expect(await terminal.show('#{alternate_on} #{cursor_flag}')).toBe('0 1');
@@ -94,7 +94,7 @@ describe('checkpoint-resume watch in a terminal', () => {
     expect(screen).not.toContain('still watching');
 
     await terminal.sendKeys('C-c');
-    screen = await terminal.waitForScreen((text) => text.includes('EXITED'));
+    screen = await terminal.waitForScreen((text) => /EXITED \d+ TERMINAL (RESTORED|CHANGED)/.test(text));
     expect(screen).toContain('EXITED 0');
     expect(screen).toContain('TERMINAL RESTORED');
     expect(await terminal.show('#{alternate_on} #{cursor_flag}')).toBe('0 1');
@@ -111,7 +111,7 @@ describe('checkpoint-resume watch in a terminal', () => {
 
     // The checkpoint and every backup damaged: nothing left to show.
     for (const name of readdirSync(directory).filter((file) => file.startsWith('cp.json'))) writeFileSync(join(directory, name), '{ not json');
-    const screen = await terminal.waitForScreen((text) => text.includes('EXITED'));
+    const screen = await terminal.waitForScreen((text) => /EXITED \d+ TERMINAL (RESTORED|CHANGED)/.test(text));
     expect(screen).toContain('EXITED 1');
     expect(screen).toContain('TERMINAL RESTORED');
     expect(screen).toMatch(/error: .*cp\.json/);
