@@ -14,11 +14,13 @@ import { checkTargets } from './lib/targets.js';
 import { bigScenario } from './scenarios/big.js';
 import { forEachScenario } from './scenarios/for-each.js';
 import { marksScenario } from './scenarios/marks.js';
+import { peersScenario } from './scenarios/peers.js';
 import { postgresScenario } from './scenarios/postgres.js';
 import { seedsScenario } from './scenarios/seeds.js';
 import { sqliteScenario } from './scenarios/sqlite.js';
 
-const SCENARIOS: Scenario[] = [marksScenario, seedsScenario, sqliteScenario, bigScenario, forEachScenario, postgresScenario];
+const SCENARIOS: Scenario[] = [marksScenario, seedsScenario, sqliteScenario, bigScenario, forEachScenario, postgresScenario, peersScenario];
+const LAST = Math.max(...SCENARIOS.flatMap((scenario) => scenario.numbers));
 
 function parseArguments(argv: string[]): { quick: boolean; strict: boolean; only: Set<number> | undefined } {
   let only: Set<number> | undefined;
@@ -26,8 +28,8 @@ function parseArguments(argv: string[]): { quick: boolean; strict: boolean; only
   if (onlyAt !== -1) {
     const list = argv[onlyAt + 1] ?? '';
     const numbers = list.split(',').map(Number);
-    if (numbers.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) {
-      throw new Error(`Expected \`--only\` to be a list of scenario numbers 1–9 such as 1,4, got \`${list}\``);
+    if (numbers.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 1 || n > LAST)) {
+      throw new Error(`Expected \`--only\` to be a list of scenario numbers 1–${LAST} such as 1,4, got \`${list}\``);
     }
     only = new Set(numbers);
   }
