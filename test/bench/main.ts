@@ -13,6 +13,7 @@ import { figuresTable, targetsTable } from './lib/report.js';
 import { checkTargets } from './lib/targets.js';
 import { bigScenario } from './scenarios/big.js';
 import { forEachScenario } from './scenarios/for-each.js';
+import { hugeScenario } from './scenarios/huge.js';
 import { marksScenario } from './scenarios/marks.js';
 import { peersScenario } from './scenarios/peers.js';
 import { postgresScenario } from './scenarios/postgres.js';
@@ -20,7 +21,7 @@ import { queuePeersScenario } from './scenarios/queue-peers.js';
 import { seedsScenario } from './scenarios/seeds.js';
 import { sqliteScenario } from './scenarios/sqlite.js';
 
-const SCENARIOS: Scenario[] = [marksScenario, seedsScenario, sqliteScenario, bigScenario, forEachScenario, postgresScenario, peersScenario, queuePeersScenario];
+const SCENARIOS: Scenario[] = [marksScenario, seedsScenario, sqliteScenario, bigScenario, forEachScenario, postgresScenario, peersScenario, queuePeersScenario, hugeScenario];
 const LAST = Math.max(...SCENARIOS.flatMap((scenario) => scenario.numbers));
 
 function parseArguments(argv: string[]): { quick: boolean; strict: boolean; only: Set<number> | undefined } {
