@@ -1,5 +1,6 @@
 /**
- * The benchmark: `npm run bench` (about 5 minutes) or `npm run bench -- --quick` (about 1).
+ * The benchmark: `npm run bench` (the whole table: long, with the 10M-item checkpoint and the
+ * PostgreSQL queues) or `npm run bench -- --quick` (a smoke test of a few minutes).
  * Options: `--only 1,4` runs the scenarios with these numbers; `--strict` exits 1 if a target
  * is missed (by default the targets are reported, never fatal, so CI can run it as a smoke test).
  * A scenario that fails to run (an error, not a missed target) always makes the exit code 1.
