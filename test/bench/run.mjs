@@ -3,7 +3,7 @@
 // as better-sqlite3 never weigh on the library's install), then runs the TypeScript benchmark
 // against the library's source through tsx. Arguments are passed on: `npm run bench -- --quick`.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,9 +20,11 @@ function run(command, args, what) {
   }
 }
 
-const installed = existsSync(join(bench, 'node_modules', 'better-sqlite3')) && existsSync(join(bench, 'node_modules', 'write-file-atomic'));
-if (!installed) {
-  console.log('Installing the benchmark dependencies in test/bench (first run only; better-sqlite3 may compile, which takes a minute or two)…');
+// Every dependency of the bench package, so that a peer added later is installed too.
+const { dependencies } = JSON.parse(readFileSync(join(bench, 'package.json'), 'utf8'));
+const missing = Object.keys(dependencies).filter((name) => !existsSync(join(bench, 'node_modules', name, 'package.json')));
+if (missing.length > 0) {
+  console.log(`Installing the benchmark dependencies in test/bench (missing: ${missing.join(', ')}; better-sqlite3 may compile, and a Node 22 binary is downloaded for the PostgreSQL queues, which takes a few minutes)…`);
   run(npm, ['install', '--prefix', bench, '--no-audit', '--no-fund'], 'npm install in test/bench');
 }
 if (!existsSync(join(root, 'node_modules', 'tsx'))) {

@@ -46,12 +46,22 @@ export interface Scale {
    * quick run, where starting the worker processes would cost more time than the measuring).
    */
   postgresWorkItems: number;
+  /** Repetitions of the peer comparison (scenario 10): the quick run's smoke test does one. */
+  peerRepetitions: number;
+  /** Marks per contender and repetition in the in-memory-speed classes of scenario 10. */
+  peerFastMarks: number;
+  /** Marks per contender and repetition in the synced classes of scenario 10 (x4 with 16 in flight). */
+  peerSyncedMarks: number;
+  /** Items in the 10M-item checkpoint of scenario 12; 0 leaves it out (the quick run). */
+  hugeItems: number;
+  /** Marks in the journal a kill -9 leaves uncompacted (scenario 12). */
+  reopenItems: number;
 }
 
 export function scaleFor(quick: boolean): Scale {
   return quick
-    ? { quick, repetitions: 3, fastMarks: 50_000, syncedMarks: 400, seedItems: 2_000, bigItems: 200_000, forEachItems: 20_000, postgresItems: 1_000, postgresWorkItems: 0 }
-    : { quick, repetitions: 5, fastMarks: 200_000, syncedMarks: 1_500, seedItems: 2_000, bigItems: 1_000_000, forEachItems: 100_000, postgresItems: 5_000, postgresWorkItems: 2_000 };
+    ? { quick, repetitions: 3, fastMarks: 50_000, syncedMarks: 400, seedItems: 2_000, bigItems: 200_000, forEachItems: 20_000, postgresItems: 1_000, postgresWorkItems: 0, peerRepetitions: 1, peerFastMarks: 10_000, peerSyncedMarks: 100, hugeItems: 0, reopenItems: 100_000 }
+    : { quick, repetitions: 5, fastMarks: 200_000, syncedMarks: 1_500, seedItems: 2_000, bigItems: 1_000_000, forEachItems: 100_000, postgresItems: 5_000, postgresWorkItems: 2_000, peerRepetitions: 5, peerFastMarks: 50_000, peerSyncedMarks: 500, hugeItems: 10_000_000, reopenItems: 1_000_000 };
 }
 
 /** The key of item `i`: a short relative path, as pipelines often key their inputs. */

@@ -7,8 +7,9 @@ import { bigRun, latencyFigures, rawRun } from './big-run.js';
 
 const run = promisify(execFile);
 
-async function child<T>(mode: string, file: string, items: number, repetitions: number): Promise<T> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', 'test/bench/open-child.ts', mode, file, String(items), String(repetitions)], {
+/** Runs open-child.ts (a fresh process per measurement) and returns the JSON line it prints. */
+export async function child<T>(mode: string, file: string, items: number, repetitions: number): Promise<T> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', 'test/bench/open-child.ts', mode, file, String(items), String(repetitions)], {
     cwd: ROOT,
     maxBuffer: 1 << 20,
   });

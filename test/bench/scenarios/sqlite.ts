@@ -10,11 +10,12 @@ interface SqliteDatabase {
   pragma(source: string): unknown;
   exec(source: string): void;
   prepare(source: string): { run(...parameters: unknown[]): unknown };
+  transaction<A extends unknown[]>(body: (...args: A) => void): (...args: A) => void;
   close(): void;
 }
 type SqliteConstructor = new (file: string) => SqliteDatabase;
 
-const loadSqlite = (): SqliteConstructor => createRequire(import.meta.url)('better-sqlite3') as SqliteConstructor;
+export const loadSqlite = (): SqliteConstructor => createRequire(import.meta.url)('better-sqlite3') as SqliteConstructor;
 
 /**
  * What a user who "just used SQLite" writes: WAL, one row per item, one prepared upsert per

@@ -1,0 +1,31 @@
+/**
+ * Scenario 11's worker for checkpointer: `forEachClaimed` over the step through PostgresStore,
+ * with the same batch and lease settings as the library's own multi-worker tests. Runs on the
+ * library's Node through tsx. Protocol: see worker-io.ts.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { forEachClaimed, PostgresStore } from '../../../src/postgres.js';
+import { config, countQueries, heard, reporter, stopped, work } from './worker-io.js';
+
+const settings = config();
+// The `pg` the library itself resolves (the repository's), not the bench package's copy.
+const pg = createRequire(fileURLToPath(new URL('../../../src/postgres.ts', import.meta.url)))('pg') as Parameters<typeof countQueries>[0];
+const queries = countQueries(pg);
+const done = reporter();
+const store = new PostgresStore({ connectionString: settings.url, schema: settings.schema, pipeline: 'bench' });
+const items = Array.from({ length: settings.items }, (_, i) => `item-${i}`);
+process.stdout.write('ready\n');
+await heard('go');
+await forEachClaimed(
+  store,
+  'enrich',
+  items,
+  async (item) => {
+    await work(settings.workMs);
+    done(Number(item.slice('item-'.length)));
+  },
+  { concurrency: settings.concurrency, batchSize: settings.concurrency * 2, leaseMs: 30_000 },
+);
+await store.close();
+stopped(queries());
