@@ -23,7 +23,8 @@ export interface ReadJournal {
   tornLines: number;
 }
 
-function decodeLine(line: string, where: string): JournalRecord | undefined {
+/** One journal line (without its newline), or `undefined` if its checksum or shape is wrong. */
+export function decodeLine(line: string, where: string): JournalRecord | undefined {
   const space = line.indexOf(' ');
   const json = line.slice(space + 1);
   if (space !== 8 || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;

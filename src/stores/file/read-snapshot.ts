@@ -24,6 +24,15 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
     const why = code === 'EISDIR' ? 'is a directory, not a checkpoint file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read: ${(error as Error).message}`;
     throw new CheckpointStoreError(file, `${why} — point \`path\` at a checkpoint file`, { cause: error });
   }
+  return parseSnapshot(file, bytes, format).snapshot;
+}
+
+/**
+ * Validates a snapshot's bytes (checksum, format, document) wherever they were read from; `raw`
+ * is the parsed top level, for fields a store keeps beside the document.
+ * @throws CheckpointCorruptError if they are not a valid checkpoint
+ */
+export function parseSnapshot(file: string, bytes: Buffer, format: SnapshotFormat): { snapshot: ReadSnapshot; raw: unknown } {
   let text: string;
   try {
     // Fatal decoding: a byte that is not UTF-8 would otherwise become U+FFFD and silently change a key.
@@ -52,7 +61,7 @@ export async function readSnapshot(file: string, format: SnapshotFormat): Promis
     throw new CheckpointCorruptError(file, [{ path: 'sequence', message: `expected a non-negative integer, got ${JSON.stringify(sequence)}` }]);
   }
   const document = parseDocument(raw, file);
-  return { content: { ...document, sequence }, bytes: bytes.length };
+  return { snapshot: { content: { ...document, sequence }, bytes: bytes.length }, raw };
 }
 
 /**
