@@ -1,7 +1,6 @@
-import type { BlobServiceClient } from '@azure/storage-blob';
 import { checkOptions, rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
-import { AzureBucket } from './azure-bucket.js';
+import { AzureBucket, type AzureServiceClient } from './azure-bucket.js';
 import { ObjectStore } from './object-store.js';
 import { OBJECT_STORE_OPTIONS, type ObjectStoreOptions } from './object-store-options.js';
 
@@ -14,7 +13,7 @@ export interface AzureBlobStoreOptions extends ObjectStoreOptions {
    * A `BlobServiceClient` from `@azure/storage-blob`, e.g. built with `@azure/identity`
    * credentials; else one is made from `AZURE_STORAGE_CONNECTION_STRING`.
    */
-  client?: BlobServiceClient;
+  client?: AzureServiceClient;
 }
 
 /** Azure's rule for container names: 3 to 63 lowercase letters, digits and single hyphens. */

@@ -1,4 +1,4 @@
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { CheckpointError, CheckpointStoreError } from '../../core/errors.js';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
 
@@ -23,10 +23,18 @@ async function loadAzure(location: string): Promise<AzureModule> {
  */
 const RETRY_OPTIONS = { maxTries: 8, retryDelayInMs: 200, maxRetryDelayInMs: 10_000, tryTimeoutInMs: 60_000 };
 
+/**
+ * What the store needs of a `BlobServiceClient` from `@azure/storage-blob`. Declared here, so that
+ * the package's types do not require the SDK to be installed.
+ */
+export interface AzureServiceClient {
+  getContainerClient(containerName: string): unknown;
+}
+
 export interface AzureBucketOptions {
   container: string;
   /** A client built by the caller (with its own credentials); else one from `AZURE_STORAGE_CONNECTION_STRING`. */
-  client?: BlobServiceClient | undefined;
+  client?: AzureServiceClient | undefined;
 }
 
 /** Versions are ETags without their quotes (listings give them bare, responses quoted); conditions quote them again. */
@@ -53,7 +61,7 @@ export class AzureBucket implements ObjectBucket {
 
   #client(): Promise<ContainerClient> {
     this.#container ??= (async () => {
-      if (this.#options.client) return this.#options.client.getContainerClient(this.#options.container);
+      if (this.#options.client) return this.#options.client.getContainerClient(this.#options.container) as ContainerClient;
       const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
       if (!connectionString) {
         throw new CheckpointStoreError(this.location, 'no credentials: set AZURE_STORAGE_CONNECTION_STRING, or pass `client` (a BlobServiceClient) to AzureBlobStore');
