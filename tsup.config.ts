@@ -18,13 +18,13 @@ export default defineConfig([
     target: 'node20',
     sourcemap: false,
     splitting: true,
-    external: ['pg', '@azure/storage-blob'],
+    external: ['pg', '@azure/storage-blob', '@aws-sdk/client-s3', '@google-cloud/storage'],
   },
   {
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     target: 'node20',
     sourcemap: false,
-    external: ['pg', '@azure/storage-blob'],
+    external: ['pg', '@azure/storage-blob', '@aws-sdk/client-s3', '@google-cloud/storage'],
   },
 ]);
