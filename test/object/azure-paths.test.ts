@@ -35,7 +35,7 @@ describe('az:// paths', () => {
 
   it('refuse what they cannot use, saying why', async () => {
     await Promise.all([
-      expect(CheckpointManager.open({ path: 'ftp://host/checkpoint.json' })).rejects.toThrow(/Expected `path` to be a file path or a URL starting with az:\/\/, got `"ftp:\/\/host\/checkpoint.json"`/),
+      expect(CheckpointManager.open({ path: 'ftp://host/checkpoint.json' })).rejects.toThrow(/Expected `path` to be a file path or a URL starting with az:\/\/, s3:\/\/, gs:\/\/, got `"ftp:\/\/host\/checkpoint.json"`/),
       expect(CheckpointManager.open({ path: 'az://container' })).rejects.toThrow(/Expected `path` to be az:\/\/<bucket>\/<key>\.json \(or \.yaml\)/),
       expect(CheckpointManager.open({ path: 'az://container/notes.txt' })).rejects.toThrow(/Expected `key` to be a blob name ending in \.json, \.yaml or \.yml, got `"notes.txt"`/),
       expect(CheckpointManager.open({ path: 'az://Bad_Name/c.json' })).rejects.toThrow(/Expected `container` to be an Azure container name/),

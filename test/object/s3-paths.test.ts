@@ -52,14 +52,14 @@ describe('s3:// paths', () => {
     expect((await s3rver.client().send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).toEqual([]);
   });
 
-  it('S3Store checks its options, naming the wrong one', () => {
+  it('S3Store checks its options, naming the wrong one', async () => {
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', leaseTtlMs: 50 })).toThrow(/Expected `leaseTtlMs` to be/);
     expect(() => new S3Store({ key: 'c.json' } as never)).toThrow(/Expected `bucket` to be an S3 bucket name/);
     expect(() => new S3Store({ bucket: 'Bad_Bucket', key: 'c.json' })).toThrow(/Expected `bucket` to be an S3 bucket name/);
     expect(() => new S3Store({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object key ending in \.json, \.yaml or \.yml, got `"notes.txt"`/);
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', client: {} as never })).toThrow(/Expected `client` to be an S3Client/);
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', unsafeSkipFencingProbe: 'yes' as never })).toThrow(/Expected `unsafeSkipFencingProbe` to be a boolean/);
-    expect(() => CheckpointManager.open({ path: 's3://runs/c.json', backups: 2 })).rejects.toThrow(/only apply to checkpoint files/);
+    await expect(CheckpointManager.open({ path: 's3://runs/c.json', backups: 2 })).rejects.toThrow(/only apply to checkpoint files/);
   });
 
   it('without @aws-sdk/client-s3, an s3:// path says to install it', () => {

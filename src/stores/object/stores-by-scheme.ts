@@ -2,6 +2,7 @@ import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { pickOptions, rejectOptionsWith } from '../../core/validate-options.js';
 import type { CheckpointStore } from '../store.js';
 import { AzureBlobStore } from './azure-blob-store.js';
+import { GcsStore } from './gcs-store.js';
 import { S3Store } from './s3-store.js';
 import { OBJECT_STORE_OPTIONS, SHARED_WITH_FILE_STORES, type ObjectStoreOptions } from './object-store-options.js';
 
@@ -19,6 +20,7 @@ export type ObjectStoreFactory = (url: ObjectUrl, options: ObjectStoreOptions) =
 export const OBJECT_STORES_BY_SCHEME: Record<string, ObjectStoreFactory> = {
   az: (url, options) => new AzureBlobStore({ ...options, container: url.bucket, key: url.key }),
   s3: (url, options) => new S3Store({ ...options, bucket: url.bucket, key: url.key }),
+  gs: (url, options) => new GcsStore({ ...options, bucket: url.bucket, key: url.key }),
 };
 
 /** Options of CheckpointManager.open that only file stores have: with a bucket URL they would be ignored. */
