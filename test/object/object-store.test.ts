@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointCorruptError, CheckpointLockedError, CheckpointLockLostError, CheckpointStoreError } from '../../src/core/errors.js';
 import type { RecoveredEvent } from '../../src/core/events.js';
@@ -80,6 +83,24 @@ describe('ObjectStore', () => {
     expect(snapshot.checksum).toMatch(/^crc32:/);
     expect(snapshot.epoch).toBe(1);
     expect(snapshot.steps.s.completedItems).toHaveLength(20);
+  });
+
+  it('writes a snapshot that opens as a checkpoint file once downloaded', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full' });
+    await cp.markItemCompleted('s', 'a');
+    await cp.markItemFailed('s', 'b', new Error('upstream refused'));
+    await cp.close();
+    const directory = mkdtempSync(join(tmpdir(), 'checkpointer-object-'));
+    try {
+      writeFileSync(join(directory, 'checkpoint.json'), (await bucket.get(KEY))!.body);
+      const local = await CheckpointManager.open({ path: join(directory, 'checkpoint.json'), lock: false, pipeline: 'p' });
+      expect(local.isItemCompleted('s', 'a')).toBe(true);
+      expect(local.failedItems('s').map((item) => item.error?.message)).toEqual(['upstream refused']);
+      await local.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('shares one segment among concurrent marks (group commit)', async () => {
