@@ -125,6 +125,21 @@ describe('ObjectStore', () => {
     expect(kept.slice(20).some(Boolean)).toBe(false);
   });
 
+  it('keeps epochs rising when the lease object was deleted by hand', async () => {
+    const bucket = new MemoryBucket();
+    for (let run = 1; run <= 3; run++) {
+      const cp = await open(bucket, { durability: 'full' });
+      await cp.markItemCompleted('s', `run-${run}`);
+      await cp.close();
+    }
+    const epochOf = async (): Promise<number> => (JSON.parse(text(await bucket.get(KEY))) as { epoch: number }).epoch;
+    expect(await epochOf()).toBe(3);
+    await bucket.delete(`${KEY}.lease`);
+    const cp = await open(bucket, { durability: 'full' });
+    expect(await epochOf()).toBe(4);
+    expect([1, 2, 3].every((run) => cp.isItemCompleted('s', `run-${run}`))).toBe(true);
+  });
+
   it('refuses a second writer while the lease is live, naming the holder', async () => {
     const bucket = new MemoryBucket();
     await open(bucket);
