@@ -62,7 +62,8 @@ describe('the lease of an az:// checkpoint, between processes', () => {
 
   it('takes over from a holder frozen past its lease; the frozen one acknowledges nothing more and its late writes are never read', async () => {
     const container = await azurite.createContainer();
-    const lease = ['--ttl', '3000', '--renew', '1000'];
+    // Short enough to wait for, long enough that a loaded machine never misses a renewal by accident.
+    const lease = ['--ttl', '6000', '--renew', '1500'];
     const stale = holder(container, 'a', lease);
     await stale.waitForLine((line) => line === 'acked a-20');
     stale.process.kill('SIGSTOP');

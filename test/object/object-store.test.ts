@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckpointCorruptError, CheckpointLockedError, CheckpointLockLostError, CheckpointStoreError } from '../../src/core/errors.js';
 import type { RecoveredEvent } from '../../src/core/events.js';
@@ -82,6 +85,24 @@ describe('ObjectStore', () => {
     expect(snapshot.steps.s.completedItems).toHaveLength(20);
   });
 
+  it('writes a snapshot that opens as a checkpoint file once downloaded', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full' });
+    await cp.markItemCompleted('s', 'a');
+    await cp.markItemFailed('s', 'b', new Error('upstream refused'));
+    await cp.close();
+    const directory = mkdtempSync(join(tmpdir(), 'checkpointer-object-'));
+    try {
+      writeFileSync(join(directory, 'checkpoint.json'), (await bucket.get(KEY))!.body);
+      const local = await CheckpointManager.open({ path: join(directory, 'checkpoint.json'), lock: false, pipeline: 'p' });
+      expect(local.isItemCompleted('s', 'a')).toBe(true);
+      expect(local.failedItems('s').map((item) => item.error?.message)).toEqual(['upstream refused']);
+      await local.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('shares one segment among concurrent marks (group commit)', async () => {
     const bucket = new CountingBucket(new MemoryBucket());
     const cp = await open(bucket, { durability: 'full' });
@@ -102,6 +123,21 @@ describe('ObjectStore', () => {
     const kept = Array.from({ length: 25 }, (_, n) => after.isItemCompleted('s', `item-${n}`));
     expect(kept.slice(0, 20).every(Boolean)).toBe(true);
     expect(kept.slice(20).some(Boolean)).toBe(false);
+  });
+
+  it('keeps epochs rising when the lease object was deleted by hand', async () => {
+    const bucket = new MemoryBucket();
+    for (let run = 1; run <= 3; run++) {
+      const cp = await open(bucket, { durability: 'full' });
+      await cp.markItemCompleted('s', `run-${run}`);
+      await cp.close();
+    }
+    const epochOf = async (): Promise<number> => (JSON.parse(text(await bucket.get(KEY))) as { epoch: number }).epoch;
+    expect(await epochOf()).toBe(3);
+    await bucket.delete(`${KEY}.lease`);
+    const cp = await open(bucket, { durability: 'full' });
+    expect(await epochOf()).toBe(4);
+    expect([1, 2, 3].every((run) => cp.isItemCompleted('s', `run-${run}`))).toBe(true);
   });
 
   it('refuses a second writer while the lease is live, naming the holder', async () => {

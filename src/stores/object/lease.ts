@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CheckpointCorruptError, CheckpointLockedError, CheckpointLockLostError } from '../../core/errors.js';
+import { CheckpointCorruptError, CheckpointLockedError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json.js';
 import { here, isAlive, isLocal, processStart, type Owner } from '../file/lock-owner.js';
 import type { ObjectBucket } from './bucket.js';
@@ -118,6 +118,8 @@ export class Lease {
     await this.#renewing;
     await this.#write({ ...this.#body, epoch: epoch + 1, renewals: this.#body.renewals + 1 });
     this.assertHeld();
+    // Writing segments under an epoch that is not above every one found would mix histories.
+    if (this.#body.epoch <= epoch) throw new CheckpointStoreError(this.#location, `could not raise the lease's epoch above ${epoch} (found in the bucket): try opening again`);
   }
 
   async #write(next: LeaseBody): Promise<void> {
