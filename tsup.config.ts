@@ -6,6 +6,7 @@ const entries: Record<string, string> = {
   index: 'src/index.ts',
   testing: 'src/testing.ts',
   postgres: 'src/postgres.ts',
+  'object-storage': 'src/object-storage.ts',
 };
 
 export default defineConfig([
@@ -17,13 +18,13 @@ export default defineConfig([
     target: 'node20',
     sourcemap: false,
     splitting: true,
-    external: ['pg'],
+    external: ['pg', '@azure/storage-blob', '@aws-sdk/client-s3', '@google-cloud/storage'],
   },
   {
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     target: 'node20',
     sourcemap: false,
-    external: ['pg'],
+    external: ['pg', '@azure/storage-blob', '@aws-sdk/client-s3', '@google-cloud/storage'],
   },
 ]);

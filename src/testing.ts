@@ -5,3 +5,5 @@
 export { describeStoreConformance } from './testing/conformance.js';
 export { Fixture } from './testing/harness.js';
 export type { Assertion, OpenOptions, StoreConformanceOptions, StoreFactory, TestRunner } from './testing/harness.js';
+export { describeBucketConformance } from './testing/bucket-conformance.js';
+export type { BucketConformanceOptions } from './testing/bucket-conformance.js';

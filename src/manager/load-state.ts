@@ -9,11 +9,12 @@ import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../stores/
 import { isJsonObject } from '../core/json.js';
 import { fileStoreFor } from '../stores/file/file-store.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
+import { isUrl, objectStoreForUrl } from '../stores/object/stores-by-scheme.js';
 import type { CheckpointOptions } from './options.js';
 import { describeConfigChange } from './config-diff.js';
 import { verifyCompletedRule } from './verify-completed.js';
 
-/** Picks the store for `options.path` by its extension. */
+/** Picks the store for `options.path`: by its URL scheme, or by its extension. */
 export function storeForOptions(options: CheckpointOptions): CheckpointStore {
   if (options.store) {
     if (options.path !== undefined) throw new CheckpointArgumentError('Expected either `path` or `store`, got both');
@@ -23,6 +24,8 @@ export function storeForOptions(options: CheckpointOptions): CheckpointStore {
   if (typeof path !== 'string' || path === '') {
     throw new CheckpointArgumentError(`Expected \`path\` to be a file path or \`store\` to be a CheckpointStore, got ${describeValue(path)}`);
   }
+  // `az://…` and the other object-storage URLs: their table is in stores-by-scheme.ts.
+  if (isUrl(path)) return objectStoreForUrl(path, options as Record<string, unknown>);
   // Only the file-store options: the store refuses keys it does not know.
   const fileOptions = pickOptions(options, FILE_STORE_OPTIONS);
   const store = fileStoreFor(path, fileOptions);

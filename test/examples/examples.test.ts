@@ -8,7 +8,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examples = join(root, 'examples');
 /** Files in examples/ that are libraries for other code, not programs to run. */
 const LIBRARIES = new Set(['custom-store.ts']);
-const TESTED = ['item-loop.ts', 'video-pipeline.ts', 'llm-batch.ts', 'stage-pipeline.ts', 'yaml-dataset.ts'];
+const TESTED = ['item-loop.ts', 'video-pipeline.ts', 'llm-batch.ts', 'stage-pipeline.ts', 'yaml-dataset.ts', 'cloud-checkpoint.ts'];
 
 interface Run {
   code: number | null;
@@ -103,6 +103,20 @@ describe('examples', () => {
       expect(out).toContain('wrote the settings for kit 107.3.0');
       expect(out).toContain('[run 3] all stages completed: [pull_repo_exts, preparation, extension_data, code_examples, settings]; checkpoint deleted');
       expect(existsSync(join(examples, '.runs', 'stage-pipeline', '.pipeline_checkpoint.json'))).toBe(false);
+    });
+
+    it('cloud-checkpoint.ts: killed after 250 marks with its checkpoint in Azurite, resumed from the bucket', async () => {
+      const run = await runExample('cloud-checkpoint.ts');
+      expectSuccess(run);
+      const out = run.stdout;
+      expect(out).toContain('[run 1] the machine vanishes: SIGKILL after 250 documents');
+      expect(out).toMatch(/checkpoint\.json\.segments\/… \(\d+ objects\)/);
+      // `full`: the 250 acknowledged marks survived, plus at most the 3 others that were in flight.
+      const already = Number(/\[run 2\] (\d+) documents already done, (\d+) to go/.exec(out)?.[1]);
+      expect(already).toBeGreaterThanOrEqual(250);
+      expect(already).toBeLessThanOrEqual(253);
+      expect(out).toContain('[run 2] finished: 400 documents completed');
+      expect(out).toMatch(/"checksum": "crc32:[0-9a-f]{8}",\n {2}"version": 1,\n {2}"sequence": \d+,\n {2}"epoch": 2,/);
     });
 
     it('yaml-dataset.ts: killed while enhancing, its stale lock taken over, finished', async () => {

@@ -5,9 +5,10 @@
  *   --fuzz <n>    cases per fuzz property (default 1000)
  *   --pg-items <n> items of the PostgresStore kill runs (default 2000: a worker process starts
  *                  and loads its checkpoint from the database on every restart)
- *   --only <suites> a comma-separated choice of kill (file stores), pg (PostgresStore), fuzz;
- *                  default all three. pg starts a throwaway PostgreSQL server, or uses
+ *   --only <suites> a comma-separated choice of kill (file stores), pg (PostgresStore), object
+ *                  (AzureBlobStore on a throwaway Azurite), fuzz; default all four. pg starts a throwaway PostgreSQL server, or uses
  *                  CHECKPOINTER_PG_URL (a fresh schema per durability mode, dropped afterwards).
+ *   --object-items <n> items of the az:// kill runs against Azurite (default 1000)
  *   --parallel <n> kill scenarios run side by side (default 2)
  * Prints one line per scenario and a summary; exits 1 if any invariant was broken.
  */
@@ -17,14 +18,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tortureRun } from './kill-torture.js';
 import { postgresTortureScenarios, type KillScenario } from './pg-torture.js';
+import { objectTortureScenarios } from './object-torture.js';
 
 const { values } = parseArgs({
   options: {
     kills: { type: 'string', default: '200' },
     items: { type: 'string', default: '10000' },
     'pg-items': { type: 'string', default: '2000' },
+    'object-items': { type: 'string', default: '1000' },
     fuzz: { type: 'string', default: '1000' },
-    only: { type: 'string', default: 'kill,pg,fuzz' },
+    only: { type: 'string', default: 'kill,pg,object,fuzz' },
     parallel: { type: 'string', default: '2' },
   },
 });
@@ -34,7 +37,7 @@ const pgItems = Number(values['pg-items']);
 const fuzzRuns = Number(values.fuzz);
 const suites = new Set(values.only.split(',').map((suite) => suite.trim()));
 for (const suite of suites) {
-  if (!['kill', 'pg', 'fuzz'].includes(suite)) throw new Error(`Expected \`--only\` to list kill, pg or fuzz, got \`${suite}\``);
+  if (!['kill', 'pg', 'object', 'fuzz'].includes(suite)) throw new Error(`Expected \`--only\` to list kill, pg, object or fuzz, got \`${suite}\``);
 }
 let violations = 0;
 const started = Date.now();
@@ -72,7 +75,7 @@ async function killTorture(queue: KillScenario[]): Promise<void> {
       violations += result.violations.length + (result.kills < kills ? 1 : 0);
       const where = Object.entries(result.killsAt).sort().map(([point, count]) => `${point} ${count}`).join(', ');
       console.log(`kill  ${next.label.padEnd(4)} ${next.durability.padEnd(7)} kills ${result.kills} (${where}), runs ${result.runs}, ` +
-        `${next.batchSize ? `max lost per kill ${result.maxLostPerKill} (batch ${next.batchSize}), ` : ''}violations ${result.violations.length}, ${Math.round((Date.now() - at) / 1000)} s`);
+        `${next.batchSize || result.maxLostPerKill > 0 ? `max lost per kill ${result.maxLostPerKill}${next.batchSize ? ` (batch ${next.batchSize})` : ''}, ` : ''}violations ${result.violations.length}, ${Math.round((Date.now() - at) / 1000)} s`);
       for (const violation of result.violations) console.log(`      ${violation}`);
     }
   };
@@ -105,8 +108,16 @@ if (suites.has('pg')) {
     await postgres.stop();
   }
 }
+if (suites.has('object')) {
+  const objects = await objectTortureScenarios({ items: Number(values['object-items']), kills });
+  try {
+    await killTorture(objects.scenarios);
+  } finally {
+    await objects.stop();
+  }
+}
 if (suites.has('fuzz')) await fuzz();
 console.log(`torture: ${violations} violations, ${Math.round((Date.now() - started) / 1000)} s (${[...suites].join(', ')}; kills ${kills} per mode and store` +
   `${suites.has('kill') ? `, ${items} items per file store run` : ''}${suites.has('pg') ? `, ${pgItems} items per PostgresStore run` : ''}` +
-  `${suites.has('fuzz') ? `, ${fuzzRuns} cases per fuzz property` : ''})`);
+  `${suites.has('object') ? `, ${values['object-items']} items per object-storage run` : ''}${suites.has('fuzz') ? `, ${fuzzRuns} cases per fuzz property` : ''})`);
 process.exitCode = violations === 0 ? 0 : 1;

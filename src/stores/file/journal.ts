@@ -6,7 +6,7 @@ import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointChange, ItemChange } from '../../core/model.js';
 import { parseChange } from '../../core/schema.js';
 import { CRC32_START, crc32, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
-import { namesBeside } from './fs-durable.js';
+import { filesBeside } from './fs-durable.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -148,7 +148,7 @@ export const sealedJournalName = (journal: string, n: number): string => `${jour
 /** Sealed journals beside `journal` ({@link sealedJournalName}), oldest first. */
 export function sealedJournals(journal: string): string[] {
   const prefix = `${basename(journal)}${SEALED}`;
-  return namesBeside(journal)
+  return filesBeside(journal)
     .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
     .map((name) => ({ name, n: Number(name.slice(prefix.length)) }))
     .sort((a, b) => a.n - b.n)

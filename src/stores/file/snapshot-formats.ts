@@ -46,8 +46,11 @@ export interface FoundChecksum {
   end: number;
 }
 
-/** A snapshot file's content: the document plus the last journal sequence it contains. */
-export type SnapshotContent = CheckpointDocument & { sequence: number };
+/**
+ * A snapshot's content: the document plus the last journal sequence it contains, and the lease
+ * epoch it was written in when a store keeps one (object storage).
+ */
+export type SnapshotContent = CheckpointDocument & { sequence: number; epoch?: number };
 
 /** The checksum as the first field, right after the opening brace, exactly as it is written. */
 const JSON_CHECKSUM_LINE = /^\{\n {2}"checksum": "(crc32:[0-9a-f]{8})",\n/;
@@ -200,11 +203,16 @@ export function parseSnapshot(bytes: Buffer, format: SnapshotFormat, file: strin
     const { checksum: _checksum, ...rest } = raw;
     raw = rest;
   }
-  const sequence = isJsonObject(raw) ? raw.sequence ?? 0 : 0;
-  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 0) {
-    throw new CheckpointCorruptError(file, [{ path: 'sequence', message: `expected a non-negative integer, got ${JSON.stringify(sequence)}` }]);
-  }
-  return { ...parseDocument(raw, file), sequence };
+  const counter = (name: 'sequence' | 'epoch'): number | undefined => {
+    const value = isJsonObject(raw) ? raw[name] : undefined;
+    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
+      throw new CheckpointCorruptError(file, [{ path: name, message: `expected a non-negative integer, got ${JSON.stringify(value)}` }]);
+    }
+    return value;
+  };
+  const sequence = counter('sequence') ?? 0;
+  const epoch = counter('epoch');
+  return { ...parseDocument(raw, file), sequence, ...(epoch === undefined ? {} : { epoch }) };
 }
 
 /**

@@ -1,11 +1,11 @@
 /**
- * Scenario 11's worker for checkpointer: `forEachClaimed` over the step through PostgresStore,
+ * Scenario 11's worker for checkpointer: `store.queue(step).forEach` through PostgresStore,
  * with the same batch and lease settings as the library's own multi-worker tests. Runs on the
  * library's Node through tsx. Protocol: see worker-io.ts.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { forEachClaimed, PostgresStore } from '../../../src/postgres.js';
+import { PostgresStore } from '../../../src/postgres.js';
 import { config, countQueries, heard, reporter, stopped, work } from './worker-io.js';
 
 const settings = config();
@@ -17,9 +17,7 @@ const store = new PostgresStore({ connectionString: settings.url, schema: settin
 const items = Array.from({ length: settings.items }, (_, i) => `item-${i}`);
 process.stdout.write('ready\n');
 await heard('go');
-await forEachClaimed(
-  store,
-  'enrich',
+await store.queue('enrich').forEach(
   items,
   async (item) => {
     await work(settings.workMs);

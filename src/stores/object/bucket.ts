@@ -1,0 +1,32 @@
+/** One object's bytes and its version (an ETag for S3 and Azure, a generation for GCS). */
+export interface StoredObject {
+  body: Uint8Array;
+  version: string;
+}
+
+/** A listing entry. */
+export interface ObjectEntry {
+  key: string;
+  size: number;
+  version: string;
+}
+
+/**
+ * The few operations of a bucket the object store needs. Every write is conditional, so that two
+ * writers can never both succeed. Transient failures (503, throttling, timeouts, dropped
+ * connections) are retried with backoff INSIDE the adapter; what still fails is thrown as a
+ * CheckpointStoreError naming the URL. A precondition failure is not an error: it returns undefined.
+ */
+export interface ObjectBucket {
+  /** `az://container/prefix`, `s3://bucket/prefix`, `gs://bucket/prefix`: names it in messages. */
+  readonly location: string;
+  get(key: string): Promise<StoredObject | undefined>;
+  /** Creates `key` only if it does not exist; the new version, or undefined if it existed. */
+  create(key: string, body: Uint8Array): Promise<string | undefined>;
+  /** Replaces `key` only if its version is still `version`; the new version, or undefined. */
+  replace(key: string, body: Uint8Array, version: string): Promise<string | undefined>;
+  /** Deletes `key` (only at `version` when given); no error if it is already gone. */
+  delete(key: string, version?: string): Promise<void>;
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): Promise<ObjectEntry[]>;
+}

@@ -1,0 +1,44 @@
+import { checkOptions, rule } from '../../core/validate-options.js';
+import { snapshotFormatFor } from '../file/read-checkpoint.js';
+import { GcsBucket, type GcsStorageLike } from './gcs-bucket.js';
+import { ObjectStore } from './object-store.js';
+import { OBJECT_STORE_OPTIONS, type ObjectStoreOptions } from './object-store-options.js';
+
+export interface GcsStoreOptions extends ObjectStoreOptions {
+  /** The bucket (it must exist). */
+  bucket: string;
+  /** The snapshot object's name, ending in `.json`, `.yaml` or `.yml`; the other objects go beside it. */
+  key: string;
+  /**
+   * A `Storage` from `@google-cloud/storage`; else one is made from the SDK's standard
+   * configuration (application default credentials, `GOOGLE_APPLICATION_CREDENTIALS`,
+   * `STORAGE_EMULATOR_HOST`).
+   */
+  storage?: GcsStorageLike;
+}
+
+/** GCS's rule for bucket names (without dots): 3 to 63 lowercase letters, digits, hyphens and underscores. */
+const BUCKET_NAME = /^(?=.{3,222}$)[a-z0-9][a-z0-9._-]*[a-z0-9]$/;
+
+const GCS_OPTIONS = {
+  ...OBJECT_STORE_OPTIONS,
+  bucket: { ...rule('a GCS bucket name (3 to 63 lowercase letters, digits, dots, hyphens and underscores)', (value) => typeof value === 'string' && BUCKET_NAME.test(value)), required: true },
+  key: { ...rule('an object name ending in .json, .yaml or .yml', (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
+  storage: rule('a Storage from @google-cloud/storage (with a bucket function)', (value) => typeof (value as { bucket?: unknown } | null)?.bucket === 'function'),
+};
+
+/**
+ * A checkpoint in Google Cloud Storage (`gs://bucket/key.json`): see {@link ObjectStore}. Needs
+ * the optional package `@google-cloud/storage`, loaded when the store is first opened.
+ *
+ * @example
+ * const store = new GcsStore({ bucket: 'runs', key: 'train/checkpoint.json', durability: 'full' });
+ * const cp = await CheckpointManager.open({ store, pipeline: 'train' });
+ */
+export class GcsStore extends ObjectStore {
+  constructor(options: GcsStoreOptions) {
+    checkOptions(options, GCS_OPTIONS, 'GcsStore');
+    const { bucket, key, storage, ...storeOptions } = options;
+    super(new GcsBucket({ bucket, storage }), key, snapshotFormatFor(key), storeOptions, 'GcsStore');
+  }
+}

@@ -1,0 +1,107 @@
+import { CheckpointArgumentError } from '../../core/errors.js';
+import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
+import type { Durability } from '../file/file-store-options.js';
+
+/**
+ * What an acknowledged (awaited) mark survives in a bucket. A bucket has no append: marks are
+ * written as create-only segment objects, one request for every mark that is waiting.
+ * - `full`: the machine vanishing — the mark resolves once the segment holding it is created;
+ *   concurrent marks share one request. A crash loses nothing acknowledged.
+ * - `normal`: the mark resolves at once; waiting marks are written every `flushIntervalMs`. A
+ *   crash loses at most the marks of the last `flushIntervalMs` and of one write in flight.
+ * - `batched`: waiting marks are written every `batchSize` marks or `batchIntervalMs`; a crash
+ *   loses at most two batches (the one being written and the one filling).
+ */
+export type ObjectDurability = Durability;
+
+/** The options of the object-storage stores (AzureBlobStore, S3Store, GcsStore). */
+export interface ObjectStoreOptions {
+  /**
+   * What an acknowledged mark survives; see {@link ObjectDurability}.
+   * @default 'normal'
+   */
+  durability?: ObjectDurability;
+  /**
+   * With `normal` durability, how often waiting marks are written as a segment, in milliseconds.
+   * @default 1000
+   */
+  flushIntervalMs?: number;
+  /**
+   * With `batched` durability, how many marks are written together.
+   * @default 100
+   */
+  batchSize?: number;
+  /**
+   * With `batched` durability, the longest a mark waits to be written, in milliseconds.
+   * @default 1000
+   */
+  batchIntervalMs?: number;
+  /**
+   * Segments are folded into a new snapshot once they hold more bytes than the snapshot and at
+   * least this many…
+   * @default 1048576
+   */
+  minCompactBytes?: number;
+  /**
+   * …or once there are this many of them (each is read when the checkpoint opens).
+   * @default 500
+   */
+  maxSegments?: number;
+  /**
+   * While marks flow, the snapshot object is refreshed at least this often, in milliseconds; `0`
+   * only when the segments outgrow it and on close. Each refresh uploads the whole document.
+   * @default 60000
+   */
+  snapshotIntervalMs?: number;
+  /**
+   * How long the lease is good for after each renewal, in milliseconds. A process that dies
+   * without closing holds the checkpoint this long (unless it ran on the same host: then the next
+   * opener sees it is gone). The holder stops acknowledging after two thirds of it without a
+   * renewal, which allows for clocks of different hosts differing by up to a third.
+   * @default 30000
+   */
+  leaseTtlMs?: number;
+  /**
+   * How often the lease is renewed, in milliseconds; less than a third of `leaseTtlMs`.
+   * @default 10000
+   */
+  leaseRenewMs?: number;
+}
+
+export type ResolvedObjectStoreOptions = Required<ObjectStoreOptions>;
+
+export const OBJECT_STORE_OPTIONS = {
+  durability: rules.oneOf('full', 'normal', 'batched'),
+  flushIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
+  batchSize: rules.number({ min: 1 }),
+  batchIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
+  minCompactBytes: rules.number({ min: 0 }),
+  maxSegments: rules.number({ min: 1 }),
+  snapshotIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
+  leaseTtlMs: rules.number({ min: 100, max: MAX_TIMER_MS }),
+  leaseRenewMs: rules.number({ min: 10, max: MAX_TIMER_MS }),
+} as const satisfies Record<keyof ObjectStoreOptions, OptionRule>;
+
+/** The options of CheckpointManager.open that an object-storage path takes over. */
+export const SHARED_WITH_FILE_STORES = ['durability', 'batchSize', 'batchIntervalMs', 'minCompactBytes', 'snapshotIntervalMs'] as const;
+
+export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: string): ResolvedObjectStoreOptions {
+  checkOptions(options, OBJECT_STORE_OPTIONS, subject);
+  const resolved: ResolvedObjectStoreOptions = {
+    durability: options.durability ?? 'normal',
+    flushIntervalMs: options.flushIntervalMs ?? 1000,
+    batchSize: options.batchSize ?? 100,
+    batchIntervalMs: options.batchIntervalMs ?? 1000,
+    minCompactBytes: options.minCompactBytes ?? 1 << 20,
+    maxSegments: options.maxSegments ?? 500,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? 60_000,
+    leaseTtlMs: options.leaseTtlMs ?? 30_000,
+    leaseRenewMs: options.leaseRenewMs ?? Math.min(10_000, Math.floor((options.leaseTtlMs ?? 30_000) / 3)),
+  };
+  if (resolved.leaseRenewMs * 3 > resolved.leaseTtlMs) {
+    throw new CheckpointArgumentError(
+      `Expected \`leaseRenewMs\` to be at most a third of \`leaseTtlMs\` (${resolved.leaseTtlMs}), got ${resolved.leaseRenewMs} — a holder must renew well before it stops trusting its lease`,
+    );
+  }
+  return resolved;
+}

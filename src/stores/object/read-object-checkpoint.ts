@@ -1,0 +1,141 @@
+import { CheckpointCorruptError } from '../../core/errors.js';
+import type { CorruptionProblem } from '../../core/errors.js';
+import { decodeRecord, type JournalRecord } from '../file/journal.js';
+import { parseSnapshot, type SnapshotContent, type SnapshotFormat } from '../file/snapshot-formats.js';
+import type { ObjectBucket } from './bucket.js';
+import { backupKey, parseSegmentKey, segmentPrefix, type SegmentName } from './object-keys.js';
+
+/** A snapshot object as read: its content, the epoch it was written in, and what it costs to hold. */
+export interface ObjectSnapshot {
+  content: SnapshotContent;
+  epoch: number;
+  version: string;
+  bytes: Uint8Array;
+}
+
+export interface ObjectCheckpoint {
+  snapshot: ObjectSnapshot | undefined;
+  /** The previous snapshot's version in `<key>.bak`, if there is one. */
+  backupVersion: string | undefined;
+  /** Changes after the snapshot, in order, from the segments that continue it. */
+  records: JournalRecord[];
+  /** Every segment object found, trusted or not (a new holder deletes the ones it does not need). */
+  segments: SegmentName[];
+  /** Set when the snapshot was damaged and its backup stood in for it. */
+  recovered?: { from: string; problems: CorruptionProblem[] };
+}
+
+const READ_CONCURRENCY = 16;
+
+/**
+ * Reads a checkpoint from its bucket: the snapshot (or, when it is damaged, its backup) and the
+ * segments that continue it. Only segments of the snapshot's epoch are trusted, and of later
+ * epochs only up to where the next epoch begins: a holder that lost its lease may still write
+ * segments of its old epoch, and the holder after it wrote a snapshot of a newer epoch before
+ * acknowledging anything, so those late segments are never read.
+ * @throws CheckpointCorruptError when the snapshot and its backup are damaged, or a segment is
+ */
+export async function readObjectCheckpoint(bucket: ObjectBucket, key: string, format: SnapshotFormat): Promise<ObjectCheckpoint> {
+  const listed = await bucket.list(`${key}.`);
+  const segments = listed.flatMap((entry) => parseSegmentKey(key, entry.key) ?? []);
+  const backupVersion = listed.find((entry) => entry.key === backupKey(key))?.version;
+  const where = `${bucket.location}/${key}`;
+  let snapshot: ObjectSnapshot | undefined;
+  let recovered: ObjectCheckpoint['recovered'];
+  try {
+    snapshot = await readSnapshotObject(bucket, key, format);
+  } catch (error) {
+    if (!(error instanceof CheckpointCorruptError) || backupVersion === undefined) throw error;
+    snapshot = await readSnapshotObject(bucket, backupKey(key), format).catch(() => undefined);
+    if (!snapshot) throw error;
+    // Replaced (at its version) by the next snapshot, like any other.
+    snapshot.version = (await bucket.get(key))?.version ?? '';
+    recovered = { from: `${where}.bak`, problems: [...error.problems] };
+  }
+  if (!snapshot) {
+    if (segments.length > 0 || backupVersion !== undefined) {
+      throw new CheckpointCorruptError(where, [{ path: '', message: `missing, but ${segments.length > 0 ? 'its segments' : 'its backup'} are still there` }]);
+    }
+    return { snapshot, backupVersion, records: [], segments, ...(recovered ? { recovered } : {}) };
+  }
+  const chain = chainSegments(segments, snapshot.epoch, snapshot.content.sequence);
+  if (chain.gapAfter !== undefined && !recovered) {
+    throw new CheckpointCorruptError(where, [{ path: 'segments', message: `changes after ${chain.gapAfter} are missing: the next segment starts later (a segment object was deleted, or an older snapshot put in place)` }]);
+  }
+  const records = await readChain(bucket, chain.parts, where);
+  if (recovered && chain.gapAfter !== undefined) {
+    recovered.problems.push({ path: 'segments', message: `the backup and its segments reach change ${chain.gapAfter}; changes after it were only in the damaged snapshot and are lost` });
+  }
+  return { snapshot, backupVersion, records, segments, ...(recovered ? { recovered } : {}) };
+}
+
+async function readSnapshotObject(bucket: ObjectBucket, key: string, format: SnapshotFormat): Promise<ObjectSnapshot | undefined> {
+  const found = await bucket.get(key);
+  if (!found) return undefined;
+  const where = `${bucket.location}/${key}`;
+  const content = parseSnapshot(Buffer.from(found.body), format, where);
+  return { content, epoch: content.epoch ?? 0, version: found.version, bytes: found.body };
+}
+
+interface ChainPart {
+  segment: SegmentName;
+  /** The records of the segment to take: first…last. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The segments that continue a snapshot of `epoch` at `sequence`: of that epoch first, each
+ * epoch cut where the next one's first segment begins. `gapAfter` is the last change reached
+ * when a segment is missing before the last one found.
+ */
+export function chainSegments(segments: readonly SegmentName[], epoch: number, sequence: number): { parts: ChainPart[]; gapAfter?: number } {
+  const epochs = [...new Set(segments.map((segment) => segment.epoch).filter((each) => each >= epoch))].sort((a, b) => a - b);
+  const parts: ChainPart[] = [];
+  let next = sequence + 1;
+  for (let index = 0; index < epochs.length; index++) {
+    const following = epochs[index + 1];
+    const cutoff = following === undefined ? Infinity : Math.min(...segments.filter((segment) => segment.epoch === following).map((segment) => segment.first));
+    const own = segments.filter((segment) => segment.epoch === epochs[index]).sort((a, b) => a.first - b.first);
+    for (const segment of own) {
+      if (segment.last < next || segment.first >= cutoff) continue;
+      if (segment.first > next) return { parts, gapAfter: next - 1 };
+      const to = Math.min(segment.last, cutoff - 1);
+      parts.push({ segment, from: next, to });
+      next = to + 1;
+    }
+    if (following !== undefined && cutoff > next) return { parts, gapAfter: next - 1 };
+  }
+  return { parts };
+}
+
+async function readChain(bucket: ObjectBucket, parts: readonly ChainPart[], where: string): Promise<JournalRecord[]> {
+  const bodies: JournalRecord[][] = new Array(parts.length);
+  let index = 0;
+  const worker = async (): Promise<void> => {
+    for (let mine = index++; mine < parts.length; mine = index++) bodies[mine] = await readSegment(bucket, parts[mine]!, where);
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, parts.length) }, worker));
+  return bodies.flat();
+}
+
+/** A segment is written whole by one request: every record must be there and intact. */
+async function readSegment(bucket: ObjectBucket, part: ChainPart, where: string): Promise<JournalRecord[]> {
+  const { segment } = part;
+  const name = `${bucket.location}/${segment.key}`;
+  const found = await bucket.get(segment.key);
+  if (!found) throw new CheckpointCorruptError(where, [{ path: 'segments', message: `${name} was listed but is gone (deleted by hand, or by a compaction of another process)` }]);
+  const lines = Buffer.from(found.body).toString('utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const records = lines.map((line, number) => decodeRecord(line, `${name} line ${number + 1}`));
+  const expected = segment.last - segment.first + 1;
+  const broken = records.findIndex((record, number) => record?.sequence !== segment.first + number);
+  if (broken !== -1 || records.length !== expected) {
+    throw new CheckpointCorruptError(name, [{ path: broken === -1 ? '' : `line ${broken + 1}`, message: `expected changes ${segment.first}…${segment.last}, one checksummed record a line` }], {
+      hint: 'the segment object was changed after it was written; restore it, or start over by deleting the checkpoint\'s objects',
+    });
+  }
+  return (records as JournalRecord[]).slice(part.from - segment.first, part.to - segment.first + 1);
+}
+
+export { segmentPrefix };

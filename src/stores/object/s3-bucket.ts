@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CheckpointError, CheckpointStoreError } from '../../core/errors.js';
+import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
+import { probeConditionalWrites } from './s3-fencing-probe.js';
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+
+/** Loads `@aws-sdk/client-s3` on first use, so that nobody needs it installed who does not use s3:// paths. */
+async function loadS3(location: string): Promise<S3Module> {
+  try {
+    const loaded = (await import('@aws-sdk/client-s3')) as S3Module & { default?: S3Module };
+    return loaded.S3Client ? loaded : loaded.default!;
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new CheckpointStoreError(location, 'the "@aws-sdk/client-s3" package is not installed — install @aws-sdk/client-s3 to use s3:// paths: npm install @aws-sdk/client-s3', { cause: error });
+  }
+}
+
+/**
+ * Transient failures (503 SlowDown, throttling, timeouts, dropped connections) are retried by the
+ * SDK's standard retry strategy with exponential backoff; these tries outlast a short outage rather
+ * than stop the run (AWS_MAX_ATTEMPTS, when set, wins). A request that hangs is a timeout, retried.
+ */
+const MAX_ATTEMPTS = 8;
+const REQUEST_HANDLER = { connectionTimeout: 10_000, requestTimeout: 60_000 };
+
+/**
+ * What the store needs of an `S3Client` from `@aws-sdk/client-s3`. Declared here, so that the
+ * package's types do not require the SDK to be installed.
+ */
+export interface S3ClientLike {
+  send(command: unknown): Promise<unknown>;
+}
+
+export interface S3BucketOptions {
+  bucket: string;
+  /** Where the fencing probe's object goes (the checkpoint's key: where the credentials surely may write). */
+  probePrefix?: string | undefined;
+  /** A client built by the caller; else one from the SDK's standard configuration (environment, profiles, roles). */
+  client?: S3ClientLike | undefined;
+  /**
+   * Skips the proof, at first use, that the server honours `If-None-Match` and `If-Match` (see
+   * {@link probeConditionalWrites}). On a server that ignores them, two writers can both write.
+   */
+  unsafeSkipFencingProbe?: boolean | undefined;
+}
+
+/** Versions are ETags without their quotes; conditions quote them again. */
+const bare = (etag: string | undefined): string => (etag ?? '').replace(/^"(.*)"$/, '$1');
+const quoted = (version: string): string => `"${bare(version)}"`;
+
+const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+const nameOf = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
+
+/** `AWS_S3_FORCE_PATH_STYLE=true`: the SDK has no variable of its own for it, and S3-compatible servers (MinIO, s3rver) need it. */
+export const forcePathStyleFromEnv = (): boolean => /^(1|true|yes)$/i.test(process.env.AWS_S3_FORCE_PATH_STYLE ?? '');
+
+/**
+ * An S3 bucket as an {@link ObjectBucket}: every write carries a condition (`If-None-Match: *` to
+ * create, `If-Match: <etag>` to replace), and the 412 (or the 409 ConditionalRequestConflict of two
+ * racing writes) a lost condition brings is answered with `undefined`. Before its first request it
+ * proves that the server enforces those conditions, unless `fencing: false`.
+ */
+export class S3Bucket implements ObjectBucket {
+  readonly location: string;
+  readonly #options: S3BucketOptions;
+  #ready: Promise<{ client: S3ClientLike; s3: S3Module }> | undefined;
+
+  constructor(options: S3BucketOptions) {
+    this.#options = options;
+    this.location = `s3://${options.bucket}`;
+  }
+
+  #client(): Promise<{ client: S3ClientLike; s3: S3Module }> {
+    this.#ready ??= (async () => {
+      const s3 = await loadS3(this.location);
+      const client = this.#options.client ?? (new s3.S3Client({
+        forcePathStyle: forcePathStyleFromEnv(),
+        ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
+        requestHandler: REQUEST_HANDLER,
+      }) as S3Client);
+      if (this.#options.unsafeSkipFencingProbe !== true) {
+        const probeKey = `${this.#options.probePrefix ?? ''}.conditions-probe-${randomUUID()}`;
+        await this.#guard('check conditional writes with', probeKey, () => probeConditionalWrites({ client, s3, bucket: this.#options.bucket, key: probeKey, location: this.location }));
+      }
+      return { client, s3 };
+    })();
+    // A failed load or probe is not kept: the next call tries again (e.g. after the package was installed).
+    this.#ready.catch(() => (this.#ready = undefined));
+    return this.#ready;
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    return this.#call('read', key, async ({ client, s3 }) => {
+      try {
+        const response = (await client.send(new s3.GetObjectCommand({ Bucket: this.#options.bucket, Key: key }))) as { Body?: { transformToByteArray(): Promise<Uint8Array> }; ETag?: string };
+        return { body: new Uint8Array(await response.Body!.transformToByteArray()), version: bare(response.ETag) };
+      } catch (error) {
+        if (nameOf(error) === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async create(key: string, body: Uint8Array): Promise<string | undefined> {
+    return this.#put(key, body, { IfNoneMatch: '*' });
+  }
+
+  async replace(key: string, body: Uint8Array, version: string): Promise<string | undefined> {
+    return this.#put(key, body, { IfMatch: quoted(version) });
+  }
+
+  async #put(key: string, body: Uint8Array, conditions: { IfNoneMatch?: string; IfMatch?: string }): Promise<string | undefined> {
+    return this.#call('write', key, async ({ client, s3 }) => {
+      try {
+        const response = (await client.send(new s3.PutObjectCommand({ Bucket: this.#options.bucket, Key: key, Body: body, ContentLength: body.byteLength, ...conditions }))) as { ETag?: string };
+        return bare(response.ETag);
+      } catch (error) {
+        return lostCondition(error, conditions.IfMatch !== undefined) ? undefined : Promise.reject(error);
+      }
+    });
+  }
+
+  async delete(key: string, version?: string): Promise<void> {
+    await this.#call('delete', key, async ({ client, s3 }) => {
+      try {
+        // S3 answers 204 for a key that is already gone.
+        await client.send(new s3.DeleteObjectCommand({ Bucket: this.#options.bucket, Key: key, ...(version === undefined ? {} : { IfMatch: quoted(version) }) }));
+      } catch (error) {
+        if (!lostCondition(error, version !== undefined)) throw error;
+      }
+    });
+  }
+
+  async list(prefix: string): Promise<ObjectEntry[]> {
+    return this.#call('list', prefix, async ({ client, s3 }) => {
+      const entries: ObjectEntry[] = [];
+      let token: string | undefined;
+      do {
+        const page = (await client.send(new s3.ListObjectsV2Command({ Bucket: this.#options.bucket, Prefix: prefix, ContinuationToken: token }))) as {
+          Contents?: { Key?: string; Size?: number; ETag?: string }[];
+          IsTruncated?: boolean;
+          NextContinuationToken?: string;
+        };
+        for (const object of page.Contents ?? []) entries.push({ key: object.Key!, size: object.Size ?? 0, version: bare(object.ETag) });
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      // S3 lists in UTF-8 byte order already; sorting here makes it a promise of ours.
+      return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
+  }
+
+  /** Runs one operation; what still fails after the SDK's retries is a CheckpointStoreError naming the object. */
+  async #call<T>(what: string, key: string, run: (ready: { client: S3ClientLike; s3: S3Module }) => Promise<T>): Promise<T> {
+    const ready = await this.#client();
+    return this.#guard(what, key, () => run(ready));
+  }
+
+  async #guard<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof CheckpointError) throw error;
+      const where = `${this.location}/${key}`;
+      const hint =
+        nameOf(error) === 'NoSuchBucket' ? ` — create the bucket "${this.#options.bucket}" first (aws s3 mb s3://${this.#options.bucket})`
+        : statusOf(error) === 403 || nameOf(error) === 'CredentialsProviderError' ? ' — check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role) and their permissions on the bucket'
+        : /region is missing/i.test((error as Error).message) ? ' — set AWS_REGION'
+        : '';
+      throw new CheckpointStoreError(where, `could not ${what} it: ${(error as Error).message.split('\n')[0]}${hint}`, { cause: error });
+    }
+  }
+}
+
+/**
+ * 412 PreconditionFailed, or 409 ConditionalRequestConflict (two writes to one key racing): the
+ * condition did not hold. With If-Match, a 404 means the object is gone, which is a lost condition too.
+ */
+function lostCondition(error: unknown, ifMatch: boolean): boolean {
+  const status = statusOf(error);
+  return status === 412 || (status === 409 && nameOf(error) === 'ConditionalRequestConflict') || (ifMatch && status === 404 && nameOf(error) === 'NoSuchKey');
+}

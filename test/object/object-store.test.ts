@@ -1,0 +1,280 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CheckpointCorruptError, CheckpointLockedError, CheckpointLockLostError, CheckpointStoreError } from '../../src/core/errors.js';
+import type { RecoveredEvent } from '../../src/core/events.js';
+import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
+import { jsonFormat } from '../../src/stores/file/snapshot-formats.js';
+import type { ObjectBucket, ObjectEntry, StoredObject } from '../../src/stores/object/bucket.js';
+import { MemoryBucket } from '../../src/stores/object/memory-bucket.js';
+import { ObjectStore } from '../../src/stores/object/object-store.js';
+import type { ObjectStoreOptions } from '../../src/stores/object/object-store-options.js';
+
+const KEY = 'runs/42/checkpoint.json';
+const managers: CheckpointManager[] = [];
+afterEach(async () => {
+  for (const manager of managers.splice(0)) await manager.close().catch(() => {});
+});
+
+async function open(bucket: ObjectBucket, options: ObjectStoreOptions = {}, on: { recovered?: (event: RecoveredEvent) => void } = {}): Promise<CheckpointManager> {
+  const manager = await CheckpointManager.open({ store: new ObjectStore(bucket, KEY, jsonFormat, options), pipeline: 'p', on, logger: { warn: () => {}, error: () => {} } });
+  managers.push(manager);
+  return manager;
+}
+
+const keysOf = async (bucket: ObjectBucket, prefix = ''): Promise<string[]> => (await bucket.list(prefix)).map((entry) => entry.key);
+const text = (value: StoredObject | undefined): string => Buffer.from(value!.body).toString('utf8');
+
+/** Counts the requests a store makes, by kind and key; `create` can be replaced to inject faults. */
+class CountingBucket implements ObjectBucket {
+  readonly calls: string[] = [];
+  constructor(
+    readonly inner: ObjectBucket,
+    readonly onCreate: (key: string, body: Uint8Array) => Promise<string | undefined> = (key, body) => inner.create(key, body),
+  ) {}
+  get location(): string {
+    return this.inner.location;
+  }
+  get(key: string): Promise<StoredObject | undefined> {
+    this.calls.push(`get ${key}`);
+    return this.inner.get(key);
+  }
+  create(key: string, body: Uint8Array): Promise<string | undefined> {
+    this.calls.push(`create ${key}`);
+    return this.onCreate(key, body);
+  }
+  replace(key: string, body: Uint8Array, version: string): Promise<string | undefined> {
+    this.calls.push(`replace ${key}`);
+    return this.inner.replace(key, body, version);
+  }
+  delete(key: string, version?: string): Promise<void> {
+    this.calls.push(`delete ${key}`);
+    return this.inner.delete(key, version);
+  }
+  list(prefix: string): Promise<ObjectEntry[]> {
+    this.calls.push(`list ${prefix}`);
+    return this.inner.list(prefix);
+  }
+  count(pattern: RegExp): number {
+    return this.calls.filter((call) => pattern.test(call)).length;
+  }
+}
+
+/** Lets a test pretend the lease ran out, as it would after the holder froze past its time to live. */
+async function expireLease(bucket: ObjectBucket): Promise<void> {
+  const lease = (await bucket.get(`${KEY}.lease`))!;
+  const body = JSON.parse(text(lease)) as { expiresAt: string };
+  body.expiresAt = new Date(0).toISOString();
+  await bucket.replace(`${KEY}.lease`, Buffer.from(JSON.stringify(body)), lease.version);
+}
+
+describe('ObjectStore', () => {
+  it('keeps the snapshot the readable document, and a mark as one line of a segment, not a rewrite', async () => {
+    const bucket = new CountingBucket(new MemoryBucket());
+    const cp = await open(bucket, { durability: 'full' });
+    const before = bucket.count(/^(create|replace) runs\/42\/checkpoint\.json$/);
+    for (let n = 0; n < 20; n++) await cp.markItemCompleted('s', `item-${n}`);
+    // 20 marks, one after another: 20 segment creates and not one write of the document.
+    expect(bucket.count(/^create runs\/42\/checkpoint\.json\.segments\//)).toBe(20);
+    expect(bucket.count(/^(create|replace) runs\/42\/checkpoint\.json$/)).toBe(before);
+    await cp.close();
+    const snapshot = JSON.parse(text(await bucket.get(KEY))) as { checksum: string; epoch: number; sequence: number; steps: { s: { completedItems: string[] } } };
+    expect(snapshot.checksum).toMatch(/^crc32:/);
+    expect(snapshot.epoch).toBe(1);
+    expect(snapshot.steps.s.completedItems).toHaveLength(20);
+  });
+
+  it('writes a snapshot that opens as a checkpoint file once downloaded', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full' });
+    await cp.markItemCompleted('s', 'a');
+    await cp.markItemFailed('s', 'b', new Error('upstream refused'));
+    await cp.close();
+    const directory = mkdtempSync(join(tmpdir(), 'checkpointer-object-'));
+    try {
+      writeFileSync(join(directory, 'checkpoint.json'), (await bucket.get(KEY))!.body);
+      const local = await CheckpointManager.open({ path: join(directory, 'checkpoint.json'), lock: false, pipeline: 'p' });
+      expect(local.isItemCompleted('s', 'a')).toBe(true);
+      expect(local.failedItems('s').map((item) => item.error?.message)).toEqual(['upstream refused']);
+      await local.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('shares one segment among concurrent marks (group commit)', async () => {
+    const bucket = new CountingBucket(new MemoryBucket());
+    const cp = await open(bucket, { durability: 'full' });
+    await Promise.all(Array.from({ length: 100 }, (_, n) => cp.markItemCompleted('s', `item-${n}`)));
+    expect(bucket.count(/^create .*\.segments\//)).toBeLessThanOrEqual(2);
+    const reopened = await reopen(cp, bucket);
+    expect(Array.from({ length: 100 }, (_, n) => reopened.isItemCompleted('s', `item-${n}`)).every(Boolean)).toBe(true);
+  });
+
+  it('in batched mode writes a segment per batch, and a crash before one loses only that batch', async () => {
+    const bucket = new CountingBucket(new MemoryBucket());
+    const cp = await open(bucket, { durability: 'batched', batchSize: 10, batchIntervalMs: 600_000 });
+    for (let n = 0; n < 25; n++) await cp.markItemCompleted('s', `item-${n}`);
+    expect(bucket.count(/^create .*\.segments\//)).toBe(2);
+    // A crash: the lease is left behind (expired here) and nothing is closed.
+    await expireLease(bucket.inner);
+    const after = await open(bucket.inner);
+    const kept = Array.from({ length: 25 }, (_, n) => after.isItemCompleted('s', `item-${n}`));
+    expect(kept.slice(0, 20).every(Boolean)).toBe(true);
+    expect(kept.slice(20).some(Boolean)).toBe(false);
+  });
+
+  it('keeps epochs rising when the lease object was deleted by hand', async () => {
+    const bucket = new MemoryBucket();
+    for (let run = 1; run <= 3; run++) {
+      const cp = await open(bucket, { durability: 'full' });
+      await cp.markItemCompleted('s', `run-${run}`);
+      await cp.close();
+    }
+    const epochOf = async (): Promise<number> => (JSON.parse(text(await bucket.get(KEY))) as { epoch: number }).epoch;
+    expect(await epochOf()).toBe(3);
+    await bucket.delete(`${KEY}.lease`);
+    const cp = await open(bucket, { durability: 'full' });
+    expect(await epochOf()).toBe(4);
+    expect([1, 2, 3].every((run) => cp.isItemCompleted('s', `run-${run}`))).toBe(true);
+  });
+
+  it('refuses a second writer while the lease is live, naming the holder', async () => {
+    const bucket = new MemoryBucket();
+    await open(bucket);
+    const error = await open(bucket).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointLockedError);
+    expect((error as CheckpointLockedError).pid).toBe(process.pid);
+    expect((error as Error).message).toMatch(/memory:\/\/bucket\/runs\/42\/checkpoint\.json is locked by process \d+ on /);
+  });
+
+  it('never reads what a replaced holder writes late, and that holder acknowledges nothing more', async () => {
+    const bucket = new MemoryBucket();
+    const stale = await open(bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
+    await stale.markItemCompleted('s', 'before');
+    await expireLease(bucket);
+    const next = await open(bucket, { durability: 'full' });
+    expect(next.isItemCompleted('s', 'before')).toBe(true);
+    await next.markItemCompleted('s', 'by-next');
+    // The stale holder has not yet noticed (its renewal is due): what it writes now must never be read.
+    await stale.markItemCompleted('s', 'late').catch(() => {});
+    expect((await keysOf(bucket, `${KEY}.segments/`)).some((key) => key.includes('0000000001-'))).toBe(true);
+    // Its next renewal finds the lease replaced: from then on every mark is refused.
+    let attempt = 0;
+    await expect.poll(async () => stale.markItemCompleted('s', `late-${++attempt}`).then(() => 'acknowledged', (error: unknown) => error)).toBeInstanceOf(CheckpointLockLostError);
+    await next.close();
+    const third = await open(bucket);
+    expect(third.isItemCompleted('s', 'before')).toBe(true);
+    expect(third.isItemCompleted('s', 'by-next')).toBe(true);
+    expect(third.isItemCompleted('s', 'late')).toBe(false);
+    for (let n = 1; n <= attempt; n++) expect(third.isItemCompleted('s', `late-${n}`)).toBe(false);
+  });
+
+  it('recovers a damaged snapshot from its backup without losing a change', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full', maxSegments: 2 });
+    for (let n = 0; n < 9; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await cp.flush();
+    await expireLease(bucket);
+    const snapshot = (await bucket.get(KEY))!;
+    // One digit changed: still valid JSON, caught by the checksum.
+    await bucket.replace(KEY, Buffer.from(text(snapshot).replace('"item-1"', '"item-7"')), snapshot.version);
+    const recovered: RecoveredEvent[] = [];
+    const after = await open(bucket, {}, { recovered: (event) => recovered.push(event) });
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.from).toBe(`memory://bucket/${KEY}.bak`);
+    expect(recovered[0]!.problems[0]!.path).toBe('checksum');
+    expect(Array.from({ length: 9 }, (_, n) => after.isItemCompleted('s', `item-${n}`)).every(Boolean)).toBe(true);
+  });
+
+  it('refuses a damaged snapshot with no backup, naming it', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket);
+    await cp.close();
+    const snapshot = (await bucket.get(KEY))!;
+    await bucket.replace(KEY, Buffer.from(text(snapshot).slice(0, 40)), snapshot.version);
+    const error = await open(bucket).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CheckpointCorruptError);
+    expect((error as Error).message).toContain(`memory://bucket/${KEY}: `);
+    // The failed open let go of its lease: a fixed checkpoint opens at once.
+    await bucket.replace(KEY, snapshot.body, (await bucket.get(KEY))!.version);
+    await open(bucket);
+  });
+
+  it('refuses a damaged segment, and a missing one, instead of skipping changes', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full' });
+    for (let n = 0; n < 3; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await expireLease(bucket);
+    const [first, second] = await keysOf(bucket, `${KEY}.segments/`);
+    const damaged = (await bucket.get(second!))!;
+    await bucket.replace(second!, Buffer.from(text(damaged).replace('item-1', 'item-X')), damaged.version);
+    await expect(open(bucket)).rejects.toThrow(/checkpoint\.json\.segments\/.*expected changes/);
+    await bucket.delete(second!);
+    expect(first).toBeDefined();
+    await expect(open(bucket)).rejects.toThrow(CheckpointCorruptError);
+  });
+
+  it('counts a write that a retry found already done as written', async () => {
+    const inner = new MemoryBucket();
+    // Every create lands, but its answer is lost and the retry sees the object there.
+    const bucket = new CountingBucket(inner, async (key, body) => {
+      await inner.create(key, body);
+      return undefined;
+    });
+    const cp = await open(bucket, { durability: 'full' });
+    await cp.markItemCompleted('s', 'a');
+    const after = await reopen(cp, inner);
+    expect(after.isItemCompleted('s', 'a')).toBe(true);
+  });
+
+  it('after a write fails for good, acknowledges nothing more and resumes from what was acknowledged', async () => {
+    const inner = new MemoryBucket();
+    let failing = false;
+    const bucket = new CountingBucket(inner, async (key, body) => {
+      if (failing && key.includes('.segments/')) throw new CheckpointStoreError(`${inner.location}/${key}`, 'could not write it: 503 Service Unavailable');
+      return inner.create(key, body);
+    });
+    const cp = await open(bucket, { durability: 'full' });
+    await cp.markItemCompleted('s', 'kept');
+    failing = true;
+    await expect(cp.markItemCompleted('s', 'failed')).rejects.toThrow(/503 Service Unavailable/);
+    await expect(cp.markItemCompleted('s', 'after')).rejects.toThrow(CheckpointStoreError);
+    await expect(cp.close()).rejects.toThrow(CheckpointStoreError);
+    const after = await open(inner);
+    expect(after.isItemCompleted('s', 'kept')).toBe(true);
+    expect(after.isItemCompleted('s', 'failed')).toBe(false);
+  });
+
+  it('deletes folded segments, keeping the ones its backup needs', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full', maxSegments: 4 });
+    for (let n = 0; n < 40; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await cp.close();
+    // Only the segments after the backup's change stay: at most one compaction's worth.
+    expect((await keysOf(bucket, `${KEY}.segments/`)).length).toBeLessThanOrEqual(8);
+    expect(await keysOf(bucket, `${KEY}.b`)).toEqual([`${KEY}.bak`]);
+  });
+
+  it('removes every object it made when a run completes, and nothing else', async () => {
+    const bucket = new MemoryBucket();
+    await bucket.create('runs/42/notes.txt', Buffer.from('mine'));
+    await bucket.create(`${KEY}.segments/README`, Buffer.from('not a segment'));
+    const cp = await open(bucket, { durability: 'full', maxSegments: 2 });
+    for (let n = 0; n < 10; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await cp.complete();
+    expect(await keysOf(bucket)).toEqual([`${KEY}.segments/README`, 'runs/42/notes.txt']);
+  });
+
+  it('checks its options, naming the wrong one', () => {
+    const bucket = new MemoryBucket();
+    expect(() => new ObjectStore(bucket, KEY, jsonFormat, { leaseTtlMs: 3000, leaseRenewMs: 2000 })).toThrow(/Expected `leaseRenewMs` to be at most a third of `leaseTtlMs` \(3000\), got 2000/);
+    expect(() => new ObjectStore(bucket, KEY, jsonFormat, { durabilty: 'full' } as ObjectStoreOptions)).toThrow(/durabilty.*did you mean `durability`/);
+  });
+});
+
+async function reopen(manager: CheckpointManager, bucket: ObjectBucket): Promise<CheckpointManager> {
+  await manager.close();
+  return open(bucket);
+}
