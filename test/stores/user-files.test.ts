@@ -1,6 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CheckpointStoreError } from '../../src/index.js';
 import { writeSnapshot } from '../../src/stores/file/snapshot-file.js';
 import { jsonFormat } from '../../src/stores/file/snapshot-formats.js';
 import { filesIn, open, tempDir } from './helpers.js';
@@ -53,6 +54,34 @@ describe('files beside the checkpoint that the library did not create', () => {
     expect(again.isItemCompleted('s', 'a')).toBe(true);
     await again.close();
     expect(readFileSync(`${path}.journal.7`, 'utf8')).toBe(line);
+  });
+
+  it('directories named like sealed journals and backups are neither read nor removed', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    const names = ['cp.json.journal.sealed-1', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.checkpointer-next.3'];
+    for (const name of names) {
+      mkdirSync(join(directory, name));
+      writeFileSync(join(directory, name, 'mine.txt'), 'mine');
+    }
+    let cp = await open({ path, minCompactBytes: 1 });
+    for (let i = 0; i < 30; i++) await cp.markItemCompleted('s', `item-${i}`);
+    await cp.close();
+    cp = await open({ path });
+    expect(cp.isItemCompleted('s', 'item-29')).toBe(true);
+    await cp.complete({ force: true });
+    for (const name of names) expect(readFileSync(join(directory, name, 'mine.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('a directory where the library stages its next file is a typed error naming it, and is kept', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    mkdirSync(`${path}.checkpointer-next`);
+    writeFileSync(join(`${path}.checkpointer-next`, 'mine.txt'), 'mine');
+    const error = await open({ path }).then(() => undefined, (thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(CheckpointStoreError);
+    expect((error as Error).message).toContain(`${path}.checkpointer-next`);
+    expect(readFileSync(join(`${path}.checkpointer-next`, 'mine.txt'), 'utf8')).toBe('mine');
   });
 
   it("the library's own leftovers are removed at open: staging files and their temporary files", async () => {

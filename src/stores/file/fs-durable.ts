@@ -1,5 +1,5 @@
-import { readdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { lstat, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 
@@ -30,6 +30,18 @@ export function namesBeside(file: string): string[] {
 }
 
 /**
+ * The names of the regular files in the directory of `file`: what the library may have written
+ * there. A directory or link a person named like one of them is not read, moved or deleted.
+ */
+export function filesBeside(file: string): string[] {
+  try {
+    return readdirSync(dirname(file), { withFileTypes: true }).flatMap((entry) => (entry.isFile() ? [entry.name] : []));
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Deletes `files` that exist, each right after `beforeEach` (a holder's check that its lock is
  * still ours, so that a holder taken over never deletes its successor's files).
  */
@@ -37,17 +49,20 @@ export function removeFiles(files: readonly string[], beforeEach: () => void): v
   for (const file of files) {
     beforeEach();
     try {
-      unlinkSync(file);
+      if (!lstatSync(file).isDirectory()) unlinkSync(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
 }
 
+/** Deletes `file` if it exists; a directory of that name (a person's, never the library's) is left alone. */
 export async function removeIfExists(file: string): Promise<void> {
-  await unlink(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
+  try {
+    if (!(await lstat(file)).isDirectory()) await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 export async function renameIfExists(from: string, to: string): Promise<boolean> {
@@ -120,7 +135,7 @@ export function staleTemporaryFiles(file: string): string[] {
   const found = new Map<string, string>();
   for (const place of places) {
     const own = [stagingName(basename(place)), stagingName(`${basename(place)}.journal`)];
-    for (const name of namesBeside(place)) {
+    for (const name of filesBeside(place)) {
       if (own.some((staging) => name === staging || (name.startsWith(`${staging}.`) && /^\d+$/.test(name.slice(staging.length + 1))))) {
         const path = join(dirname(place), name);
         if (!found.has(resolve(path))) found.set(resolve(path), path);

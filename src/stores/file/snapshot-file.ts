@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { CheckpointCorruptError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointDocument } from '../../core/model.js';
 import { crashPoint } from './crash-point.js';
-import { fsyncDirectory, namesBeside, removeIfExists, renameIfExists, replaceFile } from './fs-durable.js';
+import { fsyncDirectory, filesBeside, removeIfExists, renameIfExists, replaceFile } from './fs-durable.js';
 import { parseSnapshot, renderSnapshot, type SnapshotContent, type SnapshotFormat } from './snapshot-formats.js';
 
 /** The snapshot file on disk and its backups (`file.bak`, `file.bak.1`, …): read, written, rotated. */
@@ -132,7 +132,7 @@ const backupPath = (file: string, index: number): string => (index === 0 ? `${fi
  * stray `file.bak.9` or `file.bak.01` of someone else's is neither read nor removed.
  */
 export function findBackups(file: string): { path: string; index: number }[] {
-  const names = new Set(namesBeside(resolve(file)));
+  const names = new Set(filesBeside(resolve(file)));
   const found: { path: string; index: number }[] = [];
   for (let index = 0; ; index++) {
     const path = backupPath(file, index);
@@ -163,6 +163,11 @@ async function rotateBackups(file: string, count: number): Promise<void> {
     return;
   }
   const symlink = (await lstat(file)).isSymbolicLink();
+  // A directory in a backup's place is a person's: the rotation stops before it, never moving it.
+  for (let i = 0; i < count; i++) {
+    if ((await lstat(backupPath(file, i)).catch(() => undefined))?.isDirectory()) count = i;
+  }
+  if (count === 0) return;
   await removeIfExists(backupPath(file, count - 1));
   for (let i = count - 1; i > 0; i--) await renameIfExists(backupPath(file, i - 1), backupPath(file, i));
   // A hard link to a symlink is one more symlink to the live file, which protects nothing: copy it.
