@@ -216,6 +216,61 @@ describe('ObjectStore', () => {
     await expect(open(bucket)).rejects.toThrow(CheckpointCorruptError);
   });
 
+  it("with onCorrupt: 'restart', keeps a damaged snapshot and backup aside and starts over, saying so", async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full', maxSegments: 1 });
+    for (let n = 0; n < 3; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await cp.close();
+    const damagedBodies = new Map<string, string>();
+    for (const key of [KEY, `${KEY}.bak`]) {
+      const found = (await bucket.get(key))!;
+      await bucket.replace(key, Buffer.from(text(found).slice(0, 30)), found.version);
+      damagedBodies.set(key, text(found).slice(0, 30));
+    }
+    await bucket.create('runs/42/notes.json', Buffer.from('{"mine": true}'));
+    await expect(open(bucket)).rejects.toThrow(CheckpointCorruptError);
+
+    const warnings: string[] = [];
+    const manager = await CheckpointManager.open({
+      store: new ObjectStore(bucket, KEY, jsonFormat, { onCorrupt: 'restart', durability: 'full' }),
+      pipeline: 'p',
+      logger: { warn: (message) => warnings.push(message), error: () => {} },
+    });
+    managers.push(manager);
+    expect(manager.isItemCompleted('s', 'item-0')).toBe(false);
+    expect(warnings.join('\n')).toMatch(/is damaged .* kept memory:\/\/bucket\/runs\/42\/checkpoint\.json\.corrupt-\S+, memory:\/\/bucket\/runs\/42\/checkpoint\.json\.bak\.corrupt-\S+ aside and started over \(onCorrupt: 'restart'\)/);
+    // The damaged objects are kept byte for byte; the user's object is untouched.
+    const keys = await keysOf(bucket, 'runs/42/');
+    const asideSnapshot = keys.find((key) => key.startsWith(`${KEY}.corrupt-`))!;
+    const asideBackup = keys.find((key) => key.startsWith(`${KEY}.bak.corrupt-`))!;
+    expect(text(await bucket.get(asideSnapshot))).toBe(damagedBodies.get(KEY));
+    expect(text(await bucket.get(asideBackup))).toBe(damagedBodies.get(`${KEY}.bak`));
+    expect(text(await bucket.get('runs/42/notes.json'))).toBe('{"mine": true}');
+    // The new run is a whole checkpoint: its marks survive a reopen, the old run's never come back.
+    await manager.markItemCompleted('s', 'new');
+    await manager.close();
+    const reopened = await open(bucket);
+    expect(reopened.isItemCompleted('s', 'new')).toBe(true);
+    expect(reopened.isItemCompleted('s', 'item-1')).toBe(false);
+  });
+
+  it("with onCorrupt: 'restart', starts over from a damaged segment and never reads the old segments again", async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full' });
+    for (let n = 0; n < 3; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await expireLease(bucket);
+    const [, second] = await keysOf(bucket, `${KEY}.segments/`);
+    const damaged = (await bucket.get(second!))!;
+    await bucket.replace(second!, Buffer.from(text(damaged).replace('item-1', 'item-X')), damaged.version);
+    const after = await open(bucket, { onCorrupt: 'restart', durability: 'full' });
+    expect(after.isItemCompleted('s', 'item-0')).toBe(false);
+    await after.markItemCompleted('s', 'fresh');
+    await after.close();
+    const reopened = await open(bucket);
+    expect(reopened.isItemCompleted('s', 'fresh')).toBe(true);
+    expect(reopened.isItemCompleted('s', 'item-0')).toBe(false);
+  });
+
   it('counts a write that a retry found already done as written', async () => {
     const inner = new MemoryBucket();
     // Every create lands, but its answer is lost and the retry sees the object there.
@@ -271,6 +326,7 @@ describe('ObjectStore', () => {
     const bucket = new MemoryBucket();
     expect(() => new ObjectStore(bucket, KEY, jsonFormat, { leaseTtlMs: 3000, leaseRenewMs: 2000 })).toThrow(/Expected `leaseRenewMs` to be at most a third of `leaseTtlMs` \(3000\), got 2000/);
     expect(() => new ObjectStore(bucket, KEY, jsonFormat, { durabilty: 'full' } as ObjectStoreOptions)).toThrow(/durabilty.*did you mean `durability`/);
+    expect(() => new ObjectStore(bucket, KEY, jsonFormat, { onCorrupt: 'repair' } as unknown as ObjectStoreOptions)).toThrow(/onCorrupt/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
 import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
-import type { Durability } from '../file/file-store-options.js';
+import type { CorruptPolicy, Durability } from '../file/file-store-options.js';
 
 /**
  * What an acknowledged (awaited) mark survives in a bucket. A bucket has no append: marks are
@@ -66,6 +66,13 @@ export interface ObjectStoreOptions {
    * @default 10000
    */
   leaseRenewMs?: number;
+  /**
+   * `fail` throws CheckpointCorruptError when the snapshot and its backup are damaged, or a
+   * segment is; `restart` keeps the damaged snapshot and backup aside (`<key>.corrupt-<time>`,
+   * `<key>.bak.corrupt-<time>`), says so in a warning, and starts an empty checkpoint.
+   * @default 'fail'
+   */
+  onCorrupt?: CorruptPolicy;
 }
 
 export type ResolvedObjectStoreOptions = Required<ObjectStoreOptions>;
@@ -80,10 +87,11 @@ export const OBJECT_STORE_OPTIONS = {
   snapshotIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
   leaseTtlMs: rules.number({ min: 100, max: MAX_TIMER_MS }),
   leaseRenewMs: rules.number({ min: 10, max: MAX_TIMER_MS }),
+  onCorrupt: rules.oneOf('fail', 'restart'),
 } as const satisfies Record<keyof ObjectStoreOptions, OptionRule>;
 
 /** The options of CheckpointManager.open that an object-storage path takes over. */
-export const SHARED_WITH_FILE_STORES = ['durability', 'batchSize', 'batchIntervalMs', 'minCompactBytes', 'snapshotIntervalMs'] as const;
+export const SHARED_WITH_FILE_STORES = ['durability', 'batchSize', 'batchIntervalMs', 'minCompactBytes', 'snapshotIntervalMs', 'onCorrupt'] as const;
 
 export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: string): ResolvedObjectStoreOptions {
   checkOptions(options, OBJECT_STORE_OPTIONS, subject);
@@ -97,6 +105,7 @@ export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: 
     snapshotIntervalMs: options.snapshotIntervalMs ?? 60_000,
     leaseTtlMs: options.leaseTtlMs ?? 30_000,
     leaseRenewMs: options.leaseRenewMs ?? Math.min(10_000, Math.floor((options.leaseTtlMs ?? 30_000) / 3)),
+    onCorrupt: options.onCorrupt ?? 'fail',
   };
   if (resolved.leaseRenewMs * 3 > resolved.leaseTtlMs) {
     throw new CheckpointArgumentError(

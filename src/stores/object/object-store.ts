@@ -1,6 +1,7 @@
-import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointCorruptError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
+import { corruptName } from '../file/fs-durable.js';
 import { encodeRecord } from '../file/journal.js';
 import { renderSnapshot, type SnapshotFormat } from '../file/snapshot-formats.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
@@ -10,7 +11,7 @@ import { createOwn, replaceOwn } from './conditional-writes.js';
 import { Lease } from './lease.js';
 import { backupKey, parseSegmentKey, segmentKey, segmentPrefix, type SegmentName } from './object-keys.js';
 import { resolveObjectStoreOptions, type ObjectStoreOptions, type ResolvedObjectStoreOptions } from './object-store-options.js';
-import { readObjectCheckpoint } from './read-object-checkpoint.js';
+import { readObjectCheckpoint, type ObjectCheckpoint } from './read-object-checkpoint.js';
 
 const RESOLVED = Promise.resolve();
 /** With `normal` durability, a mark waits for a write once this many are waiting: memory stays bounded and the event loop turns. */
@@ -98,7 +99,7 @@ export class ObjectStore implements CheckpointStore {
    */
   async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const read = await readObjectCheckpoint(this.#bucket, this.#key, this.#format);
+      const read = await this.#read(session);
       await this.#lease!.raiseEpochAbove(Math.max(read.snapshot?.epoch ?? 0, ...read.segments.map((segment) => segment.epoch)));
       this.#backupVersion = read.backupVersion;
       if (!read.snapshot) {
@@ -120,6 +121,36 @@ export class ObjectStore implements CheckpointStore {
       if (attempt === OPEN_ATTEMPTS) {
         throw new CheckpointStoreError(this.location, `the snapshot kept changing while it was opened (${attempt} attempts): another process is still writing it although its lease ran out — stop it, then open again`);
       }
+    }
+  }
+
+  /**
+   * The checkpoint as it is in the bucket. With `onCorrupt: 'restart'`, damage that the backup
+   * cannot repair keeps the snapshot and its backup aside (as `<key>.corrupt-<time>` and
+   * `<key>.bak.corrupt-<time>`) and reads as no checkpoint; the old segments are then of an
+   * older epoch than anything this holder writes, so they are never read again.
+   */
+  async #read(session: StoreSession): Promise<ObjectCheckpoint> {
+    try {
+      return await readObjectCheckpoint(this.#bucket, this.#key, this.#format);
+    } catch (error) {
+      if (!(error instanceof CheckpointCorruptError) || this.#options.onCorrupt !== 'restart') throw error;
+      const kept: string[] = [];
+      for (const key of [this.#key, backupKey(this.#key)]) {
+        const found = await this.#bucket.get(key);
+        if (!found) continue;
+        const aside = corruptName(key);
+        this.#lease!.assertHeld();
+        if ((await createOwn(this.#bucket, aside, found.body)) === undefined) throw new CheckpointStoreError(this.location, `could not keep ${key} aside as ${aside}: that object exists already`);
+        await this.#bucket.delete(key, found.version);
+        kept.push(`${this.#bucket.location}/${aside}`);
+      }
+      const problem = error.problems[0];
+      const what = problem ? `${problem.path ? `${problem.path}: ` : ''}${problem.message}` : 'unreadable';
+      const where = kept.length > 0 ? `kept ${kept.join(', ')} aside` : 'nothing to keep aside';
+      session.emit('warning', { message: `${error.location} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
+      const listed = await this.#bucket.list(`${this.#key}.`);
+      return { snapshot: undefined, backupVersion: undefined, records: [], segments: listed.flatMap((entry) => parseSegmentKey(this.#key, entry.key) ?? []) };
     }
   }
 

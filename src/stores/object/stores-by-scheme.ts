@@ -2,7 +2,11 @@ import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { pickOptions, rejectOptionsWith } from '../../core/validate-options.js';
 import type { CheckpointStore } from '../store.js';
 import { AzureBlobStore } from './azure-blob-store.js';
+import { AzureBucket } from './azure-bucket.js';
+import type { ObjectBucket } from './bucket.js';
+import { GcsBucket } from './gcs-bucket.js';
 import { GcsStore } from './gcs-store.js';
+import { S3Bucket } from './s3-bucket.js';
 import { S3Store } from './s3-store.js';
 import { OBJECT_STORE_OPTIONS, SHARED_WITH_FILE_STORES, type ObjectStoreOptions } from './object-store-options.js';
 
@@ -23,6 +27,16 @@ export const OBJECT_STORES_BY_SCHEME: Record<string, ObjectStoreFactory> = {
   gs: (url, options) => new GcsStore({ ...options, bucket: url.bucket, key: url.key }),
 };
 
+/**
+ * The bucket of each scheme, for reading only (the CLI's status, inspect, validate, list): no
+ * lease is taken and nothing is written, so an S3 bucket skips its fencing probe, which writes.
+ */
+const READ_ONLY_BUCKETS_BY_SCHEME: Record<string, (bucket: string) => ObjectBucket> = {
+  az: (container) => new AzureBucket({ container }),
+  s3: (bucket) => new S3Bucket({ bucket, unsafeSkipFencingProbe: true }),
+  gs: (bucket) => new GcsBucket({ bucket }),
+};
+
 /** Options of CheckpointManager.open that only file stores have: with a bucket URL they would be ignored. */
 const FILE_ONLY_OPTIONS = ['fsyncIntervalMs', 'backups', 'lock'] as const;
 
@@ -30,18 +44,34 @@ const FILE_ONLY_OPTIONS = ['fsyncIntervalMs', 'backups', 'lock'] as const;
 export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 
 /**
+ * Splits `scheme://bucket/key` (the key may be empty, for a prefix). The key is URL-decoded.
+ * @throws CheckpointArgumentError for an unknown scheme or a URL without a bucket
+ */
+export function parseObjectUrl(path: string, what = '`path`'): ObjectUrl {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)(?:\/(.*))?$/i.exec(path);
+  const scheme = match?.[1]!.toLowerCase() ?? path.slice(0, Math.max(0, path.indexOf(':'))).toLowerCase();
+  if (!Object.hasOwn(OBJECT_STORES_BY_SCHEME, scheme)) {
+    const schemes = Object.keys(OBJECT_STORES_BY_SCHEME).map((known) => `${known}://`).join(', ');
+    throw new CheckpointArgumentError(`Expected ${what} to be a file path or a URL starting with ${schemes}, got ${describeValue(path)}`);
+  }
+  if (!match) throw new CheckpointArgumentError(`Expected ${what} to be ${scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}`);
+  return { scheme, bucket: match[2]!, key: decodeURIComponent(match[3] ?? '') };
+}
+
+/** A bucket to read the checkpoints of `url` from, without a lease and without writing. */
+export function readOnlyBucket(url: ObjectUrl): ObjectBucket {
+  return READ_ONLY_BUCKETS_BY_SCHEME[url.scheme]!(url.bucket);
+}
+
+/**
  * The store for an object-storage URL such as `az://container/runs/42/checkpoint.json`, taking
  * the options of CheckpointManager.open that apply to buckets.
  * @throws CheckpointArgumentError for an unknown scheme, a URL without a key, or file-only options
  */
 export function objectStoreForUrl(path: string, options: Record<string, unknown>): CheckpointStore {
-  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)\/(.+)$/i.exec(path);
-  const scheme = match?.[1]!.toLowerCase() ?? path.slice(0, path.indexOf(':')).toLowerCase();
-  const factory = Object.hasOwn(OBJECT_STORES_BY_SCHEME, scheme) ? OBJECT_STORES_BY_SCHEME[scheme] : undefined;
-  const schemes = Object.keys(OBJECT_STORES_BY_SCHEME).map((known) => `${known}://`).join(', ');
-  if (!factory) throw new CheckpointArgumentError(`Expected \`path\` to be a file path or a URL starting with ${schemes}, got ${describeValue(path)}`);
-  if (!match) throw new CheckpointArgumentError(`Expected \`path\` to be ${scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}`);
-  rejectOptionsWith({ ...options, [path]: true }, path, FILE_ONLY_OPTIONS, 'they only apply to checkpoint files; buckets take durability, batchSize, batchIntervalMs, minCompactBytes and snapshotIntervalMs, and the store classes take the rest');
+  const url = parseObjectUrl(path);
+  if (url.key === '') throw new CheckpointArgumentError(`Expected \`path\` to be ${url.scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}`);
+  rejectOptionsWith({ ...options, [path]: true }, path, FILE_ONLY_OPTIONS, 'they only apply to checkpoint files; buckets take durability, batchSize, batchIntervalMs, minCompactBytes, snapshotIntervalMs and onCorrupt, and the store classes take the rest');
   const storeOptions = pickOptions(options, Object.fromEntries(SHARED_WITH_FILE_STORES.map((key) => [key, OBJECT_STORE_OPTIONS[key]])));
-  return factory({ scheme, bucket: match[2]!, key: decodeURIComponent(match[3]!) }, storeOptions);
+  return OBJECT_STORES_BY_SCHEME[url.scheme]!(url, storeOptions);
 }
