@@ -70,6 +70,11 @@ const journalBytes = async (location: string): Promise<number> => {
 /** Folds the journal into a new snapshot now (the previous snapshot becomes the newest backup). */
 export async function compactCheckpoint(target: CheckpointTarget, logger: Logger): Promise<string> {
   if (target.kind === 'postgres') return compactDatabase(target);
+  if (target.kind === 'object') {
+    // Opening a bucket's checkpoint folds its segments into a snapshot of the new holder.
+    await withCheckpoint(target, logger, async () => {});
+    return `Compacted ${target.url}: its segments are folded into a new snapshot; the previous snapshot is ${target.url}.bak.`;
+  }
   const location = target.path;
   const before = { snapshot: await sizeOf(location), journal: await journalBytes(location) };
   await withCheckpoint(target, logger, async () => {});

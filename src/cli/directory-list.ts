@@ -1,15 +1,16 @@
-import { CheckpointCorruptError } from '../core/errors.js';
+import { CheckpointCorruptError, CheckpointStoreError } from '../core/errors.js';
 import type { StepItemCounts } from '../stores/postgres/options.js';
 import { findCheckpoints } from './find-checkpoints.js';
 import { formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { buildStatus, type StatusReport, type StepStatusReport } from './status-command.js';
 import { renderTable } from './table.js';
+import { findObjectCheckpoints, isObjectUrl } from './object-target.js';
 import { loadForReading, type CheckpointView } from './target.js';
 
-/** One file checkpoint as `list <dir> --json` shows it. */
+/** One checkpoint as `list <dir>` and `list <bucket URL>` show it with `--json`. */
 export interface FileCheckpointListing {
-  /** The snapshot's path: the directory given joined with the names below it. */
+  /** The snapshot's path (the directory given joined with the names below it), or its object's URL. */
   path: string;
   /** 'JSON' or 'YAML'. */
   format: string;
@@ -34,9 +35,9 @@ export interface FileCheckpointListing {
   loadedFrom: string | null;
 }
 
-/** What `checkpoint-resume list <dir> --json` prints. */
+/** What `checkpoint-resume list <dir>` (or `<bucket URL>`) prints with `--json`. */
 export interface DirectoryListReport {
-  /** The directory as given. */
+  /** The directory or bucket URL as given. */
   location: string;
   checkpoints: FileCheckpointListing[];
 }
@@ -65,13 +66,18 @@ function problemOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Reads one checkpoint without writing or locking; a checkpoint that cannot be read is listed as damaged, not thrown. */
+/**
+ * Reads one checkpoint (a file path, or an object URL) without writing or locking; a checkpoint
+ * that cannot be read is listed as damaged, not thrown.
+ */
 export async function readListing(path: string, now: number): Promise<ReadListing> {
   const format = /\.json$/i.test(path) ? 'JSON' : 'YAML';
   let view: CheckpointView;
   try {
-    view = await loadForReading({ kind: 'file', path });
+    view = await loadForReading(isObjectUrl(path) ? { kind: 'object', url: path } : { kind: 'file', path });
   } catch (error) {
+    // Without credentials or a reachable bucket, nothing can be listed: said once, not per checkpoint.
+    if (error instanceof CheckpointStoreError) throw error;
     const listing: FileCheckpointListing = {
       path, format, pipeline: null, runId: null, createdAt: null, updatedAt: null, items: null, total: null, percent: null,
       lock: null, running: false, damaged: problemOf(error), loadedFrom: null,
@@ -101,7 +107,7 @@ export async function readListing(path: string, now: number): Promise<ReadListin
     percent: total ? Math.round((items.completed / total) * 1000) / 10 : null,
     lock: status.lock,
     running: status.lock !== null && status.lock.alive !== false,
-    damaged: view.onDisk?.damage ? problemOf(view.onDisk.damage) : null,
+    damaged: view.damage ? problemOf(view.damage) : null,
     loadedFrom: status.loadedFrom,
   };
   return { listing, view };
@@ -114,8 +120,11 @@ export async function readDirectory(directory: string, now: number): Promise<Rea
   return read;
 }
 
+/** The checkpoints under a directory, or under the prefix of a bucket URL (`az://container/runs/`). */
 export async function listDirectory(directory: string, now: number, pipeline?: string): Promise<DirectoryListReport> {
-  const checkpoints = (await readDirectory(directory, now)).map((read) => read.listing);
+  const paths = isObjectUrl(directory) ? await findObjectCheckpoints(directory) : await findCheckpoints(directory);
+  const checkpoints: FileCheckpointListing[] = [];
+  for (const path of paths) checkpoints.push((await readListing(path, now)).listing);
   return { location: directory, checkpoints: pipeline === undefined ? checkpoints : checkpoints.filter((checkpoint) => checkpoint.pipeline === pipeline) };
 }
 
@@ -158,5 +167,5 @@ export function printDirectoryList(report: DirectoryListReport, out: Output, now
   ];
   out.line(`Checkpoints under ${report.location}:`);
   for (const line of renderTable(columns, rows)) out.line(line);
-  out.line(style.dim('Look at one with: checkpoint-resume status <file>'));
+  out.line(style.dim(`Look at one with: checkpoint-resume status <${isObjectUrl(report.location) ? 'url' : 'file'}>`));
 }

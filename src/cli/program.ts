@@ -8,13 +8,14 @@ import { ExitCode } from './exit-codes.js';
 import { inspectItems, printInspect } from './inspect-command.js';
 import type { Output } from './output.js';
 import { buildStatus, printStatus } from './status-command.js';
-import { fileOnly, isDatabaseUrl, loadForReading, targetOf, type DatabaseFlags } from './target.js';
-import { printValidation, validateCheckpoint, validateDatabase } from './validate-command.js';
+import { fileOnly, isDatabaseUrl, loadForReading, targetOf, type CheckpointTarget, type DatabaseFlags } from './target.js';
+import { printValidation, validateCheckpoint, validateDatabase, validateObject } from './validate-command.js';
 import { CliError } from './cli-error.js';
 import { filterListing, printList } from './list-command.js';
 import { listDatabase, redact } from './postgres-target.js';
 import { listDirectory, printDirectoryList } from './directory-list.js';
 import { cleanupDirectory, printCleanup } from './cleanup-command.js';
+import { isObjectUrl, parseUrlArgument } from './object-target.js';
 import { DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, watchCheckpoint } from './watch-command.js';
 
 export interface CliContext {
@@ -34,6 +35,9 @@ Exit codes:
 Read-only commands (status, watch, inspect, validate, backups, list) never write and work while a
 pipeline runs. reset, retry-failed, restore and compact take the lock and refuse while one runs;
 cleanup takes each checkpoint's lock and skips those a running process holds.
+A checkpoint in a bucket (az://, s3://, gs://) is held by a lease instead of a lock file: the
+same commands take it and refuse while a run holds it. Credentials and endpoints come from
+each cloud SDK's own settings (AZURE_STORAGE_CONNECTION_STRING, AWS_*, STORAGE_EMULATOR_HOST).
 A PostgreSQL checkpoint (postgres://user@host/db --pipeline NAME) has no lock: stop its workers
 before reset or retry-failed. Leave the password out of the URL and set PGPASSWORD to keep it
 out of the process list.`;
@@ -64,6 +68,10 @@ function version(): string {
 type Flags = DatabaseFlags & { json?: boolean };
 
 const NO_BACKUPS = 'PostgreSQL checkpoints have no backup files; use the database\'s own backups (pg_dump, point-in-time recovery)';
+const ONE_BACKUP_OBJECT = 'a checkpoint in a bucket keeps one backup object, <key>.bak, which a pipeline reads by itself when the snapshot is damaged; for older versions, turn on your bucket\'s object versioning';
+
+/** Why `command` takes files only, said for the kind of checkpoint given. */
+const filesOnly = (target: CheckpointTarget): string => (target.kind === 'object' ? ONE_BACKUP_OBJECT : NO_BACKUPS);
 
 /** `list` and `cleanup` search a directory: a file is a usage error that points at `status`, a missing directory exit code 1. */
 async function directoryOnly(command: string, location: string): Promise<void> {
@@ -81,7 +89,7 @@ export const PACKAGE_NAME = 'checkpoint-resume';
 function buildProgram(context: CliContext, exit: { code: number }): Command {
   const { out } = context;
   const program = new Command(PACKAGE_NAME)
-    .description('Look at and repair checkpointer checkpoints: JSON and YAML files, and PostgreSQL.')
+    .description('Look at and repair checkpointer checkpoints: JSON and YAML files, object storage (az://, s3://, gs://), and PostgreSQL.')
     .version(version(), '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: out.write, writeErr: out.writeError })
@@ -92,7 +100,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     program
       .command(name)
       .description(description)
-      .argument('<checkpoint>', 'a checkpoint file (.json, .yaml or .yml), or a postgres:// URL with --pipeline')
+      .argument('<checkpoint>', 'a checkpoint file (.json, .yaml or .yml), its az://, s3:// or gs:// URL, or a postgres:// URL with --pipeline')
       .option('--pipeline <name>', 'PostgreSQL: the checkpoint\'s pipeline')
       .option('--run-id <run>', 'PostgreSQL: the checkpoint\'s run, when it has one')
       .option('--schema <schema>', 'PostgreSQL: the schema that holds the tables (default: checkpointer)')
@@ -130,7 +138,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .option('--json', 'print a JSON object for scripts')
     .action(async (argument: string, options: Flags) => {
       const target = targetOf(argument, options);
-      const report = target.kind === 'postgres' ? await validateDatabase(target) : await validateCheckpoint(target.path);
+      const report = target.kind === 'postgres' ? await validateDatabase(target) : target.kind === 'object' ? await validateObject(target) : await validateCheckpoint(target.path);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printValidation(report, out);
       exit.code = report.valid ? ExitCode.ok : ExitCode.failed;
@@ -151,7 +159,8 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
   command('backups', 'list the checkpoint file and its backups with their time, size and item counts (files only)')
     .option('--json', 'print a JSON object for scripts')
     .action(async (argument: string, options: Flags) => {
-      const file = fileOnly(targetOf(argument, options), 'backups', NO_BACKUPS);
+      const target = targetOf(argument, options);
+      const file = fileOnly(target, 'backups', filesOnly(target));
       const report = await listBackups(file);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printBackups(report, out, context.now());
@@ -160,7 +169,8 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
   command('restore', 'make a backup the checkpoint again; the current file is moved aside, never deleted (files only)')
     .requiredOption('--backup <n>', 'which backup: 0 for file.bak, 1 for file.bak.1, … (see "backups")', nonNegativeInteger)
     .action(async (argument: string, options: Flags & { backup: number }) => {
-      const file = fileOnly(targetOf(argument, options), 'restore', NO_BACKUPS);
+      const target = targetOf(argument, options);
+      const file = fileOnly(target, 'restore', filesOnly(target));
       const result = await restoreBackup(file, options.backup);
       out.line(`Restored ${file} from ${result.from}.`);
       for (const moved of result.movedAside) out.line(`Kept the replaced file as ${moved}`);
@@ -173,8 +183,8 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
 
   program
     .command('list')
-    .description('list the checkpoints under a directory (files), or in a PostgreSQL schema: pipeline, item counts, last update, lock')
-    .argument('<dir|url>', 'a directory, searched with its subdirectories, or a postgres:// URL')
+    .description('list the checkpoints under a directory (files) or a bucket prefix, or in a PostgreSQL schema: pipeline, item counts, last update, lock')
+    .argument('<dir|url>', 'a directory, searched with its subdirectories; an az://, s3:// or gs:// prefix; or a postgres:// URL')
     .option('--schema <schema>', 'PostgreSQL: the schema that holds the tables (default: checkpointer)')
     .option('--pipeline <name>', 'only the checkpoints of this pipeline')
     .option('--json', 'print a JSON object for scripts')
@@ -186,8 +196,10 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
         else printList(report, out, context.now());
         return;
       }
-      if (options.schema !== undefined) throw new CliError(`--schema: only for a postgres:// URL; ${location} is a directory`, ExitCode.usage);
-      await directoryOnly('list', location);
+      const bucket = isObjectUrl(location);
+      if (options.schema !== undefined) throw new CliError(`--schema: only for a postgres:// URL; ${location} is ${bucket ? 'a bucket URL' : 'a directory'}`, ExitCode.usage);
+      if (bucket) parseUrlArgument(location);
+      else await directoryOnly('list', location);
       const report = await listDirectory(location, context.now(), options.pipeline);
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printDirectoryList(report, out, context.now());
@@ -203,6 +215,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (location: string, options: { keep: number; dryRun?: boolean; json?: boolean }) => {
       if (isDatabaseUrl(location)) throw new CliError(`cleanup: ${NO_BACKUPS}; remove old checkpoints there with DELETE (see "checkpoint-resume list ${redact(location)}")`, ExitCode.usage);
+      if (isObjectUrl(location)) throw new CliError(`cleanup: takes a directory; in a bucket, expire old checkpoints with a lifecycle rule, or delete a finished checkpoint's objects (<key>, <key>.bak, <key>.lease, <key>.segments/) — see "checkpoint-resume list ${location}"`, ExitCode.usage);
       await directoryOnly('cleanup', location);
       const report = await cleanupDirectory(location, { keep: options.keep, dryRun: options.dryRun === true }, context.now());
       if (options.json) out.line(JSON.stringify(report, null, 2));

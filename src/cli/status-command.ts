@@ -1,13 +1,10 @@
-import { resolve } from 'node:path';
-import { isOrphanedLock } from '../stores/file/file-lock.js';
-import { isAlive as isOwnerAlive, isLocal, readOwner } from '../stores/file/lock-owner.js';
 import type { ErrorLogEntry, StepStatus } from '../core/model.js';
 import { stepProgress, type StepProgressCounts } from '../core/step-progress.js';
-import { readLockHolder } from '../stores/file/read-checkpoint.js';
 import { formatRate } from '../progress/format-progress.js';
 import { formatDuration, formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderFields, renderTable } from './table.js';
+import type { LockView } from './lock-view.js';
 import type { CheckpointView } from './target.js';
 
 export interface StepStatusReport extends StepProgressCounts {
@@ -26,33 +23,20 @@ export interface StatusReport {
   /** Time since the run started. */
   ageMs: number;
   /**
-   * The process holding the lock, or null (always null in PostgreSQL, where workers share the
-   * checkpoint and hold items under leases instead). `alive` is false for a holder on this host that is no
-   * longer running (a crash; the next run takes the lock over), null when it cannot be checked
-   * from here (another host).
+   * The process holding the lock (a bucket's lease), or null (always null in PostgreSQL, where
+   * workers share the checkpoint and hold items under leases instead). `alive` is false for a
+   * holder that is no longer running or whose lease expired (the next run takes over), null when
+   * it cannot be checked from here (another host).
    */
-  lock: { pid: number | null; host: string | null; since: string | null; alive: boolean | null } | null;
-  /** The backup read instead of the damaged checkpoint file, or null. */
+  lock: LockView | null;
+  /** The backup read instead of the damaged checkpoint (file or snapshot object), or null. */
   loadedFrom: string | null;
   steps: Record<string, StepStatusReport>;
   stages: { name: string; completedAt: string }[];
   counters: Record<string, number>;
   errors: { count: number; latest: ErrorLogEntry | null };
-  /** Null for a PostgreSQL checkpoint, which is written in place. */
+  /** Null for a PostgreSQL checkpoint, which is written in place, and a bucket's (segments, not a journal). */
   journal: { records: number; notYetCompacted: number; tornLines: number } | null;
-}
-
-/**
- * Whether the lock's holder still runs, judged as the lock itself judges it: false for a holder on
- * this host that is gone (also when its pid was reused: the start time tells) and for a lock
- * directory nobody finished taking (a locker killed before it wrote its owner); null when it
- * cannot be told from here (another host, or a lock being taken right now).
- */
-function isAlive(location: string): boolean | null {
-  const directory = `${resolve(location)}.lock`;
-  const owner = readOwner(directory);
-  if (!owner) return isOrphanedLock(directory) ? false : null;
-  return isLocal(owner) ? isOwnerAlive(owner) : null;
 }
 
 export function buildStatus(view: CheckpointView, now: number): StatusReport {
@@ -60,7 +44,6 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
   const document = state.toDocument();
   const steps: [string, StepStatusReport][] = [];
   for (const [name, step] of state.steps) steps.push([name, { status: step.summary?.status ?? null, ...stepProgress(step, now) }]);
-  const holder = onDisk ? readLockHolder(view.location) : undefined;
   return {
     location: view.location,
     format: view.format,
@@ -69,8 +52,8 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
     createdAt: document.metadata.createdAt,
     updatedAt: document.metadata.updatedAt,
     ageMs: Math.max(0, now - Date.parse(document.metadata.createdAt)),
-    lock: holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null, alive: isAlive(view.location) } : null,
-    loadedFrom: onDisk?.damage ? onDisk.snapshotFile : null,
+    lock: view.lock,
+    loadedFrom: view.loadedFrom,
     steps: Object.fromEntries(steps),
     stages: document.stages.map(({ name, completedAt }) => ({ name, completedAt })),
     counters: document.counters,
@@ -83,7 +66,7 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
   const { style } = out;
   const holder = report.lock && `${report.lock.pid === null ? 'a process' : `process ${report.lock.pid}`}${report.lock.host ? ` on ${report.lock.host}` : ''}`;
   const running = report.lock !== null && report.lock.alive !== false;
-  const shared = report.journal === null;
+  const shared = report.format === 'PostgreSQL';
   const lock = shared ? style.dim('none: workers share the checkpoint, each holding its items under a lease') : !report.lock ? 'free' : running ? style.yellow(`held by ${holder} (a run is in progress)`) : `left by ${holder}, which is no longer running (the next run takes it over)`;
   const fields: [string, string][] = [
     ['Checkpoint', `${report.location} (${report.format})`],

@@ -6,6 +6,8 @@ import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import { readCheckpoint, snapshotFormatFor, type CheckpointOnDisk } from '../stores/file/read-checkpoint.js';
 import { openDatabase, readDatabase, redact, type DatabaseTarget } from './postgres-target.js';
+import { fileLockView, type LockView } from './lock-view.js';
+import { damageOf, isObjectUrl, parseUrlArgument, readObjectTarget, type ObjectTarget } from './object-target.js';
 
 const DATABASE_URL = /^postgres(ql)?:\/\//i;
 
@@ -16,8 +18,8 @@ export interface DatabaseFlags {
   runId?: string;
 }
 
-/** What a command works on: a checkpoint file, or a checkpoint in a database. */
-export type CheckpointTarget = { kind: 'file'; path: string } | DatabaseTarget;
+/** What a command works on: a checkpoint file, one in a bucket, or one in a database. */
+export type CheckpointTarget = { kind: 'file'; path: string } | ObjectTarget | DatabaseTarget;
 
 export const isDatabaseUrl = (argument: string): boolean => DATABASE_URL.test(argument);
 
@@ -33,14 +35,22 @@ export function targetOf(argument: string, flags: DatabaseFlags): CheckpointTarg
     return { kind: 'postgres', connectionString: argument, pipeline: flags.pipeline, runId: flags.runId, schema: flags.schema };
   }
   const given = (['pipeline', 'runId', 'schema'] as const).filter((flag) => flags[flag] !== undefined);
+  const object = isObjectUrl(argument);
   if (given.length > 0) {
     const names = given.map((flag) => `--${flag === 'runId' ? 'run-id' : flag}`).join(', ');
-    throw new CliError(`${names}: only for a postgres:// checkpoint; ${argument} is a file`, ExitCode.usage);
+    throw new CliError(`${names}: only for a postgres:// checkpoint; ${argument} is ${object ? 'in a bucket' : 'a file'}`, ExitCode.usage);
+  }
+  if (object) {
+    parseUrlArgument(argument);
+    return { kind: 'object', url: argument };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(argument)) {
+    throw new CliError(`${argument}: not a checkpoint this command can read — give a file path, an az://, s3:// or gs:// URL, or a postgres:// URL with --pipeline`, ExitCode.usage);
   }
   return { kind: 'file', path: argument };
 }
 
-/** Refuses a database checkpoint for a command that works on files only. */
+/** Refuses a database or bucket checkpoint for a command that works on files only. */
 export function fileOnly(target: CheckpointTarget, command: string, why: string): string {
   if (target.kind === 'file') return target.path;
   throw new CliError(`${command}: ${why}`, ExitCode.usage);
@@ -48,13 +58,18 @@ export function fileOnly(target: CheckpointTarget, command: string, why: string)
 
 /** A checkpoint loaded for a read-only command: the state it adds up to, and where it came from. */
 export interface CheckpointView {
-  /** The path as given, or the database URL without its password plus schema/pipeline/run. */
+  /** The path or bucket URL as given, or the database URL without its password plus schema/pipeline/run. */
   location: string;
   /** 'JSON', 'YAML' or 'PostgreSQL'. */
   format: string;
-  /** For a file checkpoint: the snapshot and journal as they are on disk; null for a database. */
+  /** For a file checkpoint: the snapshot and journal as they are on disk; null otherwise. */
   onDisk: CheckpointOnDisk | null;
   state: CheckpointState;
+  /** Who holds the lock (a file's) or the lease (a bucket's); null when nobody does, and in a database. */
+  lock: LockView | null;
+  /** What was damaged when a backup stood in for the checkpoint, and that backup; null otherwise. */
+  damage: CheckpointCorruptError | null;
+  loadedFrom: string | null;
 }
 
 /**
@@ -65,14 +80,19 @@ export async function loadForReading(target: CheckpointTarget): Promise<Checkpoi
   if (target.kind === 'postgres') {
     const { location, document } = await readDatabase(target);
     const state = CheckpointState.fromDocument(document, Math.max(100, document.errors.length));
-    return { location, format: 'PostgreSQL', onDisk: null, state };
+    return { location, format: 'PostgreSQL', onDisk: null, state, lock: null, damage: null, loadedFrom: null };
+  }
+  if (target.kind === 'object') {
+    const { read, state, format, lock } = await readObjectTarget(target);
+    return { location: target.url, format, onDisk: null, state, lock, damage: damageOf(read, target.url), loadedFrom: read.recovered?.from ?? null };
   }
   const path = target.path;
   const onDisk = await readCheckpoint(path);
   if (!onDisk) throw new CliError(`${path}: no checkpoint here (no such file) — check the path; a pipeline creates it on its first run`);
   const state = CheckpointState.fromDocument(onDisk.document, Math.max(100, onDisk.document.errors.length));
   for (const change of onDisk.changes) state.apply(change);
-  return { location: path, format: snapshotFormatFor(path).name, onDisk, state };
+  const damage = onDisk.damage ?? null;
+  return { location: path, format: snapshotFormatFor(path).name, onDisk, state, lock: fileLockView(path), damage, loadedFrom: damage ? onDisk.snapshotFile : null };
 }
 
 /**
@@ -83,11 +103,19 @@ export async function loadForReading(target: CheckpointTarget): Promise<Checkpoi
  */
 export async function openForWriting(target: CheckpointTarget, logger: Logger): Promise<CheckpointManager> {
   if (target.kind === 'postgres') return openDatabase(target, logger);
+  const { damage, loadedFrom } = await loadForReading(target);
+  if (target.kind === 'object') {
+    if (damage) {
+      throw new CheckpointCorruptError(target.url, damage.problems, {
+        hint: `its backup ${loadedFrom} is good: a pipeline that opens the checkpoint recovers from it and says what was lost; download the objects first to keep the damaged snapshot`,
+      });
+    }
+    return CheckpointManager.open({ path: target.url, logger });
+  }
   const path = target.path;
-  const { onDisk } = await loadForReading(target);
-  if (onDisk?.damage) {
-    throw new CheckpointCorruptError(path, onDisk.damage.problems, {
-      hint: `a good backup exists (${onDisk.snapshotFile}): see "checkpoint-resume backups ${path}", then "checkpoint-resume restore ${path} --backup N"`,
+  if (damage) {
+    throw new CheckpointCorruptError(path, damage.problems, {
+      hint: `a good backup exists (${loadedFrom}): see "checkpoint-resume backups ${path}", then "checkpoint-resume restore ${path} --backup N"`,
     });
   }
   return CheckpointManager.open({ path, lock: true, logger });

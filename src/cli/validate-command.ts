@@ -7,6 +7,7 @@ import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.j
 import { readSnapshot, type ReadSnapshot } from '../stores/file/snapshot-file.js';
 import type { Output } from './output.js';
 import { databaseRepairHint, noCheckpointMessage, readDatabaseIfAny, type DatabaseTarget } from './postgres-target.js';
+import { readObjectTarget, type ObjectTarget } from './object-target.js';
 
 /** One thing wrong: which file, where in it, and what. */
 export interface ValidationProblem {
@@ -156,12 +157,47 @@ export async function validateDatabase(target: DatabaseTarget): Promise<Validati
   return report(location, [], summarise(state, 0));
 }
 
+/**
+ * Checks a checkpoint in a bucket without changing it or taking its lease: the snapshot object
+ * against the schema and its checksum (or its backup's, when it is damaged), every segment that
+ * continues it (whole, checksummed, no change missing), and the state they add up to.
+ */
+export async function validateObject(target: ObjectTarget): Promise<ValidationReport> {
+  const location = target.url;
+  const restart = 'start over by opening it with { onCorrupt: \'restart\' } (the damaged snapshot and backup are kept aside), or restore the objects from your bucket\'s versioning';
+  const report = (format: string, problems: ValidationProblem[], summary: ValidationReport['summary'], goodBackups: ValidationReport['goodBackups'] = [], repair = restart): ValidationReport => ({
+    location, format, valid: problems.length === 0, problems, warnings: [], summary, goodBackups, ...(problems.length > 0 ? { repair } : {}),
+  });
+  const format = /\.json$/i.test(location) ? 'JSON' : 'YAML';
+  let read;
+  try {
+    read = await readObjectTarget(target);
+  } catch (error) {
+    // A store error (no credentials, the bucket unreachable) is not a finding about the checkpoint.
+    if (!(error instanceof CheckpointCorruptError)) throw error;
+    return report(format, problemsOf(error, location), null);
+  }
+  const { state, read: found } = read;
+  const problems: ValidationProblem[] = [];
+  try {
+    parseDocument(state.toDocument(), `${location} (after reading its segments)`);
+  } catch (error) {
+    problems.push(...problemsOf(error, location));
+  }
+  const summary = summarise(state, found.records.length);
+  if (!found.recovered) return report(read.format, problems, summary);
+  const backup = found.recovered.from;
+  problems.unshift(...found.recovered.problems.map((problem) => ({ file: location, where: problem.path, message: problem.message, code: 'CHECKPOINT_CORRUPT' as const })));
+  return report(read.format, problems, summary, [{ index: 0, path: backup }], `its backup ${backup} is good: a pipeline that opens the checkpoint recovers from it and says what was lost (download the damaged snapshot first to keep it)`);
+}
+
 export function printValidation(report: ValidationReport, out: Output): void {
   const { style } = out;
   const database = report.format === 'PostgreSQL';
+  const bucket = /^(az|s3|gs):\/\//i.test(report.location);
   if (report.valid) {
     const s = report.summary!;
-    const files = database ? '' : `, ${s.journalChanges} journal change(s) not yet compacted, ${report.goodBackups.length} good backup(s)`;
+    const files = database ? '' : bucket ? `, ${s.journalChanges} change(s) in segments not yet compacted` : `, ${s.journalChanges} journal change(s) not yet compacted, ${report.goodBackups.length} good backup(s)`;
     out.line(`${style.green('valid')}: ${report.location} — ${s.steps} step(s), ${s.items} item(s), ${s.stages} stage(s)${files}`);
   } else {
     out.line(`${style.red('INVALID')}: ${report.location}`);

@@ -73,7 +73,7 @@ export class Lease {
     for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
       const found = await bucket.get(leaseKey(key));
       const current = found && parseLease(found.body, `${location}.lease`);
-      if (current && isLive(current)) throw new CheckpointLockedError(location, { pid: current.owner.pid, host: current.owner.host });
+      if (current && isLeaseLive(current)) throw new CheckpointLockedError(location, { pid: current.owner.pid, host: current.owner.host });
       const body: LeaseBody = { owner, epoch: (current?.epoch ?? 0) + 1, expiresAt: '', renewals: 0 };
       const sentAt = performance.now();
       body.expiresAt = new Date(Date.now() + options.ttlMs).toISOString();
@@ -174,7 +174,8 @@ const startedField = (): { started?: string } => {
 };
 
 /** Live: not released, not expired, and (when its holder runs on this host) its holder still runs. */
-function isLive(lease: LeaseBody): boolean {
+/** Whether a lease still keeps others out: not released, not expired, and not held by a process on this host that is gone. */
+export function isLeaseLive(lease: LeaseBody): boolean {
   if (lease.released || Date.parse(lease.expiresAt) <= Date.now()) return false;
   return !isLocal(lease.owner) || isAlive(lease.owner);
 }

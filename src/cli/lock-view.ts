@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { isOrphanedLock } from '../stores/file/file-lock.js';
+import { isAlive as isOwnerAlive, isLocal, readLockHolder, readOwner } from '../stores/file/lock-owner.js';
+
+/**
+ * Who holds a checkpoint's lock (a file's lock directory, a bucket's lease), as `status` shows it.
+ * `alive` is false for a holder that is gone (a crash: the next run takes over), null when it
+ * cannot be told from here (another host).
+ */
+export interface LockView {
+  pid: number | null;
+  host: string | null;
+  since: string | null;
+  alive: boolean | null;
+}
+
+/**
+ * Whether the lock's holder still runs, judged as the lock itself judges it: false for a holder on
+ * this host that is gone (also when its pid was reused: the start time tells) and for a lock
+ * directory nobody finished taking (a locker killed before it wrote its owner); null when it
+ * cannot be told from here (another host, or a lock being taken right now).
+ */
+function isAlive(location: string): boolean | null {
+  const directory = `${resolve(location)}.lock`;
+  const owner = readOwner(directory);
+  if (!owner) return isOrphanedLock(directory) ? false : null;
+  return isLocal(owner) ? isOwnerAlive(owner) : null;
+}
+
+/** The holder of a checkpoint file's lock, or null when nobody holds it. */
+export function fileLockView(location: string): LockView | null {
+  const holder = readLockHolder(location);
+  return holder ? { pid: holder.pid ?? null, host: holder.host ?? null, since: holder.since ?? null, alive: isAlive(location) } : null;
+}

@@ -1,0 +1,98 @@
+import { CheckpointCorruptError } from '../core/errors.js';
+import { CheckpointState } from '../core/state.js';
+import { snapshotFormatFor } from '../stores/file/snapshot-formats.js';
+import { backupKey, leaseKey, segmentPrefix } from '../stores/object/object-keys.js';
+import { isLeaseLive, parseLease } from '../stores/object/lease.js';
+import { readObjectCheckpoint, type ObjectCheckpoint } from '../stores/object/read-object-checkpoint.js';
+import { parseObjectUrl, readOnlyBucket, type ObjectUrl } from '../stores/object/stores-by-scheme.js';
+import { CliError } from './cli-error.js';
+import { ExitCode } from './exit-codes.js';
+import type { LockView } from './lock-view.js';
+
+/** A checkpoint in object storage: `az://container/key.json`, `s3://bucket/key.json`, `gs://bucket/key.json`. */
+export interface ObjectTarget {
+  kind: 'object';
+  url: string;
+}
+
+/** `scheme://` of a bucket: the URLs `objectTargetOf` takes. */
+export const isObjectUrl = (argument: string): boolean => /^(az|s3|gs):\/\//i.test(argument);
+
+/** Parses a bucket URL given on the command line; a bad one is a usage error. */
+export function parseUrlArgument(argument: string): ObjectUrl {
+  try {
+    return parseObjectUrl(argument, 'the checkpoint');
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCode.usage);
+  }
+}
+
+/** A checkpoint read from its bucket without a lease: what it adds up to, who holds it, and what was damaged. */
+export interface ObjectCheckpointRead {
+  read: ObjectCheckpoint;
+  state: CheckpointState;
+  format: string;
+  lock: LockView | null;
+}
+
+/**
+ * Reads the checkpoint at `url` without taking its lease or writing anything, so it works while
+ * a run holds it. Segments a holder is writing right now may or may not be seen yet.
+ * @throws CliError when there is no checkpoint at `url`; CheckpointCorruptError when it cannot be read
+ */
+export async function readObjectTarget(target: ObjectTarget): Promise<ObjectCheckpointRead> {
+  const url = parseUrlArgument(target.url);
+  let format;
+  try {
+    format = snapshotFormatFor(url.key);
+  } catch {
+    throw new CliError(`${target.url}: expected the URL of a checkpoint's snapshot object, ending in .json, .yaml or .yml — "checkpoint-resume list ${target.url}" finds the checkpoints under a prefix`, ExitCode.usage);
+  }
+  const bucket = readOnlyBucket(url);
+  const read = await readObjectCheckpoint(bucket, url.key, format);
+  if (!read.snapshot) throw new CliError(`${target.url}: no checkpoint here (no such object) — check the URL; a pipeline creates it on its first run`);
+  const content = read.snapshot.content;
+  const state = CheckpointState.fromDocument(content, Math.max(100, content.errors.length));
+  for (const record of read.records) state.apply(record.change);
+  const lease = await bucket.get(leaseKey(url.key));
+  return { read, state, format: format.name, lock: lease ? leaseView(lease.body, `${target.url}.lease`) : null };
+}
+
+/** Who holds the lease, as `status` shows a lock; null when it was released (or is not a lease). */
+function leaseView(bytes: Uint8Array, where: string): LockView | null {
+  try {
+    const lease = parseLease(bytes, where);
+    if (lease.released) return null;
+    return { pid: lease.owner.pid, host: lease.owner.host, since: lease.owner.since ?? null, alive: isLeaseLive(lease) };
+  } catch {
+    return null;
+  }
+}
+
+/** The damage a backup stood in for, as the error a file checkpoint's damage is. */
+export function damageOf(read: ObjectCheckpoint, url: string): CheckpointCorruptError | null {
+  return read.recovered ? new CheckpointCorruptError(url, read.recovered.problems) : null;
+}
+
+/** What names a checkpoint `K` in a listing: `K.lease`, `K.bak` or `K.segments/…` beside it. */
+const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/.*)$/i;
+
+/**
+ * The checkpoints under the prefix of `location` (`az://container/runs/`), as URLs: a `.json`,
+ * `.yaml` or `.yml` object with the objects only this library makes beside it (a lease, a backup,
+ * segments), and one whose snapshot is gone but whose backup or segments are left. Other objects
+ * (a job's own data) are not checkpoints. Sorted.
+ */
+export async function findObjectCheckpoints(location: string): Promise<string[]> {
+  const url = parseUrlArgument(location);
+  const bucket = readOnlyBucket(url);
+  const keys = new Set((await bucket.list(url.key)).map((entry) => entry.key));
+  const found = new Set<string>();
+  for (const key of keys) {
+    const snapshot = COMPANION.exec(key)?.[1];
+    if (snapshot === undefined) continue;
+    // A lease alone is a run that never saved (or a checkpoint being removed): nothing to list.
+    if (keys.has(snapshot) || keys.has(backupKey(snapshot)) || key.startsWith(segmentPrefix(snapshot))) found.add(snapshot);
+  }
+  return [...found].sort().map((key) => `${url.scheme}://${url.bucket}/${key}`);
+}

@@ -1,0 +1,190 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointManager } from '../../src/index.js';
+import { startAzurite, type AzuriteServer } from '../support/azurite.js';
+import { markFailuresAndResults, runCli, type CliRun } from './cli-helpers.js';
+
+// A real Azure Storage server (Azurite); the CLI runs as a real process that finds it through
+// AZURE_STORAGE_CONNECTION_STRING, as it would find Azure.
+let azurite: AzuriteServer;
+let saved: string | undefined;
+beforeAll(async () => {
+  azurite = await startAzurite();
+  saved = process.env.AZURE_STORAGE_CONNECTION_STRING;
+  process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
+});
+afterAll(async () => {
+  if (saved === undefined) delete process.env.AZURE_STORAGE_CONNECTION_STRING;
+  else process.env.AZURE_STORAGE_CONNECTION_STRING = saved;
+  await azurite?.stop();
+});
+
+const cli = (args: string[]): Promise<CliRun> => runCli(args, { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString });
+const quiet = { warn: () => {}, error: () => {} };
+
+/** `enrich`: 5 completed, doc-5 failed twice, {"id":7} failed, doc-9 in progress; `summarise`: 1 completed; a stage; a counter. */
+async function makeCheckpoint(url: string, close = true): Promise<CheckpointManager> {
+  const cp = await CheckpointManager.open({ path: url, pipeline: 'train', durability: 'full', logger: quiet });
+  for (let i = 0; i < 5; i++) await cp.markItemCompleted('enrich', `doc-${i}`);
+  await cp.markStageCompleted('prep');
+  await markFailuresAndResults(cp);
+  if (close) await cp.close();
+  return cp;
+}
+
+const blobs = (container: string) => BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container);
+
+async function blobText(container: string, key: string): Promise<string> {
+  return (await blobs(container).getBlockBlobClient(key).downloadToBuffer()).toString('utf8');
+}
+
+describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
+  it('status, inspect and validate read a checkpoint while its run holds the lease, changes not yet compacted included', async () => {
+    const container = await azurite.createContainer();
+    const url = `az://${container}/runs/42/checkpoint.json`;
+    const running = await makeCheckpoint(url, false);
+    try {
+      const [status, json, inspect, validate] = await Promise.all([
+        cli(['status', url]),
+        cli(['status', url, '--json']),
+        cli(['inspect', url, '--failed', '--json']),
+        cli(['validate', url]),
+      ]);
+      expect(status).toMatchObject({ code: 0, stderr: '' });
+      expect(status.stdout).toContain(`${url} (JSON)`);
+      expect(status.stdout).toMatch(/held by process \d+/);
+      const report = JSON.parse(json.stdout) as Record<string, unknown>;
+      expect(report).toMatchObject({
+        location: url,
+        format: 'JSON',
+        pipeline: 'train',
+        lock: { pid: process.pid, alive: true },
+        loadedFrom: null,
+        steps: { enrich: { completed: 5, failed: 2, inProgress: 1 }, summarise: { completed: 1 } },
+        stages: [{ name: 'prep' }],
+        counters: { cost: 1.25 },
+      });
+      const failed = JSON.parse(inspect.stdout) as { items: { key: string; attempts: number }[] };
+      expect(failed.items.map(({ key, attempts }) => [key, attempts])).toEqual([
+        ['doc-5', 2],
+        ['{"id":7}', 1],
+      ]);
+      expect(validate.code).toBe(0);
+      expect(validate.stdout).toMatch(new RegExp(`^valid: ${url.replaceAll('/', '\\/')} — 2 step\\(s\\), 9 item\\(s\\), 1 stage\\(s\\), \\d+ change\\(s\\) in segments not yet compacted\\n$`));
+      // The reads took no lease and wrote nothing: the holder goes on writing.
+      await running.markItemCompleted('enrich', 'doc-after');
+    } finally {
+      await running.close();
+    }
+    const closed = JSON.parse((await cli(['status', url, '--json'])).stdout) as { lock: unknown; steps: { enrich: { completed: number } } };
+    expect(closed.lock).toBeNull();
+    expect(closed.steps.enrich.completed).toBe(6);
+  });
+
+  it('retry-failed and reset refuse while a run holds the lease (exit 3), then change what the next run sees', async () => {
+    const container = await azurite.createContainer();
+    const url = `az://${container}/retry.yaml`;
+    const running = await makeCheckpoint(url, false);
+    const refused = await cli(['retry-failed', url]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/locked|holds/i);
+    await running.close();
+
+    const retried = await cli(['retry-failed', url, '--step', 'enrich']);
+    expect(retried).toMatchObject({ code: 0, stdout: '2 failed item(s) of step "enrich" will be retried on the next run.\n' });
+    const after = await CheckpointManager.open({ path: url, pipeline: 'train', logger: quiet });
+    expect(after.getProgressSummary().steps.enrich).toMatchObject({ completed: 5, failed: 0, deadLetter: 0 });
+    await after.close();
+
+    const reset = await cli(['reset', url, '--step', 'summarise']);
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain(`Reset step "summarise" (1 item(s) forgotten) in ${url}.`);
+    const compact = await cli(['compact', url]);
+    expect(compact).toMatchObject({ code: 0, stdout: `Compacted ${url}: its segments are folded into a new snapshot; the previous snapshot is ${url}.bak.\n` });
+    const last = await CheckpointManager.open({ path: url, pipeline: 'train', logger: quiet });
+    expect(last.steps).not.toContain('summarise');
+    expect(last.isItemCompleted('enrich', 'doc-4')).toBe(true);
+    await last.close();
+  });
+
+  it('a damaged snapshot: validate says so and names the good backup (exit 1), status shows the backup, reset refuses', async () => {
+    const container = await azurite.createContainer();
+    const key = 'damaged/checkpoint.json';
+    const url = `az://${container}/${key}`;
+    await makeCheckpoint(url);
+    // A second run, so that the backup object holds a checkpoint too.
+    const again = await CheckpointManager.open({ path: url, pipeline: 'train', logger: quiet });
+    await again.markItemCompleted('enrich', 'doc-5');
+    await again.close();
+    const snapshot = await blobText(container, key);
+    await blobs(container).getBlockBlobClient(key).upload(snapshot.replace('"doc-1"', '"doc-X"'), snapshot.length);
+
+    const [validate, status, reset] = await Promise.all([cli(['validate', url, '--json']), cli(['status', url, '--json']), cli(['reset', url])]);
+    expect(validate.code).toBe(1);
+    const report = JSON.parse(validate.stdout) as { valid: boolean; problems: { where: string }[]; goodBackups: { path: string }[]; repair: string };
+    expect(report.valid).toBe(false);
+    expect(report.problems[0]!.where).toBe('checksum');
+    expect(report.goodBackups).toEqual([{ index: 0, path: `${url}.bak` }]);
+    expect(report.repair).toContain('recovers from it');
+    expect(JSON.parse(status.stdout)).toMatchObject({ loadedFrom: `${url}.bak` });
+    expect(reset.code).toBe(1);
+    expect(reset.stderr).toContain(`its backup ${url}.bak is good`);
+    // Nothing was changed by any of them.
+    expect(await blobText(container, key)).toBe(snapshot.replace('"doc-1"', '"doc-X"'));
+  });
+
+  it('list finds the checkpoints under a prefix and nothing else; list --json gives their counts', async () => {
+    const container = await azurite.createContainer();
+    await makeCheckpoint(`az://${container}/runs/1/checkpoint.json`);
+    await makeCheckpoint(`az://${container}/runs/2/state.yaml`);
+    await makeCheckpoint(`az://${container}/elsewhere/checkpoint.json`);
+    // A job's own JSON beside a checkpoint is not one.
+    const notes = '{"version": 1, "metadata": {"runId": "mine"}}';
+    await blobs(container).getBlockBlobClient('runs/1/notes.json').upload(notes, notes.length);
+
+    const [listed, json, empty] = await Promise.all([cli(['list', `az://${container}/runs/`]), cli(['list', `az://${container}/runs/`, '--json']), cli(['list', `az://${container}/nothing/`])]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`Checkpoints under az://${container}/runs/:`);
+    const report = JSON.parse(json.stdout) as { checkpoints: { path: string; pipeline: string; format: string; items: { completed: number } }[] };
+    expect(report.checkpoints.map(({ path, format }) => [path, format])).toEqual([
+      [`az://${container}/runs/1/checkpoint.json`, 'JSON'],
+      [`az://${container}/runs/2/state.yaml`, 'YAML'],
+    ]);
+    expect(report.checkpoints[0]).toMatchObject({ pipeline: 'train', items: { completed: 6 } });
+    expect(empty).toMatchObject({ code: 0, stdout: `No checkpoints under az://${container}/nothing/.\n` });
+    expect(await blobText(container, 'runs/1/notes.json')).toBe(notes);
+  });
+
+  it('refuses what buckets do not have, and bad URLs, as usage errors (exit 2)', async () => {
+    const container = await azurite.createContainer();
+    const url = `az://${container}/c.json`;
+    const [backups, restore, cleanup, prefix, scheme, flags, missing] = await Promise.all([
+      cli(['backups', url]),
+      cli(['restore', url, '--backup', '0']),
+      cli(['cleanup', `az://${container}/`, '--keep', '1']),
+      cli(['status', `az://${container}/runs/`]),
+      cli(['status', 'ftp://host/c.json']),
+      cli(['status', url, '--pipeline', 'p']),
+      cli(['status', url]),
+    ]);
+    expect(backups.code).toBe(2);
+    expect(backups.stderr).toContain('keeps one backup object, <key>.bak');
+    expect(restore.code).toBe(2);
+    expect(cleanup.code).toBe(2);
+    expect(cleanup.stderr).toContain('lifecycle rule');
+    expect(prefix.code).toBe(2);
+    expect(prefix.stderr).toContain('ending in .json, .yaml or .yml');
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('az://, s3:// or gs://');
+    expect(flags.code).toBe(2);
+    expect(flags.stderr).toContain('is in a bucket');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`${url}: no checkpoint here (no such object)`);
+  });
+
+  it('without credentials: exit 1, saying which setting to give', async () => {
+    const run = await runCli(['status', 'az://runs/c.json'], { AZURE_STORAGE_CONNECTION_STRING: '' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('AZURE_STORAGE_CONNECTION_STRING');
+  });
+});
