@@ -10,7 +10,7 @@ for (const durability of ['full', 'normal', 'batched'] as const) {
     createStore: () => {
       const bucket = new MemoryBucket('memory://bucket');
       // Intervals longer than any test: only flush, close or a full batch writes a segment.
-      return { create: () => new ObjectStore(bucket, 'runs/42/checkpoint.json', jsonFormat, { durability, flushIntervalMs: 600_000, batchIntervalMs: 600_000 }) };
+      return { create: () => new ObjectStore(bucket, 'runs/42/checkpoint.json', jsonFormat, { durability, batchIntervalMs: 600_000 }) };
     },
   });
 }

@@ -27,15 +27,13 @@ export function objectStore(config: ObjectWorkerConfig): AzureBlobStore {
     durability: config.durability,
     maxSegments: 8,
     minCompactBytes: 4096,
-    flushIntervalMs: 20,
     ...(config.batchSize === undefined ? {} : { batchSize: config.batchSize, batchIntervalMs: 50 }),
   });
 }
 
-/** What one kill of this worker may lose: nothing in `full`; in `batched` two batches; in `normal` what waits for the next flush. */
+/** What one kill of this worker may lose: nothing acknowledged in `full` and `normal`; in `batched` two batches. */
 export function lossBound(config: ObjectWorkerConfig): number | undefined {
-  if (config.durability === 'full') return undefined;
-  return config.durability === 'batched' ? 2 * (config.batchSize ?? 100) : config.items;
+  return config.durability === 'batched' ? 2 * (config.batchSize ?? 100) : undefined;
 }
 
 async function main(config: ObjectWorkerConfig): Promise<void> {

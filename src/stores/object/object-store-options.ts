@@ -1,16 +1,17 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
 import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
 import type { CorruptPolicy, Durability } from '../file/file-store-options.js';
+import { DURABILITIES } from '../write-batcher.js';
 
 /**
- * What an acknowledged (awaited) mark survives in a bucket. A bucket has no append: marks are
- * written as create-only segment objects, one request for every mark that is waiting.
- * - `full`: the machine vanishing — the mark resolves once the segment holding it is created;
- *   concurrent marks share one request. A crash loses nothing acknowledged.
- * - `normal`: the mark resolves at once; waiting marks are written every `flushIntervalMs`. A
- *   crash loses at most the marks of the last `flushIntervalMs` and of one write in flight.
- * - `batched`: waiting marks are written every `batchSize` marks or `batchIntervalMs`; a crash
- *   loses at most two batches (the one being written and the one filling).
+ * What an acknowledged (awaited) mark survives in a bucket; the words mean what they mean for
+ * every store (see {@link Durability}). A bucket has no append and no buffer outside this
+ * process: marks are written as create-only segment objects, one request for all marks waiting.
+ * - `full` and `normal`: the process crashing, or the machine vanishing — a mark resolves once
+ *   the segment holding it is created (that is when it has left the process); concurrent marks
+ *   share one request (group commit). A crash loses nothing acknowledged.
+ * - `batched`: the mark resolves at once; waiting marks are written every `batchSize` marks or
+ *   `batchIntervalMs`. A crash loses at most two batches (the one being written and the one filling).
  */
 export type ObjectDurability = Durability;
 
@@ -21,11 +22,6 @@ export interface ObjectStoreOptions {
    * @default 'normal'
    */
   durability?: ObjectDurability;
-  /**
-   * With `normal` durability, how often waiting marks are written as a segment, in milliseconds.
-   * @default 1000
-   */
-  flushIntervalMs?: number;
   /**
    * With `batched` durability, how many marks are written together.
    * @default 100
@@ -78,8 +74,7 @@ export interface ObjectStoreOptions {
 export type ResolvedObjectStoreOptions = Required<ObjectStoreOptions>;
 
 export const OBJECT_STORE_OPTIONS = {
-  durability: rules.oneOf('full', 'normal', 'batched'),
-  flushIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
+  durability: rules.oneOf(...DURABILITIES),
   batchSize: rules.number({ min: 1 }),
   batchIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
   minCompactBytes: rules.number({ min: 0 }),
@@ -97,7 +92,6 @@ export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: 
   checkOptions(options, OBJECT_STORE_OPTIONS, subject);
   const resolved: ResolvedObjectStoreOptions = {
     durability: options.durability ?? 'normal',
-    flushIntervalMs: options.flushIntervalMs ?? 1000,
     batchSize: options.batchSize ?? 100,
     batchIntervalMs: options.batchIntervalMs ?? 1000,
     minCompactBytes: options.minCompactBytes ?? 1 << 20,

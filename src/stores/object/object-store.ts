@@ -14,8 +14,6 @@ import { resolveObjectStoreOptions, type ObjectStoreOptions, type ResolvedObject
 import { readObjectCheckpoint, type ObjectCheckpoint } from './read-object-checkpoint.js';
 
 const RESOLVED = Promise.resolve();
-/** With `normal` durability, a mark waits for a write once this many are waiting: memory stays bounded and the event loop turns. */
-const NORMAL_MAX_WAITING = 10_000;
 /** Opening retries when another process changed the snapshot while it was read (a holder whose lease just ran out). */
 const OPEN_ATTEMPTS = 4;
 const DELETE_CONCURRENCY = 16;
@@ -155,15 +153,15 @@ export class ObjectStore implements CheckpointStore {
   }
 
   /**
-   * `full`: a mark waits for the segment that holds it (group commit). `normal` and `batched`
-   * acknowledge at once and write every `flushIntervalMs` / `batchSize` marks or
-   * `batchIntervalMs`; a mark waits only when that many are waiting.
+   * `full` and `normal`: a mark waits for the segment that holds it (group commit). `batched`
+   * acknowledges at once and writes every `batchSize` marks or `batchIntervalMs`; a mark waits
+   * only when a batch is full.
    */
   #newWriteBatcher(): WriteBatcher<Waiting> {
-    const { durability, flushIntervalMs, batchSize, batchIntervalMs } = this.#options;
+    const { durability, batchSize, batchIntervalMs } = this.#options;
     return new WriteBatcher<Waiting>({
       commit: (records) => this.#writeSegment(records),
-      ...(durability === 'full' ? {} : { batch: durability === 'normal' ? { size: NORMAL_MAX_WAITING, intervalMs: flushIntervalMs } : { size: batchSize, intervalMs: batchIntervalMs } }),
+      ...(durability === 'batched' ? { batch: { size: batchSize, intervalMs: batchIntervalMs } } : {}),
       onUnwatchedFailure: (error) => this.#warn('a background write failed; further marks are refused', error),
     });
   }
