@@ -39,6 +39,9 @@ export interface StatusReport {
   journal: { records: number; notYetCompacted: number; tornLines: number } | null;
 }
 
+/** What `status` and `watch` say when a backup stands in for a damaged snapshot. */
+export const showingBackup = (backup: string): string => `the snapshot cannot be read; showing its backup ${backup} — see "checkpoint-resume validate"`;
+
 export function buildStatus(view: CheckpointView, now: number): StatusReport {
   const { state, onDisk } = view;
   const document = state.toDocument();
@@ -76,7 +79,7 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     ['Updated', formatTime(report.updatedAt, now)],
     ['Lock', lock],
   ];
-  if (report.loadedFrom) fields.push(['Damaged', style.red(`the file cannot be read; showing its backup ${report.loadedFrom} — see "checkpoint-resume validate"`)]);
+  if (report.loadedFrom) fields.push(['Damaged', style.red(showingBackup(report.loadedFrom))]);
   for (const line of renderFields(fields)) out.line(line);
   out.line();
 

@@ -2,7 +2,7 @@ import type { ErrorLogEntry } from '../core/model.js';
 import { formatBar, formatDuration as formatEta, formatRate } from '../progress/format-progress.js';
 import { formatDuration, truncate } from './human.js';
 import { visibleLength, type Style } from './output.js';
-import { buildStatus, type StatusReport, type StepStatusReport } from './status-command.js';
+import { buildStatus, showingBackup, type StatusReport, type StepStatusReport } from './status-command.js';
 import type { CheckpointView } from './target.js';
 
 /** How many of the newest errors a frame lists. */
@@ -100,7 +100,7 @@ export function renderFrame(snapshot: WatchSnapshot, options: FrameOptions): str
     `Updated   ${formatDuration(options.now - Date.parse(report.updatedAt))} ago`,
   ];
   if (options.live && (state === 'free' || state === 'abandoned')) lines.push(style.dim('Showing the final state; still watching, as a new run may start.'));
-  if (report.loadedFrom) lines.push(style.red(`Damaged: the file cannot be read; showing its backup ${report.loadedFrom} — see "checkpoint-resume validate"`));
+  if (report.loadedFrom) lines.push(style.red(`Damaged: ${showingBackup(report.loadedFrom)}`));
   lines.push('');
 
   const names = Object.keys(report.steps);

@@ -1,5 +1,5 @@
 import type { ErrorLogEntry } from '../core/model.js';
-import type { StepStatusReport } from './status-command.js';
+import { showingBackup, type StepStatusReport } from './status-command.js';
 import { describeCounts, describeError, describeLock, describeProgress, lockState, type WatchSnapshot } from './watch-frame.js';
 
 /**
@@ -28,7 +28,7 @@ export function logLines(previous: WatchSnapshot | null, current: WatchSnapshot,
   } else if (describeLock(previous.report) !== lock) {
     lines.push(`${at} lock: ${lock}`);
   }
-  if (report.loadedFrom && !previous?.report.loadedFrom) lines.push(`${at} damaged: the file cannot be read; showing its backup ${report.loadedFrom} — see "checkpoint-resume validate"`);
+  if (report.loadedFrom && !previous?.report.loadedFrom) lines.push(`${at} damaged: ${showingBackup(report.loadedFrom)}`);
   for (const [name, step] of Object.entries(report.steps)) {
     const before = previous?.report.steps[name];
     if (before && stepKey(before) === stepKey(step)) continue;

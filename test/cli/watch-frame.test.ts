@@ -83,7 +83,7 @@ describe('watch: the frame drawn on a terminal', () => {
   });
 
   it('names a damaged file and the backup shown instead', () => {
-    expect(renderFrame(snapshot({ loadedFrom: 'runs/x/cp.json.bak' }), options)).toContain('Damaged: the file cannot be read; showing its backup runs/x/cp.json.bak — see "checkpoint-resume validate"');
+    expect(renderFrame(snapshot({ loadedFrom: 'runs/x/cp.json.bak' }), options)).toContain('Damaged: the snapshot cannot be read; showing its backup runs/x/cp.json.bak — see "checkpoint-resume validate"');
   });
 
   it('never draws a line wider than the terminal nor more lines than it has, colour or not', () => {
