@@ -1,7 +1,7 @@
 /**
  * A complete custom CheckpointStore in about 50 lines: the whole checkpoint in one JSON-lines
  * file — the first line is the saved document, every further line one change. It passes the
- * conformance suite (test/conformance/custom-store.test.ts), which is how you check your own.
+ * conformance suite (test/conformance/stores.test.ts), which is how you check your own.
  */
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Durability } from '../../src/index.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { startAzurite, type AzuriteServer } from '../support/azurite.js';
-import { tortureRun } from '../torture/kill-torture.js';
+import { tortureRun } from '../crash/kill-torture.js';
 import { lossBound, objectStore, type ObjectWorkerConfig } from './kill-worker.js';
 
 const WORKER = fileURLToPath(new URL('./kill-worker.ts', import.meta.url));

@@ -1,5 +1,5 @@
 // Must come first: it wraps node:fs before the library binds to it (here: to count the fsyncs).
-import { disk } from '../torture/power-loss-fs.js';
+import { disk } from '../crash/power-loss-fs.js';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/index.js';

@@ -3,10 +3,10 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointManager, type Durability } from '../../src/index.js';
 import { CRASH_POINTS, type CrashPointName } from '../../src/stores/file/crash-point.js';
-import { parseLine, itemName, STEP, workerConfig, type OpenReport } from '../crash/protocol.js';
+import { parseLine, itemName, STEP, workerConfig, type OpenReport } from './protocol.js';
 import { ChildWorker, seededRandom } from '../support/processes.js';
 
-const WORKER = fileURLToPath(new URL('../crash/worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 /** Where the final open's warnings go. */
 export interface Logger {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { PostgresStore } from '../../src/postgres.js';
 import type { PostgresDurability } from '../../src/stores/postgres/options.js';
-import { itemName, markAll, report, STEP } from '../crash/protocol.js';
+import { itemName, markAll, report, STEP } from './protocol.js';
 
 export interface PostgresWorkerConfig {
   connectionString: string;

@@ -1,5 +1,5 @@
 // Must come first: it wraps node:fs before the library binds to it (used here to run out of space).
-import { disk } from '../torture/power-loss-fs.js';
+import { disk } from './power-loss-fs.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
