@@ -1,20 +1,11 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { CheckpointError, CheckpointStoreError } from '../../core/errors.js';
+import { CheckpointStoreError } from '../../core/errors.js';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
+import { bareEtag, lazily, loadSdk, quotedEtag, request } from './sdk.js';
 
 type AzureModule = typeof import('@azure/storage-blob');
 
-/** Loads `@azure/storage-blob` on first use, so that nobody needs it installed who does not use az:// paths. */
-async function loadAzure(location: string): Promise<AzureModule> {
-  try {
-    const loaded = (await import('@azure/storage-blob')) as AzureModule & { default?: AzureModule };
-    return loaded.BlobServiceClient ? loaded : loaded.default!;
-  } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
-    throw new CheckpointStoreError(location, 'the "@azure/storage-blob" package is not installed — install @azure/storage-blob to use az:// paths: npm install @azure/storage-blob', { cause: error });
-  }
-}
+const loadAzure = (location: string): Promise<AzureModule> => loadSdk(() => import('@azure/storage-blob'), 'BlobServiceClient', '@azure/storage-blob', 'az', location);
 
 /**
  * Transient failures (503, throttling, timeouts, dropped connections) are retried by the SDK's
@@ -37,9 +28,6 @@ export interface AzureBucketOptions {
   client?: AzureServiceClient | undefined;
 }
 
-/** Versions are ETags without their quotes (listings give them bare, responses quoted); conditions quote them again. */
-const bare = (etag: string | undefined): string => (etag ?? '').replace(/^"(.*)"$/, '$1');
-const quoted = (version: string): string => `"${bare(version)}"`;
 
 const statusOf = (error: unknown): number | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : undefined;
@@ -52,26 +40,20 @@ const statusOf = (error: unknown): number | undefined =>
 export class AzureBucket implements ObjectBucket {
   readonly location: string;
   readonly #options: AzureBucketOptions;
-  #container: Promise<ContainerClient> | undefined;
+  readonly #client: () => Promise<ContainerClient>;
 
   constructor(options: AzureBucketOptions) {
     this.#options = options;
     this.location = `az://${options.container}`;
-  }
-
-  #client(): Promise<ContainerClient> {
-    this.#container ??= (async () => {
-      if (this.#options.client) return this.#options.client.getContainerClient(this.#options.container) as ContainerClient;
+    this.#client = lazily(async () => {
+      if (options.client) return options.client.getContainerClient(options.container) as ContainerClient;
       const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
       if (!connectionString) {
         throw new CheckpointStoreError(this.location, 'no credentials: set AZURE_STORAGE_CONNECTION_STRING, or pass `client` (a BlobServiceClient) to AzureBlobStore');
       }
       const azure = await loadAzure(this.location);
-      return azure.BlobServiceClient.fromConnectionString(connectionString, { retryOptions: RETRY_OPTIONS }).getContainerClient(this.#options.container);
-    })();
-    // A failed load is not kept: the next call tries again (e.g. after the package was installed).
-    this.#container.catch(() => (this.#container = undefined));
-    return this.#container;
+      return azure.BlobServiceClient.fromConnectionString(connectionString, { retryOptions: RETRY_OPTIONS }).getContainerClient(options.container);
+    });
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -80,7 +62,7 @@ export class AzureBucket implements ObjectBucket {
         const response = await container.getBlockBlobClient(key).download();
         const chunks: Buffer[] = [];
         for await (const chunk of response.readableStreamBody!) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-        return { body: new Uint8Array(Buffer.concat(chunks)), version: bare(response.etag) };
+        return { body: new Uint8Array(Buffer.concat(chunks)), version: bareEtag(response.etag) };
       } catch (error) {
         if (statusOf(error) === 404 && (error as { code?: string }).code !== 'ContainerNotFound') return undefined;
         throw error;
@@ -93,14 +75,14 @@ export class AzureBucket implements ObjectBucket {
   }
 
   async replace(key: string, body: Uint8Array, version: string): Promise<string | undefined> {
-    return this.#put(key, body, { ifMatch: quoted(version) });
+    return this.#put(key, body, { ifMatch: quotedEtag(version) });
   }
 
   async #put(key: string, body: Uint8Array, conditions: { ifNoneMatch?: string; ifMatch?: string }): Promise<string | undefined> {
     return this.#call('write', key, async (container) => {
       try {
         const response = await container.getBlockBlobClient(key).upload(body, body.byteLength, { conditions });
-        return bare(response.etag);
+        return bareEtag(response.etag);
       } catch (error) {
         const status = statusOf(error);
         // 409 BlobAlreadyExists / 412 ConditionNotMet: the condition did not hold. A 404 for
@@ -114,7 +96,7 @@ export class AzureBucket implements ObjectBucket {
   async delete(key: string, version?: string): Promise<void> {
     await this.#call('delete', key, async (container) => {
       try {
-        await container.getBlockBlobClient(key).deleteIfExists(version === undefined ? {} : { conditions: { ifMatch: quoted(version) } });
+        await container.getBlockBlobClient(key).deleteIfExists(version === undefined ? {} : { conditions: { ifMatch: quotedEtag(version) } });
       } catch (error) {
         if (statusOf(error) !== 412) throw error;
       }
@@ -125,7 +107,7 @@ export class AzureBucket implements ObjectBucket {
     return this.#call('list', prefix, async (container) => {
       const entries: ObjectEntry[] = [];
       for await (const blob of container.listBlobsFlat({ prefix })) {
-        entries.push({ key: blob.name, size: blob.properties.contentLength ?? 0, version: bare(blob.properties.etag) });
+        entries.push({ key: blob.name, size: blob.properties.contentLength ?? 0, version: bareEtag(blob.properties.etag) });
       }
       // The service lists in key order already; sorting here makes it a promise of ours.
       return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -135,14 +117,10 @@ export class AzureBucket implements ObjectBucket {
   /** Runs one operation; what still fails after the SDK's retries is a CheckpointStoreError naming the object. */
   async #call<T>(what: string, key: string, run: (container: ContainerClient) => Promise<T>): Promise<T> {
     const container = await this.#client();
-    try {
-      return await run(container);
-    } catch (error) {
-      if (error instanceof CheckpointError) throw error;
-      const where = `${this.location}/${key}`;
-      const code = (error as { code?: string }).code;
-      const hint = code === 'ContainerNotFound' ? ` — create the container "${this.#options.container}" first (az storage container create --name ${this.#options.container})` : statusOf(error) === 403 ? ' — check the credentials and their permissions on the container' : '';
-      throw new CheckpointStoreError(where, `could not ${what} it: ${(error as Error).message.split('\n')[0]}${hint}`, { cause: error });
-    }
+    const { container: name } = this.#options;
+    return request(`${this.location}/${key}`, what, () => run(container), (error) =>
+      (error as { code?: string }).code === 'ContainerNotFound' ? ` — create the container "${name}" first (az storage container create --name ${name})`
+      : statusOf(error) === 403 ? ' — check the credentials and their permissions on the container'
+      : '');
   }
 }

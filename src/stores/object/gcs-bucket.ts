@@ -1,20 +1,10 @@
 import type { Bucket, Storage } from '@google-cloud/storage';
-import { CheckpointError, CheckpointStoreError } from '../../core/errors.js';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
+import { lazily, loadSdk, request } from './sdk.js';
 
 type GcsModule = typeof import('@google-cloud/storage');
 
-/** Loads `@google-cloud/storage` on first use, so that nobody needs it installed who does not use gs:// paths. */
-async function loadGcs(location: string): Promise<GcsModule> {
-  try {
-    const loaded = (await import('@google-cloud/storage')) as GcsModule & { default?: GcsModule };
-    return loaded.Storage ? loaded : loaded.default!;
-  } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
-    throw new CheckpointStoreError(location, 'the "@google-cloud/storage" package is not installed — install @google-cloud/storage to use gs:// paths: npm install @google-cloud/storage', { cause: error });
-  }
-}
+const loadGcs = (location: string): Promise<GcsModule> => loadSdk(() => import('@google-cloud/storage'), 'Storage', '@google-cloud/storage', 'gs', location);
 
 /**
  * Transient failures (429, 5xx, timeouts, dropped connections) are retried by the SDK with
@@ -53,22 +43,16 @@ const missingBucket = (error: unknown): boolean => statusOf(error) === 404 && /b
 export class GcsBucket implements ObjectBucket {
   readonly location: string;
   readonly #options: GcsBucketOptions;
-  #bucket: Promise<Bucket> | undefined;
+  readonly #client: () => Promise<Bucket>;
 
   constructor(options: GcsBucketOptions) {
     this.#options = options;
     this.location = `gs://${options.bucket}`;
-  }
-
-  #client(): Promise<Bucket> {
-    this.#bucket ??= (async () => {
-      if (this.#options.storage) return this.#options.storage.bucket(this.#options.bucket) as Bucket;
+    this.#client = lazily(async () => {
+      if (options.storage) return options.storage.bucket(options.bucket) as Bucket;
       const gcs = await loadGcs(this.location);
-      return (new gcs.Storage({ retryOptions: RETRY_OPTIONS }) as Storage).bucket(this.#options.bucket);
-    })();
-    // A failed load is not kept: the next call tries again (e.g. after the package was installed).
-    this.#bucket.catch(() => (this.#bucket = undefined));
-    return this.#bucket;
+      return (new gcs.Storage({ retryOptions: RETRY_OPTIONS }) as Storage).bucket(options.bucket);
+    });
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -133,17 +117,10 @@ export class GcsBucket implements ObjectBucket {
   /** Runs one operation; what still fails after the SDK's retries is a CheckpointStoreError naming the object. */
   async #call<T>(what: string, key: string, run: (bucket: Bucket) => Promise<T>): Promise<T> {
     const bucket = await this.#client();
-    try {
-      return await run(bucket);
-    } catch (error) {
-      if (error instanceof CheckpointError) throw error;
-      const where = `${this.location}/${key}`;
-      const message = (error as Error).message.split('\n')[0]!;
-      const hint =
-        missingBucket(error) ? ` — create the bucket "${this.#options.bucket}" first (gcloud storage buckets create gs://${this.#options.bucket})`
-        : statusOf(error) === 401 || statusOf(error) === 403 || /default credentials/i.test(message) ? ' — check the credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS) and their permissions on the bucket'
-        : '';
-      throw new CheckpointStoreError(where, `could not ${what} it: ${message}${hint}`, { cause: error });
-    }
+    const { bucket: name } = this.#options;
+    return request(`${this.location}/${key}`, what, () => run(bucket), (error) =>
+      missingBucket(error) ? ` — create the bucket "${name}" first (gcloud storage buckets create gs://${name})`
+      : statusOf(error) === 401 || statusOf(error) === 403 || /default credentials/i.test((error as Error).message) ? ' — check the credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS) and their permissions on the bucket'
+      : '');
   }
 }

@@ -1,22 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CheckpointError, CheckpointStoreError } from '../../core/errors.js';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
+import { bareEtag, lazily, loadSdk, quotedEtag, request } from './sdk.js';
 import { probeConditionalWrites } from './s3-fencing-probe.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 
-/** Loads `@aws-sdk/client-s3` on first use, so that nobody needs it installed who does not use s3:// paths. */
-async function loadS3(location: string): Promise<S3Module> {
-  try {
-    const loaded = (await import('@aws-sdk/client-s3')) as S3Module & { default?: S3Module };
-    return loaded.S3Client ? loaded : loaded.default!;
-  } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
-    throw new CheckpointStoreError(location, 'the "@aws-sdk/client-s3" package is not installed — install @aws-sdk/client-s3 to use s3:// paths: npm install @aws-sdk/client-s3', { cause: error });
-  }
-}
+const loadS3 = (location: string): Promise<S3Module> => loadSdk(() => import('@aws-sdk/client-s3'), 'S3Client', '@aws-sdk/client-s3', 's3', location);
 
 /**
  * Transient failures (503 SlowDown, throttling, timeouts, dropped connections) are retried by the
@@ -47,9 +37,6 @@ export interface S3BucketOptions {
   unsafeSkipFencingProbe?: boolean | undefined;
 }
 
-/** Versions are ETags without their quotes; conditions quote them again. */
-const bare = (etag: string | undefined): string => (etag ?? '').replace(/^"(.*)"$/, '$1');
-const quoted = (version: string): string => `"${bare(version)}"`;
 
 const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 const nameOf = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
@@ -66,37 +53,31 @@ export const forcePathStyleFromEnv = (): boolean => /^(1|true|yes)$/i.test(proce
 export class S3Bucket implements ObjectBucket {
   readonly location: string;
   readonly #options: S3BucketOptions;
-  #ready: Promise<{ client: S3ClientLike; s3: S3Module }> | undefined;
+  readonly #client: () => Promise<{ client: S3ClientLike; s3: S3Module }>;
 
   constructor(options: S3BucketOptions) {
     this.#options = options;
     this.location = `s3://${options.bucket}`;
-  }
-
-  #client(): Promise<{ client: S3ClientLike; s3: S3Module }> {
-    this.#ready ??= (async () => {
+    this.#client = lazily(async () => {
       const s3 = await loadS3(this.location);
-      const client = this.#options.client ?? (new s3.S3Client({
+      const client = options.client ?? (new s3.S3Client({
         forcePathStyle: forcePathStyleFromEnv(),
         ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
         requestHandler: REQUEST_HANDLER,
       }) as S3Client);
-      if (this.#options.unsafeSkipFencingProbe !== true) {
-        const probeKey = `${this.#options.probePrefix ?? ''}.conditions-probe-${randomUUID()}`;
-        await this.#guard('check conditional writes with', probeKey, () => probeConditionalWrites({ client, s3, bucket: this.#options.bucket, key: probeKey, location: this.location }));
+      if (options.unsafeSkipFencingProbe !== true) {
+        const probeKey = `${options.probePrefix ?? ''}.conditions-probe-${randomUUID()}`;
+        await this.#guard('check conditional writes with', probeKey, () => probeConditionalWrites({ client, s3, bucket: options.bucket, key: probeKey, location: this.location }));
       }
       return { client, s3 };
-    })();
-    // A failed load or probe is not kept: the next call tries again (e.g. after the package was installed).
-    this.#ready.catch(() => (this.#ready = undefined));
-    return this.#ready;
+    });
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
     return this.#call('read', key, async ({ client, s3 }) => {
       try {
         const response = (await client.send(new s3.GetObjectCommand({ Bucket: this.#options.bucket, Key: key }))) as { Body?: { transformToByteArray(): Promise<Uint8Array> }; ETag?: string };
-        return { body: new Uint8Array(await response.Body!.transformToByteArray()), version: bare(response.ETag) };
+        return { body: new Uint8Array(await response.Body!.transformToByteArray()), version: bareEtag(response.ETag) };
       } catch (error) {
         if (nameOf(error) === 'NoSuchKey') return undefined;
         throw error;
@@ -109,14 +90,14 @@ export class S3Bucket implements ObjectBucket {
   }
 
   async replace(key: string, body: Uint8Array, version: string): Promise<string | undefined> {
-    return this.#put(key, body, { IfMatch: quoted(version) });
+    return this.#put(key, body, { IfMatch: quotedEtag(version) });
   }
 
   async #put(key: string, body: Uint8Array, conditions: { IfNoneMatch?: string; IfMatch?: string }): Promise<string | undefined> {
     return this.#call('write', key, async ({ client, s3 }) => {
       try {
         const response = (await client.send(new s3.PutObjectCommand({ Bucket: this.#options.bucket, Key: key, Body: body, ContentLength: body.byteLength, ...conditions }))) as { ETag?: string };
-        return bare(response.ETag);
+        return bareEtag(response.ETag);
       } catch (error) {
         return lostCondition(error, conditions.IfMatch !== undefined) ? undefined : Promise.reject(error);
       }
@@ -127,7 +108,7 @@ export class S3Bucket implements ObjectBucket {
     await this.#call('delete', key, async ({ client, s3 }) => {
       try {
         // S3 answers 204 for a key that is already gone.
-        await client.send(new s3.DeleteObjectCommand({ Bucket: this.#options.bucket, Key: key, ...(version === undefined ? {} : { IfMatch: quoted(version) }) }));
+        await client.send(new s3.DeleteObjectCommand({ Bucket: this.#options.bucket, Key: key, ...(version === undefined ? {} : { IfMatch: quotedEtag(version) }) }));
       } catch (error) {
         if (!lostCondition(error, version !== undefined)) throw error;
       }
@@ -144,7 +125,7 @@ export class S3Bucket implements ObjectBucket {
           IsTruncated?: boolean;
           NextContinuationToken?: string;
         };
-        for (const object of page.Contents ?? []) entries.push({ key: object.Key!, size: object.Size ?? 0, version: bare(object.ETag) });
+        for (const object of page.Contents ?? []) entries.push({ key: object.Key!, size: object.Size ?? 0, version: bareEtag(object.ETag) });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       // S3 lists in UTF-8 byte order already; sorting here makes it a promise of ours.
@@ -158,19 +139,13 @@ export class S3Bucket implements ObjectBucket {
     return this.#guard(what, key, () => run(ready));
   }
 
-  async #guard<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof CheckpointError) throw error;
-      const where = `${this.location}/${key}`;
-      const hint =
-        nameOf(error) === 'NoSuchBucket' ? ` — create the bucket "${this.#options.bucket}" first (aws s3 mb s3://${this.#options.bucket})`
-        : statusOf(error) === 403 || nameOf(error) === 'CredentialsProviderError' ? ' — check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role) and their permissions on the bucket'
-        : /region is missing/i.test((error as Error).message) ? ' — set AWS_REGION'
-        : '';
-      throw new CheckpointStoreError(where, `could not ${what} it: ${(error as Error).message.split('\n')[0]}${hint}`, { cause: error });
-    }
+  #guard<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
+    const { bucket } = this.#options;
+    return request(`${this.location}/${key}`, what, run, (error) =>
+      nameOf(error) === 'NoSuchBucket' ? ` — create the bucket "${bucket}" first (aws s3 mb s3://${bucket})`
+      : statusOf(error) === 403 || nameOf(error) === 'CredentialsProviderError' ? ' — check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role) and their permissions on the bucket'
+      : /region is missing/i.test((error as Error).message) ? ' — set AWS_REGION'
+      : '');
   }
 }
 
