@@ -87,6 +87,15 @@ export const FILE_STORE_OPTIONS = {
 /** How many backups a file store keeps when its `backups` option is not given. */
 export const DEFAULT_BACKUPS = 3;
 
+/** The defaults of the options file stores share with the object stores (whose snapshot refresh differs). */
+export const SHARED_DEFAULTS = {
+  durability: 'normal',
+  batchSize: 100,
+  batchIntervalMs: 1000,
+  onCorrupt: 'fail',
+  minCompactBytes: 1 << 20,
+} as const satisfies Partial<ResolvedFileStoreOptions>;
+
 /**
  * The options checked (unknown keys and bad values are a CheckpointArgumentError) and with
  * their defaults filled in. Call it on {@link withEnvironmentOptions} to take the environment's.
@@ -94,14 +103,14 @@ export const DEFAULT_BACKUPS = 3;
 export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
   checkOptions(options, FILE_STORE_OPTIONS, 'a file store (JsonFileStore, YamlFileStore)');
   return {
-    durability: options.durability ?? 'normal',
+    durability: options.durability ?? SHARED_DEFAULTS.durability,
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
-    batchSize: options.batchSize ?? 100,
-    batchIntervalMs: options.batchIntervalMs ?? 1000,
+    batchSize: options.batchSize ?? SHARED_DEFAULTS.batchSize,
+    batchIntervalMs: options.batchIntervalMs ?? SHARED_DEFAULTS.batchIntervalMs,
     backups: options.backups ?? DEFAULT_BACKUPS,
     lock: options.lock ?? true,
-    onCorrupt: options.onCorrupt ?? 'fail',
-    minCompactBytes: options.minCompactBytes ?? 1 << 20,
+    onCorrupt: options.onCorrupt ?? SHARED_DEFAULTS.onCorrupt,
+    minCompactBytes: options.minCompactBytes ?? SHARED_DEFAULTS.minCompactBytes,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 30_000,
   };
 }

@@ -2,7 +2,7 @@ import { checkOptions, rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { AzureBucket, type AzureServiceClient } from './azure-bucket.js';
 import { ObjectStore } from './object-store.js';
-import { OBJECT_STORE_OPTIONS, type ObjectStoreOptions } from './object-store-options.js';
+import { OBJECT_STORE_OPTIONS, snapshotKeyRule, type ObjectStoreOptions } from './object-store-options.js';
 
 export interface AzureBlobStoreOptions extends ObjectStoreOptions {
   /** The container (it must exist). */
@@ -22,7 +22,7 @@ const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const AZURE_OPTIONS = {
   ...OBJECT_STORE_OPTIONS,
   container: { ...rule('an Azure container name (3 to 63 lowercase letters, digits and hyphens)', (value) => typeof value === 'string' && CONTAINER_NAME.test(value)), required: true },
-  key: { ...rule('a blob name ending in .json, .yaml or .yml', (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
+  key: snapshotKeyRule('a blob name'),
   client: rule('a BlobServiceClient (with a getContainerClient function)', (value) => typeof (value as { getContainerClient?: unknown } | null)?.getContainerClient === 'function'),
 };
 

@@ -2,7 +2,7 @@ import { checkOptions, rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { GcsBucket, type GcsStorageLike } from './gcs-bucket.js';
 import { ObjectStore } from './object-store.js';
-import { OBJECT_STORE_OPTIONS, type ObjectStoreOptions } from './object-store-options.js';
+import { OBJECT_STORE_OPTIONS, snapshotKeyRule, type ObjectStoreOptions } from './object-store-options.js';
 
 export interface GcsStoreOptions extends ObjectStoreOptions {
   /** The bucket (it must exist). */
@@ -23,7 +23,7 @@ const BUCKET_NAME = /^(?=.{3,222}$)[a-z0-9][a-z0-9._-]*[a-z0-9]$/;
 const GCS_OPTIONS = {
   ...OBJECT_STORE_OPTIONS,
   bucket: { ...rule('a GCS bucket name (3 to 63 lowercase letters, digits, dots, hyphens and underscores)', (value) => typeof value === 'string' && BUCKET_NAME.test(value)), required: true },
-  key: { ...rule('an object name ending in .json, .yaml or .yml', (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
+  key: snapshotKeyRule('an object name'),
   storage: rule('a Storage from @google-cloud/storage (with a bucket function)', (value) => typeof (value as { bucket?: unknown } | null)?.bucket === 'function'),
 };
 

@@ -1,7 +1,6 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
-import { checkOptions, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
-import type { CorruptPolicy, Durability } from '../file/file-store-options.js';
-import { DURABILITIES } from '../write-batcher.js';
+import { checkOptions, MAX_TIMER_MS, rule, rules, type OptionRule } from '../../core/validate-options.js';
+import { FILE_STORE_OPTIONS, SHARED_DEFAULTS, type CorruptPolicy, type Durability } from '../file/file-store-options.js';
 
 /**
  * What an acknowledged (awaited) mark survives in a bucket; the words mean what they mean for
@@ -73,33 +72,34 @@ export interface ObjectStoreOptions {
 
 export type ResolvedObjectStoreOptions = Required<ObjectStoreOptions>;
 
+/** The options of CheckpointManager.open that an object-storage path takes over: they follow the file stores' rules. */
+export const SHARED_WITH_FILE_STORES = ['durability', 'batchSize', 'batchIntervalMs', 'minCompactBytes', 'snapshotIntervalMs', 'onCorrupt'] as const;
+
 export const OBJECT_STORE_OPTIONS = {
-  durability: rules.oneOf(...DURABILITIES),
-  batchSize: rules.number({ min: 1 }),
-  batchIntervalMs: rules.number({ min: 1, max: MAX_TIMER_MS, integer: false }),
-  minCompactBytes: rules.number({ min: 0 }),
+  ...(Object.fromEntries(SHARED_WITH_FILE_STORES.map((key) => [key, FILE_STORE_OPTIONS[key]])) as Pick<typeof FILE_STORE_OPTIONS, (typeof SHARED_WITH_FILE_STORES)[number]>),
   maxSegments: rules.number({ min: 1 }),
-  snapshotIntervalMs: rules.number({ min: 0, max: MAX_TIMER_MS, integer: false }),
   leaseTtlMs: rules.number({ min: 100, max: MAX_TIMER_MS }),
   leaseRenewMs: rules.number({ min: 10, max: MAX_TIMER_MS }),
-  onCorrupt: rules.oneOf('fail', 'restart'),
 } as const satisfies Record<keyof ObjectStoreOptions, OptionRule>;
 
-/** The options of CheckpointManager.open that an object-storage path takes over. */
-export const SHARED_WITH_FILE_STORES = ['durability', 'batchSize', 'batchIntervalMs', 'minCompactBytes', 'snapshotIntervalMs', 'onCorrupt'] as const;
+/** The `key` option of every object store: the snapshot object's name, `noun` as the cloud calls it. */
+export const snapshotKeyRule = (noun: string): OptionRule & { required: true } => ({
+  ...rule(`${noun} ending in .json, .yaml or .yml`, (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)),
+  required: true,
+});
 
 export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: string): ResolvedObjectStoreOptions {
   checkOptions(options, OBJECT_STORE_OPTIONS, subject);
   const resolved: ResolvedObjectStoreOptions = {
-    durability: options.durability ?? 'normal',
-    batchSize: options.batchSize ?? 100,
-    batchIntervalMs: options.batchIntervalMs ?? 1000,
-    minCompactBytes: options.minCompactBytes ?? 1 << 20,
+    durability: options.durability ?? SHARED_DEFAULTS.durability,
+    batchSize: options.batchSize ?? SHARED_DEFAULTS.batchSize,
+    batchIntervalMs: options.batchIntervalMs ?? SHARED_DEFAULTS.batchIntervalMs,
+    minCompactBytes: options.minCompactBytes ?? SHARED_DEFAULTS.minCompactBytes,
     maxSegments: options.maxSegments ?? 500,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 60_000,
     leaseTtlMs: options.leaseTtlMs ?? 30_000,
     leaseRenewMs: options.leaseRenewMs ?? Math.min(10_000, Math.floor((options.leaseTtlMs ?? 30_000) / 3)),
-    onCorrupt: options.onCorrupt ?? 'fail',
+    onCorrupt: options.onCorrupt ?? SHARED_DEFAULTS.onCorrupt,
   };
   if (resolved.leaseRenewMs * 3 > resolved.leaseTtlMs) {
     throw new CheckpointArgumentError(
