@@ -5,6 +5,7 @@ import { formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { buildStatus, type StatusReport, type StepStatusReport } from './status-command.js';
 import { renderTable } from './table.js';
+import { ITEM_COLUMNS, itemCells } from './list-command.js';
 import { findObjectCheckpoints, isObjectUrl } from './object-target.js';
 import { loadForReading, type CheckpointView } from './target.js';
 
@@ -141,16 +142,13 @@ export function printDirectoryList(report: DirectoryListReport, out: Output, now
     out.line(`No checkpoints under ${report.location}.`);
     return;
   }
-  const count = (n: number, colour: (text: string) => string): string => (n > 0 ? colour(String(n)) : String(n));
   const rows = report.checkpoints.map((checkpoint) => {
     const { items, total, percent, damaged, loadedFrom } = checkpoint;
     const check = damaged === null ? style.green('ok') : style.red(loadedFrom ? `damaged, showing ${loadedFrom}` : `damaged: ${truncate(damaged, 60)}`);
     return [
       checkpoint.path,
       checkpoint.pipeline ?? style.dim('-'),
-      items ? String(items.completed) : '',
-      items ? count(items.failed + items.deadLetter, style.red) : '',
-      items ? String(items.pending + items.inProgress) : '',
+      ...(items ? itemCells(items, style) : ['', '', '']),
       total === null ? style.dim('-') : `${total} (${percent}%)`,
       checkpoint.updatedAt ? formatTime(checkpoint.updatedAt, now) : '',
       checkpoint.running ? style.yellow(describeLock(checkpoint.lock)) : describeLock(checkpoint.lock),
@@ -160,7 +158,8 @@ export function printDirectoryList(report: DirectoryListReport, out: Output, now
   const columns = [
     { header: 'Checkpoint' },
     { header: 'Pipeline' },
-    ...['Completed', 'Failed', 'Unfinished', 'Total'].map((header) => ({ header, align: 'right' as const })),
+    ...ITEM_COLUMNS,
+    { header: 'Total', align: 'right' as const },
     { header: 'Updated' },
     { header: 'Lock' },
     { header: 'Check' },

@@ -1,4 +1,5 @@
 import type { CheckpointListing } from '../stores/postgres/list-checkpoints.js';
+import type { StepItemCounts } from '../stores/postgres/options.js';
 import { formatTime } from './human.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
@@ -15,29 +16,28 @@ export function filterListing(report: ListReport, pipeline: string | undefined):
   return pipeline === undefined ? report : { ...report, checkpoints: report.checkpoints.filter((checkpoint) => checkpoint.pipeline === pipeline) };
 }
 
+/** The item-count columns of both listings: completed, failed (dead letters included, red when any), unfinished. */
+export const ITEM_COLUMNS = ['Completed', 'Failed', 'Unfinished'].map((header) => ({ header, align: 'right' as const }));
+
+export function itemCells(items: StepItemCounts, style: Output['style']): string[] {
+  const failed = items.failed + items.deadLetter;
+  return [String(items.completed), failed > 0 ? style.red(String(failed)) : String(failed), String(items.pending + items.inProgress)];
+}
+
 export function printList(report: ListReport, out: Output, now: number): void {
   const { style } = out;
   if (report.checkpoints.length === 0) {
     out.line(`No checkpoints in ${report.location}.`);
     return;
   }
-  const count = (n: number, colour: (text: string) => string): string => (n > 0 ? colour(String(n)) : String(n));
   const rows = report.checkpoints.map(({ pipeline, runId, createdAt, updatedAt, items }) => [
     pipeline,
     runId === '' ? style.dim('-') : runId,
     formatTime(createdAt, now),
     formatTime(updatedAt, now),
-    String(items.completed),
-    count(items.failed + items.deadLetter, style.red),
-    String(items.pending + items.inProgress),
+    ...itemCells(items, style),
   ]);
-  const columns = [
-    { header: 'Pipeline' },
-    { header: 'Run' },
-    { header: 'Started' },
-    { header: 'Updated' },
-    ...['Completed', 'Failed', 'Unfinished'].map((header) => ({ header, align: 'right' as const })),
-  ];
+  const columns = [{ header: 'Pipeline' }, { header: 'Run' }, { header: 'Started' }, { header: 'Updated' }, ...ITEM_COLUMNS];
   out.line(`Checkpoints in ${report.location}:`);
   for (const line of renderTable(columns, rows)) out.line(line);
   out.line(style.dim('Look at one with: checkpoint-resume status <url> --pipeline NAME [--run-id RUN]'));
