@@ -8,6 +8,7 @@
  *   refused <key> <code>  the mark of <key> rejected
  *   stuck <key>           it entered the long synchronous item
  *   holding               it stopped marking and keeps the checkpoint open until killed
+ *   closing               it stopped marking and is about to close the checkpoint
  *   done                  it stopped marking and closed (or failed to close) the checkpoint
  *   error <code> <msg>    opening failed
  */
@@ -84,6 +85,7 @@ async function main(path: string, plan: HolderPlan): Promise<void> {
     report('holding');
     await new Promise(() => setInterval(() => {}, 60_000));
   }
+  report('closing');
   await cp.close().catch(() => {});
   report('done');
 }

@@ -94,8 +94,14 @@ export async function expectLockedWhileRunning(path: string, holder: ChildWorker
   while (!holder.lines.includes('done')) {
     const opened = await tryOpen(path);
     if (!(opened instanceof Error)) {
+      // The holder may have finished and closed between the check above and this open: that is
+      // no second writer if every mark it acknowledged is in what was opened. A live holder taken
+      // over mid-run would have acknowledged marks after it.
+      await holder.waitForLine((line) => line === 'closing');
+      const missing = acked(holder).filter((key) => !opened.isItemCompleted('work', key));
       await opened.close();
-      throw new Error('a second process opened the checkpoint of a live holder that kept marking');
+      if (missing.length > 0 || refused(holder).length > 0) throw new Error(`a second process opened the checkpoint of a live holder that kept marking (${missing.length} of its acknowledged marks missing there)`);
+      break;
     }
     expect(opened).toBeInstanceOf(CheckpointLockedError);
     expect(opened).toMatchObject(holderIs);
