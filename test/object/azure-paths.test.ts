@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointArgumentError } from '../../src/core/errors.js';
 import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import { AzureBlobStore } from '../../src/stores/object/azure-blob-store.js';
+import type { StepDefinition } from '../../src/pipeline/step-definition.js';
+import { ScriptedPipeline } from '../pipeline/support.js';
 import { startAzurite, type AzuriteServer } from '../support/azurite.js';
 
 let azurite: AzuriteServer;
@@ -31,6 +33,45 @@ describe('az:// paths', () => {
     await again.close();
     const blob = await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container).getBlockBlobClient('runs/42/checkpoint.yaml').downloadToBuffer();
     expect(blob.toString('utf8')).toMatch(/^checksum: crc32:[0-9a-f]{8}\nversion: 1\nsequence: \d+\nepoch: 2\n[\s\S]*- "doc-1"/);
+  });
+
+  it('a Pipeline on an az:// path resumes at the failed step, and force starts over even from a damaged snapshot', async () => {
+    const container = await azurite.createContainer();
+    const path = `az://${container}/runs/7/.checkpoint.json`;
+    const calls: string[] = [];
+    const failing = { second: true };
+    type Ctx = { a?: number; b?: number };
+    const steps = (): StepDefinition<Ctx>[] => [
+      { name: 'first', run: () => (calls.push('first'), { a: 1 }) },
+      { name: 'second', run: (ctx) => {
+        calls.push('second');
+        if (failing.second) throw new Error('spot VM preempted');
+        return { b: (ctx.a ?? 0) + 1 };
+      } },
+    ];
+    const logger = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
+    await expect(new ScriptedPipeline<Ctx>('cloud', steps, { path, logger }).run({})).rejects.toThrow('spot VM preempted');
+    failing.second = false;
+    const resumed = await new ScriptedPipeline<Ctx>('cloud', steps, { path, logger }).run({});
+    expect(calls).toEqual(['first', 'second', 'second']);
+    expect(resumed).toMatchObject({ resumedFromCheckpoint: true, skippedSteps: ['first'], context: { a: 1, b: 2 } });
+
+    // A third run is stopped before its end, and the snapshot and its backup are then damaged by hand.
+    failing.second = true;
+    await expect(new ScriptedPipeline<Ctx>('cloud', steps, { path, logger }).run({}, { force: true })).rejects.toThrow('spot VM preempted');
+    const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container);
+    for (const key of ['runs/7/.checkpoint.json', 'runs/7/.checkpoint.json.bak']) {
+      if (await blobs.getBlockBlobClient(key).exists()) await blobs.getBlockBlobClient(key).upload('{"broken', 8);
+    }
+    await expect(new ScriptedPipeline<Ctx>('cloud', steps, { path, logger }).run({})).rejects.toThrow(/damaged|corrupt/i);
+    failing.second = false;
+    calls.length = 0;
+    const fresh = await new ScriptedPipeline<Ctx>('cloud', steps, { path, logger }).run({}, { force: true });
+    expect(calls).toEqual(['first', 'second']);
+    expect(fresh.resumedFromCheckpoint).toBe(false);
+    const names: string[] = [];
+    for await (const blob of blobs.listBlobsFlat({ prefix: 'runs/7/' })) names.push(blob.name);
+    expect(names.some((name) => name.startsWith('runs/7/.checkpoint.json.corrupt-'))).toBe(true);
   });
 
   it('refuse what they cannot use, saying why', async () => {
