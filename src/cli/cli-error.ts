@@ -8,3 +8,6 @@ export class CliError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** There is no checkpoint at the path or URL given (a pipeline creates it on its first run). */
+export class NoCheckpointError extends CliError {}

@@ -5,7 +5,7 @@ import { backupKey, leaseKey, segmentPrefix } from '../stores/object/object-keys
 import { isLeaseLive, parseLease } from '../stores/object/lease.js';
 import { readObjectCheckpoint, type ObjectCheckpoint } from '../stores/object/read-object-checkpoint.js';
 import { parseObjectUrl, readOnlyBucket, type ObjectUrl } from '../stores/object/stores-by-scheme.js';
-import { CliError } from './cli-error.js';
+import { CliError, NoCheckpointError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import type { LockView } from './lock-view.js';
 
@@ -50,7 +50,7 @@ export async function readObjectTarget(target: ObjectTarget): Promise<ObjectChec
   }
   const bucket = readOnlyBucket(url);
   const read = await readObjectCheckpoint(bucket, url.key, format);
-  if (!read.snapshot) throw new CliError(`${target.url}: no checkpoint here (no such object) — check the URL; a pipeline creates it on its first run`);
+  if (!read.snapshot) throw new NoCheckpointError(`${target.url}: no checkpoint here (no such object) — check the URL; a pipeline creates it on its first run`);
   const content = read.snapshot.content;
   const state = CheckpointState.fromDocument(content, Math.max(100, content.errors.length));
   for (const record of read.records) state.apply(record.change);

@@ -2,7 +2,7 @@ import { CheckpointCorruptError } from '../core/errors.js';
 import { CheckpointState } from '../core/state.js';
 import { CheckpointManager } from '../manager/checkpoint-manager.js';
 import type { Logger } from '../manager/options.js';
-import { CliError } from './cli-error.js';
+import { CliError, NoCheckpointError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import { readCheckpoint, snapshotFormatFor, type CheckpointOnDisk } from '../stores/file/read-checkpoint.js';
 import { openDatabase, readDatabase, redact, type DatabaseTarget } from './postgres-target.js';
@@ -88,7 +88,7 @@ export async function loadForReading(target: CheckpointTarget): Promise<Checkpoi
   }
   const path = target.path;
   const onDisk = await readCheckpoint(path);
-  if (!onDisk) throw new CliError(`${path}: no checkpoint here (no such file) — check the path; a pipeline creates it on its first run`);
+  if (!onDisk) throw new NoCheckpointError(`${path}: no checkpoint here (no such file) — check the path; a pipeline creates it on its first run`);
   const state = CheckpointState.fromDocument(onDisk.document, Math.max(100, onDisk.document.errors.length));
   for (const change of onDisk.changes) state.apply(change);
   const damage = onDisk.damage ?? null;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { snapshotFormatFor } from '../stores/file/read-checkpoint.js';
-import { CliError } from './cli-error.js';
+import { CliError, NoCheckpointError } from './cli-error.js';
 import type { Output } from './output.js';
 import { loadForReading, type CheckpointTarget } from './target.js';
 import { renderFrame, watchSnapshot, type WatchSnapshot } from './watch-frame.js';
@@ -26,19 +26,20 @@ export interface WatchContext {
   stdout: NodeJS.WriteStream;
 }
 
-/** One look at the checkpoint; `missing` when a file checkpoint is not there (yet). */
+/** One look at the checkpoint; `missing` when it is not there (yet, or any more). */
 async function look(target: CheckpointTarget, now: number): Promise<WatchSnapshot | 'missing'> {
-  if (target.kind === 'file' && !existsSync(resolve(target.path))) return 'missing';
   try {
     return watchSnapshot(await loadForReading(target), now);
   } catch (error) {
-    // Removed between the check and the read (a `reset --force` of the pipeline, a test cleaning up).
-    if (error instanceof CliError && target.kind === 'file' && !existsSync(resolve(target.path))) return 'missing';
+    // Not created yet, or removed by a run that completed (or a `reset --force` of the pipeline).
+    if (error instanceof NoCheckpointError || (error instanceof CliError && target.kind === 'file' && !existsSync(resolve(target.path)))) return 'missing';
     throw error;
   }
 }
 
-const missingMessage = (path: string): string => `${path}: no checkpoint here (no such file) — check the path; a pipeline creates it on its first run`;
+const missingMessage = (target: CheckpointTarget): string =>
+  `${nameOf(target)}: no checkpoint here (no such ${target.kind === 'object' ? 'object' : 'file'}) — check the ${target.kind === 'object' ? 'URL' : 'path'}; a pipeline creates it on its first run`;
+const nameOf = (target: CheckpointTarget): string => (target.kind === 'file' ? target.path : target.kind === 'object' ? target.url : 'the checkpoint');
 
 /**
  * `checkpoint-resume watch`: a terminal gets a screen redrawn every interval until q or Ctrl+C,
@@ -73,7 +74,7 @@ async function watchOnScreen(target: CheckpointTarget, options: WatchOptions, co
     const width = stdout.columns || 80;
     // One row spare: the frame ends with a newline, which must not scroll the screen.
     const height = Math.max(1, (stdout.rows || 24) - 1);
-    const name = target.kind === 'file' ? target.path : 'the checkpoint';
+    const name = nameOf(target);
     if (snapshot !== 'missing') seen = true;
     lastFrame =
       snapshot === 'missing'
@@ -98,7 +99,7 @@ async function watchAsLog(target: CheckpointTarget, options: WatchOptions, conte
     const snapshot = await look(target, context.now());
     if (snapshot === 'missing') {
       // A run that succeeds removes its checkpoint (complete()): that is the end of a good run.
-      if (previous === null) throw new CliError(missingMessage(target.kind === 'file' ? target.path : 'the checkpoint'));
+      if (previous === null) throw new CliError(missingMessage(target));
       out.line(`${new Date(context.now()).toISOString()} done: the checkpoint was removed (the run completed, or it was deleted)`);
       return;
     }

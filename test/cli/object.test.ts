@@ -81,6 +81,18 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     expect(closed.steps.enrich.completed).toBe(6);
   });
 
+  it('watch shows a bucket checkpoint (--once), and to a pipe says when there is none', async () => {
+    const container = await azurite.createContainer();
+    const url = `az://${container}/watched.json`;
+    await makeCheckpoint(url);
+    const [once, missing] = await Promise.all([cli(['watch', url, '--once']), cli(['watch', `az://${container}/none.json`, '--interval', '200'])]);
+    expect(once.code).toBe(0);
+    expect(once.stdout).toContain(url);
+    expect(once.stdout).toMatch(/enrich/);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`az://${container}/none.json: no checkpoint here (no such object) — check the URL`);
+  });
+
   it('retry-failed and reset refuse while a run holds the lease (exit 3), then change what the next run sees', async () => {
     const container = await azurite.createContainer();
     const url = `az://${container}/retry.yaml`;
