@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CheckpointCorruptError, CheckpointError } from '../core/errors.js';
+import { CheckpointCorruptError, CheckpointError, describeProblem } from '../core/errors.js';
 import type { CheckpointDocument } from '../core/model.js';
 import { FileLock } from '../stores/file/file-lock.js';
 import { fsyncDirectory, renameIfExists, replaceFile } from '../stores/file/fs-durable.js';
@@ -44,10 +44,7 @@ function countItems(document: CheckpointDocument): NonNullable<SnapshotFileInfo[
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof CheckpointCorruptError) {
-    const first = error.problems[0];
-    return first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'unreadable';
-  }
+  if (error instanceof CheckpointCorruptError) return describeProblem(error.problems[0]);
   if (error instanceof CheckpointError) return error.message;
   throw error;
 }

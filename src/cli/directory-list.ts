@@ -1,4 +1,4 @@
-import { CheckpointCorruptError, CheckpointStoreError } from '../core/errors.js';
+import { CheckpointCorruptError, CheckpointStoreError, describeProblem } from '../core/errors.js';
 import type { StepItemCounts } from '../stores/postgres/options.js';
 import { findCheckpoints } from './find-checkpoints.js';
 import { formatTime, truncate } from './human.js';
@@ -60,10 +60,7 @@ function totalOf(steps: readonly StepStatusReport[]): number | null {
 }
 
 function problemOf(error: unknown): string {
-  if (error instanceof CheckpointCorruptError) {
-    const first = error.problems[0];
-    if (first) return `${first.path ? `${first.path}: ` : ''}${first.message}`;
-  }
+  if (error instanceof CheckpointCorruptError && error.problems.length > 0) return describeProblem(error.problems[0]);
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CheckpointCorruptError, CheckpointError, type CheckpointErrorCode } from '../core/errors.js';
+import { CheckpointCorruptError, CheckpointError, describeProblem, type CheckpointErrorCode } from '../core/errors.js';
 import { parseDocument } from '../core/schema.js';
 import { CheckpointState } from '../core/state.js';
 import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/journal.js';
@@ -118,7 +118,7 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
       if (await readSnapshot(backup.path, format)) goodBackups.push(backup);
     } catch (error) {
       const first = error instanceof CheckpointCorruptError ? error.problems[0] : undefined;
-      warnings.push(`backup ${backup.path} is damaged${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`);
+      warnings.push(`backup ${backup.path} is damaged${first ? `: ${describeProblem(first)}` : ''}`);
     }
   }
   return { location, format: format.name, valid: problems.length === 0, problems, warnings, summary, goodBackups };

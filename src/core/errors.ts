@@ -45,6 +45,17 @@ export interface CorruptionProblem {
   readonly message: string;
 }
 
+/** A problem as a person reads it: `path: message`, or `unreadable` when none was named. */
+export function describeProblem(problem: CorruptionProblem | undefined): string {
+  if (!problem) return 'unreadable';
+  return problem.path ? `${problem.path}: ${problem.message}` : problem.message;
+}
+
+/** What a store says when `onCorrupt: 'restart'` started a damaged checkpoint over; `setAside` says what it kept and where. */
+export function startedOverMessage(error: CheckpointCorruptError, setAside: string): string {
+  return `${error.location} is damaged (${describeProblem(error.problems[0])}) and no backup can stand in for it; ${setAside} and started over (onCorrupt: 'restart')`;
+}
+
 /** A checkpoint file (or journal) cannot be read, and no good backup could replace it. */
 export class CheckpointCorruptError extends CheckpointError {
   /** The damaged file (or journal line). */

@@ -1,5 +1,5 @@
 import type { Emitter, CheckpointEvents } from '../core/events.js';
-import type { CorruptionProblem } from '../core/errors.js';
+import { describeProblem } from '../core/errors.js';
 import type { Logger } from './options.js';
 
 /** Reports warnings and recoveries to the logger, so they are seen even with no listener. */
@@ -10,9 +10,4 @@ export function logWarnings(emitter: Emitter<CheckpointEvents>, logger: Logger):
       (event.movedTo ? ` and moved the damaged file to ${event.movedTo}` : '') +
       (event.lostItems === undefined ? '; how many completed items only the damaged file held is not known' : event.lostItems > 0 ? `; ${event.lostItems} completed item(s) only the damaged file held will be done again` : '; no completed item was lost'),
   ));
-}
-
-function describeProblem(problem: CorruptionProblem | undefined): string {
-  if (!problem) return 'unreadable';
-  return problem.path ? `${problem.path}: ${problem.message}` : problem.message;
 }

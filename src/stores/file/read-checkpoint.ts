@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { CheckpointCorruptError } from '../../core/errors.js';
+import { CheckpointCorruptError, startedOverMessage } from '../../core/errors.js';
 import { isJsonObject, type JsonValue } from '../../core/json.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
@@ -166,9 +166,7 @@ async function startOver(path: string, error: CheckpointCorruptError, session: S
     if (await renameIfExists(file, to)) moved.push(to);
   }
   const where = moved.length > 0 ? `moved ${moved.join(', ')} aside` : 'nothing to move aside';
-  const problem = error.problems[0];
-  const what = problem ? `${problem.path ? `${problem.path}: ` : ''}${problem.message}` : 'unreadable';
-  session.emit('warning', { message: `${error.location} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
+  session.emit('warning', { message: startedOverMessage(error, where), cause: error });
 }
 
 async function recoverFiles(path: string, location: string, format: SnapshotFormat, session: StoreSession): Promise<OpenedFiles> {

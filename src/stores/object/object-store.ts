@@ -1,4 +1,4 @@
-import { CheckpointClosedError, CheckpointCorruptError, CheckpointError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointCorruptError, CheckpointError, CheckpointLockLostError, CheckpointStoreError, startedOverMessage } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
 import { corruptName } from '../file/fs-durable.js';
@@ -143,10 +143,8 @@ export class ObjectStore implements CheckpointStore {
         await this.#bucket.delete(key, found.version);
         kept.push(`${this.#bucket.location}/${aside}`);
       }
-      const problem = error.problems[0];
-      const what = problem ? `${problem.path ? `${problem.path}: ` : ''}${problem.message}` : 'unreadable';
       const where = kept.length > 0 ? `kept ${kept.join(', ')} aside` : 'nothing to keep aside';
-      session.emit('warning', { message: `${error.location} is damaged (${what}) and no backup can stand in for it; ${where} and started over (onCorrupt: 'restart')`, cause: error });
+      session.emit('warning', { message: startedOverMessage(error, where), cause: error });
       const listed = await this.#bucket.list(`${this.#key}.`);
       return { snapshot: undefined, backupVersion: undefined, records: [], segments: listed.flatMap((entry) => parseSegmentKey(this.#key, entry.key) ?? []) };
     }
