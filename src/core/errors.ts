@@ -45,6 +45,14 @@ export interface CorruptionProblem {
   readonly message: string;
 }
 
+/**
+ * A write of the checkpoint failed for good: the error every later mark gets too. `remedy` says
+ * what to fix (default: the cause) before reopening.
+ */
+export function writeFailedError(location: string, what: string, error: unknown, remedy = 'fix the cause'): CheckpointStoreError {
+  return new CheckpointStoreError(location, `${what}: ${(error as Error).message} — nothing after this mark is written; ${remedy} and reopen the checkpoint to resume from what was acknowledged`, { cause: error });
+}
+
 /** A problem as a person reads it: `path: message`, or `unreadable` when none was named. */
 export function describeProblem(problem: CorruptionProblem | undefined): string {
   if (!problem) return 'unreadable';

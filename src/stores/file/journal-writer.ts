@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import type { CheckpointError} from '../../core/errors.js';
-import { CheckpointClosedError, CheckpointLockLostError, CheckpointStoreError } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointLockLostError, CheckpointStoreError, writeFailedError } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import { WriteBatcher, type Durability } from '../write-batcher.js';
 import { crashPoint } from './crash-point.js';
@@ -145,7 +145,7 @@ export class JournalWriter {
    */
   fail(what: string, error: unknown): CheckpointError {
     if (error instanceof CheckpointLockLostError) return error;
-    this.#batcher.fail(new CheckpointStoreError(this.#location, `${what}: ${(error as Error).message} — nothing after this mark is written; free the disk (or fix the cause) and reopen the checkpoint to resume from what was acknowledged`, { cause: error }));
+    this.#batcher.fail(writeFailedError(this.#location, what, error, 'free the disk (or fix the cause)'));
     return this.failure!;
   }
 

@@ -1,4 +1,4 @@
-import { CheckpointClosedError, CheckpointCorruptError, CheckpointError, CheckpointLockLostError, CheckpointStoreError, startedOverMessage } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointCorruptError, CheckpointError, CheckpointLockLostError, CheckpointStoreError, startedOverMessage, writeFailedError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
 import { corruptName } from '../file/fs-durable.js';
@@ -203,7 +203,7 @@ export class ObjectStore implements CheckpointStore {
 
   #fail(what: string, error: unknown): CheckpointError {
     if (error instanceof CheckpointLockLostError) return (this.#failed ??= error);
-    this.#failed ??= new CheckpointStoreError(this.location, `${what}: ${(error as Error).message} — nothing after this mark is written; fix the cause and reopen the checkpoint to resume from what was acknowledged`, { cause: error });
+    this.#failed ??= writeFailedError(this.location, what, error);
     return this.#failed;
   }
 
