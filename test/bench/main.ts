@@ -16,13 +16,14 @@ import { bigScenario } from './scenarios/big.js';
 import { forEachScenario } from './scenarios/for-each.js';
 import { hugeScenario } from './scenarios/huge.js';
 import { marksScenario } from './scenarios/marks.js';
+import { objectStorageScenario } from './scenarios/object-storage.js';
 import { peersScenario } from './scenarios/peers.js';
 import { postgresScenario } from './scenarios/postgres.js';
 import { queuePeersScenario } from './scenarios/queue-peers.js';
 import { seedsScenario } from './scenarios/seeds.js';
 import { sqliteScenario } from './scenarios/sqlite.js';
 
-const SCENARIOS: Scenario[] = [marksScenario, seedsScenario, sqliteScenario, bigScenario, forEachScenario, postgresScenario, peersScenario, queuePeersScenario, hugeScenario];
+const SCENARIOS: Scenario[] = [marksScenario, seedsScenario, sqliteScenario, bigScenario, forEachScenario, postgresScenario, peersScenario, queuePeersScenario, hugeScenario, objectStorageScenario];
 const LAST = Math.max(...SCENARIOS.flatMap((scenario) => scenario.numbers));
 
 function parseArguments(argv: string[]): { quick: boolean; strict: boolean; only: Set<number> | undefined } {

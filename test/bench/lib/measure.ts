@@ -56,12 +56,16 @@ export interface Scale {
   hugeItems: number;
   /** Marks in the journal a kill -9 leaves uncompacted (scenario 12). */
   reopenItems: number;
+  /** Marks per mode and round into an az:// checkpoint on Azurite, baseline included (scenario 13). */
+  objectMarks: number;
+  /** Interleaved rounds of scenario 13 (each mode and the baseline once per round). */
+  objectRepetitions: number;
 }
 
 export function scaleFor(quick: boolean): Scale {
   return quick
-    ? { quick, repetitions: 3, fastMarks: 50_000, syncedMarks: 400, seedItems: 2_000, bigItems: 200_000, forEachItems: 20_000, postgresItems: 1_000, postgresWorkItems: 0, peerRepetitions: 1, peerFastMarks: 10_000, peerSyncedMarks: 100, hugeItems: 0, reopenItems: 100_000 }
-    : { quick, repetitions: 5, fastMarks: 200_000, syncedMarks: 1_500, seedItems: 2_000, bigItems: 1_000_000, forEachItems: 100_000, postgresItems: 5_000, postgresWorkItems: 2_000, peerRepetitions: 5, peerFastMarks: 50_000, peerSyncedMarks: 500, hugeItems: 10_000_000, reopenItems: 1_000_000 };
+    ? { quick, repetitions: 3, fastMarks: 50_000, syncedMarks: 400, seedItems: 2_000, bigItems: 200_000, forEachItems: 20_000, postgresItems: 1_000, postgresWorkItems: 0, peerRepetitions: 1, peerFastMarks: 10_000, peerSyncedMarks: 100, hugeItems: 0, reopenItems: 100_000, objectMarks: 200, objectRepetitions: 2 }
+    : { quick, repetitions: 5, fastMarks: 200_000, syncedMarks: 1_500, seedItems: 2_000, bigItems: 1_000_000, forEachItems: 100_000, postgresItems: 5_000, postgresWorkItems: 2_000, peerRepetitions: 5, peerFastMarks: 50_000, peerSyncedMarks: 500, hugeItems: 10_000_000, reopenItems: 1_000_000, objectMarks: 2_000, objectRepetitions: 3 };
 }
 
 /** The key of item `i`: a short relative path, as pipelines often key their inputs. */
