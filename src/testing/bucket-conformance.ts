@@ -98,6 +98,20 @@ export function describeBucketConformance(runner: TestRunner, options: BucketCon
       expect(typeof (await bucket.create('runs/b.json', bytes('again')))).toBe('string');
     });
 
+    it('deletes many keys at once when it can (deleteMany), forgiving missing ones and sparing the rest', async (bucket) => {
+      if (!bucket.deleteMany) return;
+      const keys = Array.from({ length: 300 }, (_, n) => `runs/gone/${String(n).padStart(4, '0')}`);
+      for (let start = 0; start < keys.length; start += 50) {
+        await Promise.all(keys.slice(start, start + 50).map((key) => bucket.create(key, bytes('x'))));
+      }
+      await bucket.create('runs/kept.json', bytes('kept'));
+      await bucket.deleteMany([...keys.slice(0, 256), 'runs/never-there.json']);
+      await bucket.deleteMany(keys.slice(256));
+      expect(await bucket.list('runs/gone/')).toEqual([]);
+      expect(text((await bucket.get('runs/kept.json'))?.body)).toBe('kept');
+      await bucket.deleteMany([]);
+    });
+
     it('lists the keys under a prefix in key order, with sizes and versions', async (bucket) => {
       const keys = ['runs/c.json.segments/00000002', 'runs/c.json', 'runs/c.json.segments/00000010', 'runs/c.json.segments/00000001', 'runs/d.json'];
       const versions = new Map<string, string>();

@@ -29,6 +29,9 @@ export interface AzureBucketOptions {
 }
 
 
+/** The most sub-requests one blob batch may hold. */
+const BATCH_LIMIT = 256;
+
 const statusOf = (error: unknown): number | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : undefined;
 
@@ -101,6 +104,18 @@ export class AzureBucket implements ObjectBucket {
         if (statusOf(error) !== 412) throw error;
       }
     });
+  }
+
+  /** One blob batch request per 256 keys; a key already gone (404) is no error. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += BATCH_LIMIT) {
+      const chunk = keys.slice(start, start + BATCH_LIMIT);
+      await this.#call('delete', chunk[0]!, async (container) => {
+        const response = await container.getBlobBatchClient().deleteBlobs(chunk.map((key) => container.getBlobClient(key)));
+        const failed = response.subResponses.find((sub) => sub.status >= 300 && sub.status !== 404);
+        if (failed) throw Object.assign(new Error(`${failed.status} ${failed.errorCode ?? failed.statusMessage} deleting ${failed._request.url}`), { statusCode: failed.status, code: failed.errorCode });
+      });
+    }
   }
 
   async list(prefix: string): Promise<ObjectEntry[]> {

@@ -29,4 +29,9 @@ export interface ObjectBucket {
   delete(key: string, version?: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<ObjectEntry[]>;
+  /**
+   * Optional: deletes many objects in as few requests as the service allows (Azure's blob batch:
+   * 256 a request), with no error for keys already gone. Without it, `delete` is called per key.
+   */
+  deleteMany?(keys: readonly string[]): Promise<void>;
 }

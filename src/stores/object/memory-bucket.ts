@@ -40,6 +40,10 @@ export class MemoryBucket implements ObjectBucket {
     this.#objects.delete(key);
   }
 
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#objects.delete(key);
+  }
+
   async list(prefix: string): Promise<ObjectEntry[]> {
     return [...this.#objects]
       .filter(([key]) => key.startsWith(prefix))
