@@ -188,6 +188,28 @@ describe('ObjectStore', () => {
     expect(Array.from({ length: 9 }, (_, n) => after.isItemCompleted('s', `item-${n}`)).every(Boolean)).toBe(true);
   });
 
+  it('recovers a snapshot deleted by hand from its backup, as a file checkpoint does, and writes it anew', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await open(bucket, { durability: 'full', maxSegments: 2 });
+    for (let n = 0; n < 9; n++) await cp.markItemCompleted('s', `item-${n}`);
+    await cp.flush();
+    await expireLease(bucket);
+    await bucket.delete(KEY);
+    const recovered: RecoveredEvent[] = [];
+    const after = await open(bucket, {}, { recovered: (event) => recovered.push(event) });
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.problems[0]!.message).toMatch(/^missing, but its (segments are|backup is) still there$/);
+    expect(Array.from({ length: 9 }, (_, n) => after.isItemCompleted('s', `item-${n}`)).every(Boolean)).toBe(true);
+    // The open wrote the snapshot back: the next open needs no backup.
+    await after.markItemCompleted('s', 'item-9');
+    await after.close();
+    expect(await bucket.get(KEY)).toBeDefined();
+    const again: RecoveredEvent[] = [];
+    const third = await open(bucket, {}, { recovered: (event) => again.push(event) });
+    expect(again).toHaveLength(0);
+    expect(third.isItemCompleted('s', 'item-9')).toBe(true);
+  });
+
   it('refuses a damaged snapshot with no backup, naming it', async () => {
     const bucket = new MemoryBucket();
     const cp = await open(bucket);

@@ -28,7 +28,8 @@ interface Waiting {
 }
 
 interface HeldSnapshot {
-  version: string;
+  /** Undefined only until the first snapshot is written where the backup stood in for a missing one. */
+  version: string | undefined;
   bytes: Uint8Array;
   sequence: number;
   epoch: number;
@@ -227,7 +228,7 @@ export class ObjectStore implements CheckpointStore {
       this.#backupVersion = this.#backupVersion === undefined ? await createOwn(this.#bucket, backup, previous.bytes) : await replaceOwn(this.#bucket, backup, previous.bytes, this.#backupVersion);
       lease.assertHeld();
     }
-    const version = previous ? await replaceOwn(this.#bucket, this.#key, bytes, previous.version) : await createOwn(this.#bucket, this.#key, bytes);
+    const version = previous?.version !== undefined ? await replaceOwn(this.#bucket, this.#key, bytes, previous.version) : await createOwn(this.#bucket, this.#key, bytes);
     if (version === undefined) return false;
     if (previous && this.#backupVersion !== undefined) this.#backupOf = { sequence: previous.sequence, epoch: previous.epoch };
     this.#snapshot = { version, bytes, sequence, epoch: lease.epoch };

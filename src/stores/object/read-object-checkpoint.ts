@@ -2,14 +2,15 @@ import { CheckpointCorruptError } from '../../core/errors.js';
 import type { CorruptionProblem } from '../../core/errors.js';
 import { decodeRecord, type JournalRecord } from '../file/journal.js';
 import { parseSnapshot, type SnapshotContent, type SnapshotFormat } from '../file/snapshot-formats.js';
-import type { ObjectBucket } from './bucket.js';
+import type { ObjectBucket, ObjectEntry } from './bucket.js';
 import { backupKey, parseSegmentKey, segmentPrefix, type SegmentName } from './object-keys.js';
 
 /** A snapshot object as read: its content, the epoch it was written in, and what it costs to hold. */
 export interface ObjectSnapshot {
   content: SnapshotContent;
   epoch: number;
-  version: string;
+  /** Undefined when no object is at the key: its backup stood in for a snapshot that is gone. */
+  version: string | undefined;
   bytes: Uint8Array;
 }
 
@@ -26,6 +27,8 @@ export interface ObjectCheckpoint {
 }
 
 const READ_CONCURRENCY = 16;
+/** How often a read starts again when the checkpoint changed under it. */
+const READ_ATTEMPTS = 8;
 
 /**
  * Reads a checkpoint from its bucket: the snapshot (or, when it is damaged, its backup) and the
@@ -33,31 +36,56 @@ const READ_CONCURRENCY = 16;
  * epochs only up to where the next epoch begins: a holder that lost its lease may still write
  * segments of its old epoch, and the holder after it wrote a snapshot of a newer epoch before
  * acknowledging anything, so those late segments are never read.
+ *
+ * A reader without the lease (the CLI while a run holds the checkpoint) can see a compaction
+ * delete the segments it listed, or a completed run remove the checkpoint: damage that was a
+ * change under the read. So damage found is checked once more: when the snapshot's version or
+ * the listing changed meanwhile, the read starts again; only damage that stays put is reported.
  * @throws CheckpointCorruptError when the snapshot and its backup are damaged, or a segment is
  */
 export async function readObjectCheckpoint(bucket: ObjectBucket, key: string, format: SnapshotFormat): Promise<ObjectCheckpoint> {
-  const listed = await bucket.list(`${key}.`);
+  for (let attempt = 1; ; attempt++) {
+    const before = await fingerprint(bucket, key);
+    try {
+      return await readOnce(bucket, key, format, before.listed);
+    } catch (error) {
+      if (!(error instanceof CheckpointCorruptError) || attempt === READ_ATTEMPTS) throw error;
+      const after = await fingerprint(bucket, key);
+      if (after.text === before.text) throw error;
+    }
+  }
+}
+
+/** The snapshot and the objects beside it, listed; `text` changes when any of them does. */
+async function fingerprint(bucket: ObjectBucket, key: string): Promise<{ listed: ObjectEntry[]; text: string }> {
+  const listed = (await bucket.list(key)).filter((entry) => entry.key === key || entry.key.startsWith(`${key}.`));
+  return { listed, text: listed.map((entry) => `${entry.key}@${entry.version}`).join('\n') };
+}
+
+async function readOnce(bucket: ObjectBucket, key: string, format: SnapshotFormat, listed: readonly ObjectEntry[]): Promise<ObjectCheckpoint> {
   const segments = listed.flatMap((entry) => parseSegmentKey(key, entry.key) ?? []);
   const backupVersion = listed.find((entry) => entry.key === backupKey(key))?.version;
   const where = `${bucket.location}/${key}`;
   let snapshot: ObjectSnapshot | undefined;
-  let recovered: ObjectCheckpoint['recovered'];
+  let damage: CheckpointCorruptError | undefined;
   try {
     snapshot = await readSnapshotObject(bucket, key, format);
   } catch (error) {
-    if (!(error instanceof CheckpointCorruptError) || backupVersion === undefined) throw error;
-    snapshot = await readSnapshotObject(bucket, backupKey(key), format).catch(() => undefined);
-    if (!snapshot) throw error;
-    // Replaced (at its version) by the next snapshot, like any other.
-    snapshot.version = (await bucket.get(key))?.version ?? '';
-    recovered = { from: `${where}.bak`, problems: [...error.problems] };
+    if (!(error instanceof CheckpointCorruptError)) throw error;
+    damage = error;
   }
-  if (!snapshot) {
-    if (segments.length > 0 || backupVersion !== undefined) {
-      throw new CheckpointCorruptError(where, [{ path: '', message: `missing, but ${segments.length > 0 ? 'its segments' : 'its backup'} are still there` }]);
-    }
-    return { snapshot, backupVersion, records: [], segments, ...(recovered ? { recovered } : {}) };
+  if (!snapshot && !damage && (segments.length > 0 || backupVersion !== undefined)) {
+    damage = new CheckpointCorruptError(where, [{ path: '', message: `missing, but ${segments.length > 0 ? 'its segments are' : 'its backup is'} still there` }]);
   }
+  let recovered: ObjectCheckpoint['recovered'];
+  if (damage) {
+    const backup = backupVersion === undefined ? undefined : await readSnapshotObject(bucket, backupKey(key), format).catch(() => undefined);
+    if (!backup) throw damage;
+    // The next snapshot replaces the damaged one at its version, or creates it where it is gone.
+    snapshot = { ...backup, version: (await bucket.get(key))?.version };
+    recovered = { from: `${where}.bak`, problems: [...damage.problems] };
+  }
+  if (!snapshot) return { snapshot, backupVersion, records: [], segments };
   const chain = chainSegments(segments, snapshot.epoch, snapshot.content.sequence);
   if (chain.gapAfter !== undefined && !recovered) {
     throw new CheckpointCorruptError(where, [{ path: 'segments', message: `changes after ${chain.gapAfter} are missing: the next segment starts later (a segment object was deleted, or an older snapshot put in place)` }]);
