@@ -3,6 +3,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isJsonObject } from '../core/json.js';
 import { snapshotFormatFor } from '../stores/file/read-checkpoint.js';
+import type { SnapshotFormat } from '../stores/file/snapshot-formats.js';
 
 /** Directories that hold other people's files, never a job's checkpoints. */
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
@@ -103,10 +104,18 @@ async function holdsCheckpoint(path: string, named = path): Promise<boolean> {
   } catch {
     return false;
   }
-  if (format.findChecksum(head)) return true;
-  if (size <= PARSE_WHOLE_BYTES) {
+  return textHoldsCheckpoint(head, size <= PARSE_WHOLE_BYTES, format);
+}
+
+/**
+ * Whether `text` (a file's or object's content, or its first bytes when `whole` is false) is a
+ * checkpoint of `format`: the library's checksum line, or the fields every checkpoint has.
+ */
+export function textHoldsCheckpoint(text: string, whole: boolean, format: SnapshotFormat): boolean {
+  if (format.findChecksum(text)) return true;
+  if (whole) {
     try {
-      return looksLikeCheckpoint(format.parse(head));
+      return looksLikeCheckpoint(format.parse(text));
     } catch {
       return false;
     }
@@ -114,8 +123,8 @@ async function holdsCheckpoint(path: string, named = path): Promise<boolean> {
   // A big file without the library's checksum line: a hand-written checkpoint names its version
   // and run id in its first lines.
   return format.name === 'JSON'
-    ? /"version"\s*:\s*\d/.test(head) && /"metadata"\s*:\s*\{/.test(head) && /"runId"\s*:/.test(head)
-    : /^version:\s*\d/m.test(head) && /^metadata:/m.test(head) && /^\s+runId:/m.test(head);
+    ? /"version"\s*:\s*\d/.test(text) && /"metadata"\s*:\s*\{/.test(text) && /"runId"\s*:/.test(text)
+    : /^version:\s*\d/m.test(text) && /^metadata:/m.test(text) && /^\s+runId:/m.test(text);
 }
 
 /** The fields every checkpoint format version has: a numeric `version` and `metadata.runId`. */

@@ -7,7 +7,9 @@ import { readObjectCheckpoint, type ObjectCheckpoint } from '../stores/object/re
 import { parseObjectUrl, readOnlyBucket, type ObjectUrl } from '../stores/object/stores-by-scheme.js';
 import { CliError, NoCheckpointError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
+import { textHoldsCheckpoint } from './find-checkpoints.js';
 import type { LockView } from './lock-view.js';
+import type { ObjectBucket } from '../stores/object/bucket.js';
 
 /** A checkpoint in object storage: `az://container/key.json`, `s3://bucket/key.json`, `gs://bucket/key.json`. */
 export interface ObjectTarget {
@@ -79,20 +81,31 @@ const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/.*)$/i;
 
 /**
  * The checkpoints under the prefix of `location` (`az://container/runs/`), as URLs: a `.json`,
- * `.yaml` or `.yml` object with the objects only this library makes beside it (a lease, a backup,
- * segments), and one whose snapshot is gone but whose backup or segments are left. Other objects
- * (a job's own data) are not checkpoints. Sorted.
+ * `.yaml` or `.yml` object with a lease or segments beside it (names only this library makes) or a
+ * backup that holds a checkpoint (a person's `export.json.bak` does not), and one whose snapshot
+ * is gone but whose backup or segments are left. Other objects (a job's own data) are not
+ * checkpoints. Sorted.
  */
 export async function findObjectCheckpoints(location: string): Promise<string[]> {
   const url = parseUrlArgument(location);
   const bucket = readOnlyBucket(url);
   const keys = new Set((await bucket.list(url.key)).map((entry) => entry.key));
-  const found = new Set<string>();
+  const candidates = new Set<string>();
   for (const key of keys) {
     const snapshot = COMPANION.exec(key)?.[1];
     if (snapshot === undefined) continue;
     // A lease alone is a run that never saved (or a checkpoint being removed): nothing to list.
-    if (keys.has(snapshot) || keys.has(backupKey(snapshot)) || key.startsWith(segmentPrefix(snapshot))) found.add(snapshot);
+    if (keys.has(snapshot) || keys.has(backupKey(snapshot)) || key.startsWith(segmentPrefix(snapshot))) candidates.add(snapshot);
   }
-  return [...found].sort().map((key) => `${url.scheme}://${url.bucket}/${key}`);
+  const found: string[] = [];
+  for (const snapshot of candidates) {
+    const own = (keys.has(snapshot) && keys.has(leaseKey(snapshot))) || [...keys].some((key) => key.startsWith(segmentPrefix(snapshot)));
+    if (own || (await backupHoldsCheckpoint(bucket, snapshot))) found.push(snapshot);
+  }
+  return found.sort().map((key) => `${url.scheme}://${url.bucket}/${key}`);
+}
+
+async function backupHoldsCheckpoint(bucket: ObjectBucket, snapshot: string): Promise<boolean> {
+  const backup = await bucket.get(backupKey(snapshot));
+  return backup !== undefined && textHoldsCheckpoint(Buffer.from(backup.body).toString('utf8'), true, snapshotFormatFor(snapshot));
 }

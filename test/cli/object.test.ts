@@ -153,6 +153,9 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     // A job's own JSON beside a checkpoint is not one.
     const notes = '{"version": 1, "metadata": {"runId": "mine"}}';
     await blobs(container).getBlockBlobClient('runs/1/notes.json').upload(notes, notes.length);
+    // Nor is a job's export with its own backup beside it: a `.bak` counts only when it holds a checkpoint.
+    const exported = '{"rows": [1, 2, 3]}';
+    for (const name of ['runs/3/export.json', 'runs/3/export.json.bak']) await blobs(container).getBlockBlobClient(name).upload(exported, exported.length);
 
     const [listed, json, empty] = await Promise.all([cli(['list', `az://${container}/runs/`]), cli(['list', `az://${container}/runs/`, '--json']), cli(['list', `az://${container}/nothing/`])]);
     expect(listed.code).toBe(0);
