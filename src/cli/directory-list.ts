@@ -6,7 +6,8 @@ import type { Output } from './output.js';
 import { buildStatus, type StatusReport, type StepStatusReport } from './status-command.js';
 import { renderTable } from './table.js';
 import { ITEM_COLUMNS, itemCells } from './list-command.js';
-import { findObjectCheckpoints, isObjectUrl } from './object-target.js';
+import { isBucketUrl } from '../stores/object/stores-by-scheme.js';
+import { findObjectCheckpoints } from './object-target.js';
 import { loadForReading, type CheckpointView } from './target.js';
 
 /** One checkpoint as `list <dir>` and `list <bucket URL>` show it with `--json`. */
@@ -72,7 +73,7 @@ export async function readListing(path: string, now: number): Promise<ReadListin
   const format = /\.json$/i.test(path) ? 'JSON' : 'YAML';
   let view: CheckpointView;
   try {
-    view = await loadForReading(isObjectUrl(path) ? { kind: 'object', url: path } : { kind: 'file', path });
+    view = await loadForReading(isBucketUrl(path) ? { kind: 'object', url: path } : { kind: 'file', path });
   } catch (error) {
     // Without credentials or a reachable bucket, nothing can be listed: said once, not per checkpoint.
     if (error instanceof CheckpointStoreError) throw error;
@@ -120,7 +121,7 @@ export async function readDirectory(directory: string, now: number): Promise<Rea
 
 /** The checkpoints under a directory, or under the prefix of a bucket URL (`az://container/runs/`). */
 export async function listDirectory(directory: string, now: number, pipeline?: string): Promise<DirectoryListReport> {
-  const paths = isObjectUrl(directory) ? await findObjectCheckpoints(directory) : await findCheckpoints(directory);
+  const paths = isBucketUrl(directory) ? await findObjectCheckpoints(directory) : await findCheckpoints(directory);
   const checkpoints: FileCheckpointListing[] = [];
   for (const path of paths) checkpoints.push((await readListing(path, now)).listing);
   return { location: directory, checkpoints: pipeline === undefined ? checkpoints : checkpoints.filter((checkpoint) => checkpoint.pipeline === pipeline) };
@@ -163,5 +164,5 @@ export function printDirectoryList(report: DirectoryListReport, out: Output, now
   ];
   out.line(`Checkpoints under ${report.location}:`);
   for (const line of renderTable(columns, rows)) out.line(line);
-  out.line(style.dim(`Look at one with: checkpoint-resume status <${isObjectUrl(report.location) ? 'url' : 'file'}>`));
+  out.line(style.dim(`Look at one with: checkpoint-resume status <${isBucketUrl(report.location) ? 'url' : 'file'}>`));
 }

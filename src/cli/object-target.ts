@@ -17,9 +17,6 @@ export interface ObjectTarget {
   url: string;
 }
 
-/** `scheme://` of a bucket: the URLs `objectTargetOf` takes. */
-export const isObjectUrl = (argument: string): boolean => /^(az|s3|gs):\/\//i.test(argument);
-
 /** Parses a bucket URL given on the command line; a bad one is a usage error. */
 export function parseUrlArgument(argument: string): ObjectUrl {
   try {

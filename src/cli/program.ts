@@ -15,7 +15,8 @@ import { filterListing, printList } from './list-command.js';
 import { listDatabase, redact } from './postgres-target.js';
 import { listDirectory, printDirectoryList } from './directory-list.js';
 import { cleanupDirectory, printCleanup } from './cleanup-command.js';
-import { isObjectUrl, parseUrlArgument } from './object-target.js';
+import { isBucketUrl } from '../stores/object/stores-by-scheme.js';
+import { parseUrlArgument } from './object-target.js';
 import { DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, watchCheckpoint } from './watch-command.js';
 
 export interface CliContext {
@@ -196,7 +197,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
         else printList(report, out, context.now());
         return;
       }
-      const bucket = isObjectUrl(location);
+      const bucket = isBucketUrl(location);
       if (options.schema !== undefined) throw new CliError(`--schema: only for a postgres:// URL; ${location} is ${bucket ? 'a bucket URL' : 'a directory'}`, ExitCode.usage);
       if (bucket) parseUrlArgument(location);
       else await directoryOnly('list', location);
@@ -215,7 +216,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (location: string, options: { keep: number; dryRun?: boolean; json?: boolean }) => {
       if (isDatabaseUrl(location)) throw new CliError(`cleanup: ${NO_BACKUPS}; remove old checkpoints there with DELETE (see "checkpoint-resume list ${redact(location)}")`, ExitCode.usage);
-      if (isObjectUrl(location)) throw new CliError(`cleanup: takes a directory; in a bucket, expire old checkpoints with a lifecycle rule, or delete a finished checkpoint's objects (<key>, <key>.bak, <key>.lease, <key>.segments/) — see "checkpoint-resume list ${location}"`, ExitCode.usage);
+      if (isBucketUrl(location)) throw new CliError(`cleanup: takes a directory; in a bucket, expire old checkpoints with a lifecycle rule, or delete a finished checkpoint's objects (<key>, <key>.bak, <key>.lease, <key>.segments/) — see "checkpoint-resume list ${location}"`, ExitCode.usage);
       await directoryOnly('cleanup', location);
       const report = await cleanupDirectory(location, { keep: options.keep, dryRun: options.dryRun === true }, context.now());
       if (options.json) out.line(JSON.stringify(report, null, 2));

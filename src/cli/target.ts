@@ -7,7 +7,8 @@ import { ExitCode } from './exit-codes.js';
 import { readCheckpoint, snapshotFormatFor, type CheckpointOnDisk } from '../stores/file/read-checkpoint.js';
 import { openDatabase, readDatabase, redact, type DatabaseTarget } from './postgres-target.js';
 import { fileLockView, type LockView } from './lock-view.js';
-import { damageOf, isObjectUrl, parseUrlArgument, readObjectTarget, type ObjectTarget } from './object-target.js';
+import { isBucketUrl } from '../stores/object/stores-by-scheme.js';
+import { damageOf, parseUrlArgument, readObjectTarget, type ObjectTarget } from './object-target.js';
 
 const DATABASE_URL = /^postgres(ql)?:\/\//i;
 
@@ -35,7 +36,7 @@ export function targetOf(argument: string, flags: DatabaseFlags): CheckpointTarg
     return { kind: 'postgres', connectionString: argument, pipeline: flags.pipeline, runId: flags.runId, schema: flags.schema };
   }
   const given = (['pipeline', 'runId', 'schema'] as const).filter((flag) => flags[flag] !== undefined);
-  const object = isObjectUrl(argument);
+  const object = isBucketUrl(argument);
   if (given.length > 0) {
     const names = given.map((flag) => `--${flag === 'runId' ? 'run-id' : flag}`).join(', ');
     throw new CliError(`${names}: only for a postgres:// checkpoint; ${argument} is ${object ? 'in a bucket' : 'a file'}`, ExitCode.usage);

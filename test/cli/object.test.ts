@@ -173,7 +173,7 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
   it('refuses what buckets do not have, and bad URLs, as usage errors (exit 2)', async () => {
     const container = await azurite.createContainer();
     const url = `az://${container}/c.json`;
-    const [backups, restore, cleanup, prefix, scheme, flags, missing] = await Promise.all([
+    const [backups, restore, cleanup, prefix, scheme, flags, missing, slash] = await Promise.all([
       cli(['backups', url]),
       cli(['restore', url, '--backup', '0']),
       cli(['cleanup', `az://${container}/`, '--keep', '1']),
@@ -181,6 +181,7 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
       cli(['status', 'ftp://host/c.json']),
       cli(['status', url, '--pipeline', 'p']),
       cli(['status', url]),
+      cli(['status', `az:/${container}/c.json`]),
     ]);
     expect(backups.code).toBe(2);
     expect(backups.stderr).toContain('keeps one backup object, <key>.bak');
@@ -195,6 +196,8 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     expect(flags.stderr).toContain('is in a bucket');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`${url}: no checkpoint here (no such object)`);
+    expect(slash.code).toBe(2);
+    expect(slash.stderr).toContain('az://<bucket>/<key>.json');
   });
 
   it('without credentials: exit 1, saying which setting to give', async () => {

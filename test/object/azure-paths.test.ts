@@ -77,6 +77,9 @@ describe('az:// paths', () => {
   it('refuse what they cannot use, saying why', async () => {
     await Promise.all([
       expect(CheckpointManager.open({ path: 'ftp://host/checkpoint.json' })).rejects.toThrow(/Expected `path` to be a file path or a URL starting with az:\/\/, s3:\/\/, gs:\/\/, got `"ftp:\/\/host\/checkpoint.json"`/),
+      // A slash short is a typo, not a local file named `az:`.
+      expect(CheckpointManager.open({ path: 'az:/container/c.json' })).rejects.toThrow(/Expected `path` to be az:\/\/<bucket>\/<key>\.json \(or \.yaml\), got `"az:\/container\/c\.json"` \(string\); a local file of that name is \.\/az:\/container\/c\.json/),
+      expect(CheckpointManager.open({ path: 'S3:bucket/c.json' })).rejects.toThrow(CheckpointArgumentError),
       expect(CheckpointManager.open({ path: 'az://container' })).rejects.toThrow(/Expected `path` to be az:\/\/<bucket>\/<key>\.json \(or \.yaml\)/),
       expect(CheckpointManager.open({ path: 'az://container/notes.txt' })).rejects.toThrow(/Expected `key` to be a blob name ending in \.json, \.yaml or \.yml, got `"notes.txt"`/),
       expect(CheckpointManager.open({ path: 'az://Bad_Name/c.json' })).rejects.toThrow(/Expected `container` to be an Azure container name/),

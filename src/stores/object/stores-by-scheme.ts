@@ -40,8 +40,17 @@ const READ_ONLY_BUCKETS_BY_SCHEME: Record<string, (bucket: string) => ObjectBuck
 /** Options of CheckpointManager.open that only file stores have: with a bucket URL they would be ignored. */
 const FILE_ONLY_OPTIONS = ['fsyncIntervalMs', 'backups', 'lock'] as const;
 
-/** Whether `path` is a URL (`scheme://…`) rather than a file path. */
-export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+const BUCKET_SCHEME = new RegExp(`^(?:${Object.keys(OBJECT_STORES_BY_SCHEME).join('|')}):`, 'i');
+
+/**
+ * Whether `path` starts with a bucket's scheme, `az:`, `s3:` or `gs:`: a bucket URL, or one
+ * mistyped with too few slashes (`az:/x.json`), which `parseObjectUrl` refuses instead of letting
+ * it quietly become a local file (a file of such a name is reached as `./az:…`).
+ */
+export const isBucketUrl = (path: string): boolean => BUCKET_SCHEME.test(path);
+
+/** Whether `path` is a URL (`scheme://…`, or a bucket's, see isBucketUrl) rather than a file path. */
+export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isBucketUrl(path);
 
 /**
  * Splits `scheme://bucket/key` (the key may be empty, for a prefix). The key is URL-decoded.
@@ -54,7 +63,10 @@ export function parseObjectUrl(path: string, what = '`path`'): ObjectUrl {
     const schemes = Object.keys(OBJECT_STORES_BY_SCHEME).map((known) => `${known}://`).join(', ');
     throw new CheckpointArgumentError(`Expected ${what} to be a file path or a URL starting with ${schemes}, got ${describeValue(path)}`);
   }
-  if (!match) throw new CheckpointArgumentError(`Expected ${what} to be ${scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}`);
+  if (!match) {
+    const typo = path.includes('://') ? '' : `; a local file of that name is ./${path}`;
+    throw new CheckpointArgumentError(`Expected ${what} to be ${scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}${typo}`);
+  }
   return { scheme, bucket: match[2]!, key: decodeURIComponent(match[3] ?? '') };
 }
 
