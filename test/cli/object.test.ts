@@ -200,9 +200,21 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     expect(slash.stderr).toContain('az://<bucket>/<key>.json');
   });
 
-  it('without credentials: exit 1, saying which setting to give', async () => {
+  it('without credentials, or with a malformed one: exit 1, saying which setting to fix', async () => {
     const run = await runCli(['status', 'az://runs/c.json'], { AZURE_STORAGE_CONNECTION_STRING: '' });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('AZURE_STORAGE_CONNECTION_STRING');
+    // A malformed one is the user's setting, not a bug of the tool (exit 4).
+    const malformed = await runCli(['status', 'az://runs/c.json'], { AZURE_STORAGE_CONNECTION_STRING: 'AccountName=x;AccountKey=abc' });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('AZURE_STORAGE_CONNECTION_STRING is not a connection string');
+    const [s3, gcs] = await Promise.all([
+      runCli(['status', 's3://runs/c.json'], { AWS_ENDPOINT_URL_S3: 'not a url', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1' }),
+      runCli(['status', 'gs://runs/c.json'], { STORAGE_EMULATOR_HOST: 'not a url' }),
+    ]);
+    expect(s3.code).toBe(1);
+    expect(s3.stderr).toContain('check AWS_ENDPOINT_URL_S3');
+    expect(gcs.code).toBe(1);
+    expect(gcs.stderr).toContain('check STORAGE_EMULATOR_HOST');
   });
 });

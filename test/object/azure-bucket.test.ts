@@ -46,6 +46,22 @@ describe('AzureBucket', () => {
     }
   });
 
+  it('says which setting is wrong for a malformed connection string, without repeating its key', async () => {
+    const saved = process.env.AZURE_STORAGE_CONNECTION_STRING;
+    try {
+      for (const malformed of ['garbage', 'AccountName=x;AccountKey=c2VjcmV0LWtleQ==', 'AccountName=x;AccountKey=c2VjcmV0LWtleQ==;BlobEndpoint=not a url']) {
+        process.env.AZURE_STORAGE_CONNECTION_STRING = malformed;
+        const error = await new AzureBucket({ container: 'nowhere' }).get('a.json').catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(CheckpointStoreError);
+        expect((error as Error).message).toMatch(/^az:\/\/nowhere: AZURE_STORAGE_CONNECTION_STRING is not a connection string the Azure SDK accepts/);
+        expect((error as Error).message).not.toContain('c2VjcmV0LWtleQ');
+      }
+    } finally {
+      if (saved === undefined) delete process.env.AZURE_STORAGE_CONNECTION_STRING;
+      else process.env.AZURE_STORAGE_CONNECTION_STRING = saved;
+    }
+  });
+
   it('names the object and says to create a missing container', async () => {
     const bucket = new AzureBucket({ container: 'missing-container', client: client() });
     for (const call of [() => bucket.get('runs/a.json'), () => bucket.create('runs/a.json', Buffer.from('x')), () => bucket.list('runs/')]) {

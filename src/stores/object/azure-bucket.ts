@@ -55,7 +55,12 @@ export class AzureBucket implements ObjectBucket {
         throw new CheckpointStoreError(this.location, 'no credentials: set AZURE_STORAGE_CONNECTION_STRING, or pass `client` (a BlobServiceClient) to AzureBlobStore');
       }
       const azure = await loadAzure(this.location);
-      return azure.BlobServiceClient.fromConnectionString(connectionString, { retryOptions: RETRY_OPTIONS }).getContainerClient(options.container);
+      try {
+        return azure.BlobServiceClient.fromConnectionString(connectionString, { retryOptions: RETRY_OPTIONS }).getContainerClient(options.container);
+      } catch (error) {
+        // The string holds the account key: it is not repeated here.
+        throw new CheckpointStoreError(this.location, `AZURE_STORAGE_CONNECTION_STRING is not a connection string the Azure SDK accepts (${(error as Error).message}) — copy it from the storage account's "Access keys" (for Azurite: "UseDevelopmentStorage=true"), or pass \`client\` to AzureBlobStore`, { cause: error });
+      }
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Bucket, Storage } from '@google-cloud/storage';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
-import { lazily, loadSdk, request } from './sdk.js';
+import { badUrl, lazily, loadSdk, request } from './sdk.js';
 
 type GcsModule = typeof import('@google-cloud/storage');
 
@@ -121,6 +121,7 @@ export class GcsBucket implements ObjectBucket {
     return request(`${this.location}/${key}`, what, () => run(bucket), (error) =>
       missingBucket(error) ? ` — create the bucket "${name}" first (gcloud storage buckets create gs://${name})`
       : statusOf(error) === 401 || statusOf(error) === 403 || /default credentials/i.test((error as Error).message) ? ' — check the credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS) and their permissions on the bucket'
+      : badUrl(error) ? ' — check STORAGE_EMULATOR_HOST: an emulator must be given as an absolute URL such as http://127.0.0.1:4443'
       : '');
   }
 }

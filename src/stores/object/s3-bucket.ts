@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
-import { bareEtag, lazily, loadSdk, quotedEtag, request } from './sdk.js';
+import { badUrl, bareEtag, lazily, loadSdk, quotedEtag, request } from './sdk.js';
 import { probeConditionalWrites } from './s3-fencing-probe.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
@@ -145,6 +145,7 @@ export class S3Bucket implements ObjectBucket {
       nameOf(error) === 'NoSuchBucket' ? ` — create the bucket "${bucket}" first (aws s3 mb s3://${bucket})`
       : statusOf(error) === 403 || nameOf(error) === 'CredentialsProviderError' ? ' — check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role) and their permissions on the bucket'
       : /region is missing/i.test((error as Error).message) ? ' — set AWS_REGION'
+      : badUrl(error) ? ' — check AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL: an endpoint must be an absolute URL such as http://127.0.0.1:9000'
       : '');
   }
 }

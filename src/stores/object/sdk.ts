@@ -47,6 +47,9 @@ export async function request<T>(where: string, what: string, run: () => Promise
   }
 }
 
+/** An SDK's complaint about an endpoint it was configured with (`Invalid URL`, `Only absolute URLs are supported`). */
+export const badUrl = (error: unknown): boolean => error instanceof TypeError && /\burls?\b/i.test(error.message);
+
 /** Versions are ETags without their quotes (listings may give them bare, responses quoted); conditions quote them again. */
 export const bareEtag = (etag: string | undefined): string => (etag ?? '').replace(/^"(.*)"$/, '$1');
 export const quotedEtag = (version: string): string => `"${bareEtag(version)}"`;
