@@ -5,6 +5,7 @@ import { CheckpointState } from '../core/state.js';
 import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/journal.js';
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
 import { readSnapshot, type ReadSnapshot } from '../stores/file/snapshot-file.js';
+import { BUCKET_DAMAGE_HINT } from '../stores/object/read-object-checkpoint.js';
 import type { Output } from './output.js';
 import { databaseRepairHint, noCheckpointMessage, readDatabaseIfAny, type DatabaseTarget } from './postgres-target.js';
 import { readObjectTarget, type ObjectTarget } from './object-target.js';
@@ -164,8 +165,7 @@ export async function validateDatabase(target: DatabaseTarget): Promise<Validati
  */
 export async function validateObject(target: ObjectTarget): Promise<ValidationReport> {
   const location = target.url;
-  const restart = 'start over by opening it with { onCorrupt: \'restart\' } (the damaged snapshot and backup are kept aside), or restore the objects from your bucket\'s versioning';
-  const report = (format: string, problems: ValidationProblem[], summary: ValidationReport['summary'], goodBackups: ValidationReport['goodBackups'] = [], repair = restart): ValidationReport => ({
+  const report = (format: string, problems: ValidationProblem[], summary: ValidationReport['summary'], goodBackups: ValidationReport['goodBackups'] = [], repair = BUCKET_DAMAGE_HINT): ValidationReport => ({
     location, format, valid: problems.length === 0, problems, warnings: [], summary, goodBackups, ...(problems.length > 0 ? { repair } : {}),
   });
   const format = /\.json$/i.test(location) ? 'JSON' : 'YAML';

@@ -111,16 +111,13 @@ export class CheckpointLockedError extends CheckpointError {
   readonly pid: number | undefined;
   readonly host: string | undefined;
 
-  constructor(file: string, holder: { pid?: number; host?: string }) {
+  /** @param hint what to do (default: a file's — wait, stop it, or open with `{ lock: false }`) */
+  constructor(file: string, holder: { pid?: number; host?: string }, hint = 'wait for it to finish, stop it, or open with { lock: false } for read-only use') {
     const who =
       holder.pid === undefined
         ? 'another process'
         : `process ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}`;
-    super(
-      'CHECKPOINT_LOCKED',
-      `${file} is locked by ${who} — wait for it to finish, stop it, or open with { lock: false } for read-only use`,
-      { location: file },
-    );
+    super('CHECKPOINT_LOCKED', `${file} is locked by ${who} — ${hint}`, { location: file });
     this.pid = holder.pid;
     this.host = holder.host;
   }

@@ -4,12 +4,12 @@ import { fingerprint } from '../core/item-key.js';
 import type { CheckpointEvents } from '../core/events.js';
 import type { CheckpointChange } from '../core/model.js';
 import { CheckpointState } from '../core/state.js';
-import { checkOptions, pickOptions, rejectOptionsWith, rules, type OptionRule } from '../core/validate-options.js';
+import { checkOptions, pickOptions, rejectOptionsWith, rules, type OptionRule, type OptionRules } from '../core/validate-options.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../stores/store.js';
 import { isJsonObject } from '../core/json.js';
 import { fileStoreFor } from '../stores/file/file-store.js';
 import { FILE_STORE_OPTIONS } from '../stores/file/file-store-options.js';
-import { isUrl, objectStoreForUrl } from '../stores/object/stores-by-scheme.js';
+import { bucketPathRules, isUrl, objectStoreForUrl } from '../stores/object/stores-by-scheme.js';
 import type { CheckpointOptions } from './options.js';
 import { describeConfigChange } from './config-diff.js';
 import { verifyCompletedRule } from './verify-completed.js';
@@ -67,9 +67,19 @@ export function rejectFileStoreOptionsWithStore(options: Record<string, unknown>
   rejectOptionsWith(options, 'store', Object.keys(FILE_STORE_OPTIONS), 'pass them to the store, e.g. new JsonFileStore(path, { durability }), or give `path` instead of `store`');
 }
 
+/**
+ * Checks `options` against `optionRules` (those of `CheckpointManager.open`, or a Pipeline's),
+ * and with a bucket URL for `path` only against what a URL takes.
+ */
+export function checkCheckpointOptions(options: unknown, optionRules: OptionRules, subject: string): void {
+  const path = typeof options === 'object' && options !== null ? (options as { path?: unknown }).path : undefined;
+  const urlRules = typeof path === 'string' && isUrl(path) ? bucketPathRules(path, options as Record<string, unknown>, optionRules) : optionRules;
+  checkOptions(options, urlRules, subject);
+}
+
 /** Checks every option of `CheckpointManager.open` before anything is opened or created. */
 export function validateOptions(options: unknown): asserts options is CheckpointOptions {
-  checkOptions(options, CHECKPOINT_OPTIONS, 'CheckpointManager.open');
+  checkCheckpointOptions(options, CHECKPOINT_OPTIONS, 'CheckpointManager.open');
   // With `store`, file-store options would be silently ignored: a store takes its own.
   if ((options as CheckpointOptions).store !== undefined) rejectFileStoreOptionsWithStore(options as Record<string, unknown>);
 }

@@ -1,6 +1,6 @@
 import { CheckpointArgumentError } from '../core/errors.js';
 import { checkOptions, rule, rules, type OptionRule } from '../core/validate-options.js';
-import { CHECKPOINT_OPTIONS, rejectFileStoreOptionsWithStore } from '../manager/load-state.js';
+import { checkCheckpointOptions, CHECKPOINT_OPTIONS, rejectFileStoreOptionsWithStore } from '../manager/load-state.js';
 import type { CheckpointOptions } from '../manager/options.js';
 import { PROMPT_RULE, type ResumePrompt } from '../flags/confirm-resume.js';
 
@@ -95,7 +95,7 @@ function runOptionRules(names: readonly string[]): Record<keyof RunOptions, Opti
 }
 
 export function validatePipelineOptions(options: unknown): asserts options is PipelineOptions {
-  checkOptions(options, PIPELINE_OPTIONS, 'the Pipeline constructor');
+  checkCheckpointOptions(options, PIPELINE_OPTIONS, 'the Pipeline constructor');
   rejectFileStoreOptionsWithStore(options as Record<string, unknown>);
 }
 

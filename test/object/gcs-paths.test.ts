@@ -41,7 +41,7 @@ describe('gs:// paths', () => {
     expect(() => new GcsStore({ bucket: 'Bad Bucket', key: 'c.json' })).toThrow(/Expected `bucket` to be a GCS bucket name/);
     expect(() => new GcsStore({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object name ending in \.json, \.yaml or \.yml, got `"notes.txt"`/);
     expect(() => new GcsStore({ bucket: 'runs', key: 'c.json', storage: {} as never })).toThrow(/Expected `storage` to be a Storage from @google-cloud\/storage/);
-    await expect(CheckpointManager.open({ path: 'gs://runs/c.json', fsyncIntervalMs: 5 })).rejects.toThrow(/only apply to checkpoint files/);
+    await expect(CheckpointManager.open({ path: 'gs://runs/c.json', fsyncIntervalMs: 5 })).rejects.toThrow(/apply to checkpoint files only/);
   });
 
   it('without @google-cloud/storage, a gs:// path says to install it', () => {

@@ -147,6 +147,9 @@ describe('ObjectStore', () => {
     expect(error).toBeInstanceOf(CheckpointLockedError);
     expect((error as CheckpointLockedError).pid).toBe(process.pid);
     expect((error as Error).message).toMatch(/memory:\/\/bucket\/runs\/42\/checkpoint\.json is locked by process \d+ on /);
+    // What to do is what a bucket allows: it has no read-only open.
+    expect((error as Error).message).toMatch(/a holder that stopped loses it at \d{4}-.*"checkpoint-resume status memory:\/\/bucket\/runs\/42\/checkpoint\.json" reads it meanwhile$/);
+    expect((error as Error).message).not.toContain('lock: false');
   });
 
   it('never reads what a replaced holder writes late, and that holder acknowledges nothing more', async () => {
@@ -219,6 +222,9 @@ describe('ObjectStore', () => {
     const error = await open(bucket).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CheckpointCorruptError);
     expect((error as Error).message).toContain(`memory://bucket/${KEY}: `);
+    // Buckets have no numbered backups to restore: the hint says what they have.
+    expect((error as Error).message).toContain("start over by opening it with { onCorrupt: 'restart' }");
+    expect((error as Error).message).not.toContain('checkpoint-resume restore');
     // The failed open let go of its lease: a fixed checkpoint opens at once.
     await bucket.replace(KEY, snapshot.body, (await bucket.get(KEY))!.version);
     await open(bucket);
@@ -232,7 +238,7 @@ describe('ObjectStore', () => {
     const [first, second] = await keysOf(bucket, `${KEY}.segments/`);
     const damaged = (await bucket.get(second!))!;
     await bucket.replace(second!, Buffer.from(text(damaged).replace('item-1', 'item-X')), damaged.version);
-    await expect(open(bucket)).rejects.toThrow(/checkpoint\.json\.segments\/.*expected changes/);
+    await expect(open(bucket)).rejects.toThrow(/checkpoint\.json\.segments\/.*expected changes .*\(changed after it was written\) — start over by opening it with \{ onCorrupt: 'restart' \}/);
     await bucket.delete(second!);
     expect(first).toBeDefined();
     await expect(open(bucket)).rejects.toThrow(CheckpointCorruptError);

@@ -72,6 +72,16 @@ describe('reading a checkpoint while its holder writes', () => {
     expect(await completedOf(bucket)).toBe(marked);
   });
 
+  it('lists by the snapshot\'s own name, so that an error names it and not `<key>.`', async () => {
+    const bucket = new MemoryBucket();
+    const cp = await holder(bucket);
+    await cp.markItemCompleted('s', 'a');
+    const prefixes: string[] = [];
+    const view: ObjectBucket = { ...readerView(bucket, async () => {}), list: (prefix) => (prefixes.push(prefix), bucket.list(prefix)) };
+    await readObjectCheckpoint(view, KEY, jsonFormat);
+    expect(prefixes).toEqual([KEY]);
+  });
+
   it('still reports a segment deleted by hand, which no reading again brings back', async () => {
     const bucket = new MemoryBucket();
     const cp = await holder(bucket);

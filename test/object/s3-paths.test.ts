@@ -59,7 +59,7 @@ describe('s3:// paths', () => {
     expect(() => new S3Store({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object key ending in \.json, \.yaml or \.yml, got `"notes.txt"`/);
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', client: {} as never })).toThrow(/Expected `client` to be an S3Client/);
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', unsafeSkipFencingProbe: 'yes' as never })).toThrow(/Expected `unsafeSkipFencingProbe` to be a boolean/);
-    await expect(CheckpointManager.open({ path: 's3://runs/c.json', backups: 2 })).rejects.toThrow(/only apply to checkpoint files/);
+    await expect(CheckpointManager.open({ path: 's3://runs/c.json', backups: 2 })).rejects.toThrow(/apply to checkpoint files only/);
   });
 
   it('without @aws-sdk/client-s3, an s3:// path says to install it', () => {

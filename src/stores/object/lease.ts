@@ -73,7 +73,7 @@ export class Lease {
     for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
       const found = await bucket.get(leaseKey(key));
       const current = found && parseLease(found.body, `${location}.lease`);
-      if (current && isLeaseLive(current)) throw new CheckpointLockedError(location, { pid: current.owner.pid, host: current.owner.host });
+      if (current && isLeaseLive(current)) throw new CheckpointLockedError(location, { pid: current.owner.pid, host: current.owner.host }, heldHint(location, current));
       const body: LeaseBody = { owner, epoch: (current?.epoch ?? 0) + 1, expiresAt: '', renewals: 0 };
       const sentAt = performance.now();
       body.expiresAt = new Date(Date.now() + options.ttlMs).toISOString();
@@ -82,7 +82,7 @@ export class Lease {
       // Another opener was faster: read again, to report it or to find its lease expired.
       if (version !== undefined) return new Lease(bucket, key, location, options, body, version, sentAt);
     }
-    throw new CheckpointLockedError(location, {});
+    throw new CheckpointLockedError(location, {}, heldHint(location));
   }
 
   get epoch(): number {
@@ -194,4 +194,10 @@ export function parseLease(bytes: Uint8Array, where: string): LeaseBody {
     });
   }
   return raw as unknown as LeaseBody;
+}
+
+/** What to do about a live lease: buckets have no read-only open, the CLI reads without it. */
+function heldHint(location: string, lease?: LeaseBody): string {
+  const until = lease ? ` (a holder that stopped loses it at ${lease.expiresAt})` : '';
+  return `wait for it to finish or stop it${until}; "checkpoint-resume status ${location}" reads it meanwhile`;
 }

@@ -149,7 +149,7 @@ export class ObjectStore implements CheckpointStore {
       }
       const where = kept.length > 0 ? `kept ${kept.join(', ')} aside` : 'nothing to keep aside';
       session.emit('warning', { message: startedOverMessage(error, where), cause: error });
-      const listed = await this.#bucket.list(`${this.#key}.`);
+      const listed = await this.#bucket.list(segmentPrefix(this.#key));
       return { snapshot: undefined, backupVersion: undefined, records: [], segments: listed.flatMap((entry) => parseSegmentKey(this.#key, entry.key) ?? []) };
     }
   }

@@ -49,12 +49,16 @@ export async function readObjectCheckpoint(bucket: ObjectBucket, key: string, fo
     try {
       return await readOnce(bucket, key, format, before.listed);
     } catch (error) {
-      if (!(error instanceof CheckpointCorruptError) || attempt === READ_ATTEMPTS) throw error;
-      const after = await fingerprint(bucket, key);
-      if (after.text === before.text) throw error;
+      if (!(error instanceof CheckpointCorruptError)) throw error;
+      const after = attempt === READ_ATTEMPTS ? before : await fingerprint(bucket, key);
+      if (after.text === before.text) throw new CheckpointCorruptError(error.location, error.problems, { cause: error.cause, hint: BUCKET_DAMAGE_HINT });
     }
   }
 }
+
+/** What to do about damage in a bucket, which has no `restore` of numbered backups. */
+export const BUCKET_DAMAGE_HINT =
+  "start over by opening it with { onCorrupt: 'restart' } (the damaged snapshot and backup are kept aside), or put back the objects from your bucket's versioning";
 
 /** The snapshot and the objects beside it, listed; `text` changes when any of them does. */
 async function fingerprint(bucket: ObjectBucket, key: string): Promise<{ listed: ObjectEntry[]; text: string }> {
@@ -159,9 +163,7 @@ async function readSegment(bucket: ObjectBucket, part: ChainPart, where: string)
   const expected = segment.last - segment.first + 1;
   const broken = records.findIndex((record, number) => record?.sequence !== segment.first + number);
   if (broken !== -1 || records.length !== expected) {
-    throw new CheckpointCorruptError(name, [{ path: broken === -1 ? '' : `line ${broken + 1}`, message: `expected changes ${segment.first}…${segment.last}, one checksummed record a line` }], {
-      hint: 'the segment object was changed after it was written; restore it, or start over by deleting the checkpoint\'s objects',
-    });
+    throw new CheckpointCorruptError(name, [{ path: broken === -1 ? '' : `line ${broken + 1}`, message: `expected changes ${segment.first}…${segment.last}, one checksummed record a line (changed after it was written)` }]);
   }
   return (records as JournalRecord[]).slice(part.from - segment.first, part.to - segment.first + 1);
 }

@@ -1,5 +1,5 @@
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
-import { pickOptions, rejectOptionsWith } from '../../core/validate-options.js';
+import { pickOptions, rejectOptionsWith, type OptionRules } from '../../core/validate-options.js';
 import type { CheckpointStore } from '../store.js';
 import { AzureBlobStore } from './azure-blob-store.js';
 import { AzureBucket } from './azure-bucket.js';
@@ -75,6 +75,32 @@ export function readOnlyBucket(url: ObjectUrl): ObjectBucket {
   return READ_ONLY_BUCKETS_BY_SCHEME[url.scheme]!(url.bucket);
 }
 
+/** The store class of each scheme and what it calls its bucket, for messages. */
+const STORE_CLASS_BY_SCHEME: Record<string, { name: string; bucket: string }> = {
+  az: { name: 'AzureBlobStore', bucket: 'container' },
+  s3: { name: 'S3Store', bucket: 'bucket' },
+  gs: { name: 'GcsStore', bucket: 'bucket' },
+};
+
+/**
+ * Checks what only a bucket URL `path` rules out, before the options' general check: a file-only
+ * option is refused, and an option only the store classes take (`leaseTtlMs`, `maxSegments`…)
+ * names the store to make instead.
+ * @returns `optionRules` without the file-only options, so that an unknown option's message
+ *   lists only what a URL takes
+ * @throws CheckpointArgumentError naming the option and what to do
+ */
+export function bucketPathRules(path: string, options: Record<string, unknown>, optionRules: OptionRules): OptionRules {
+  const url = parseObjectUrl(path);
+  rejectOptionsWith({ ...options, [path]: true }, path, FILE_ONLY_OPTIONS, 'those apply to checkpoint files only; buckets take durability, batchSize, batchIntervalMs, minCompactBytes, snapshotIntervalMs and onCorrupt, and the store classes take the rest');
+  const storeOnly = Object.keys(OBJECT_STORE_OPTIONS).find((key) => !(SHARED_WITH_FILE_STORES as readonly string[]).includes(key) && options[key] !== undefined);
+  if (storeOnly !== undefined) {
+    const store = STORE_CLASS_BY_SCHEME[url.scheme]!;
+    throw new CheckpointArgumentError(`\`${storeOnly}\` is an option of ${store.name}, not of a bucket URL — pass \`store: new ${store.name}({ ${store.bucket}: '${url.bucket}', key: '${url.key}', ${storeOnly} })\` instead of \`path: '${path}'\``);
+  }
+  return Object.fromEntries(Object.entries(optionRules).filter(([key]) => !(FILE_ONLY_OPTIONS as readonly string[]).includes(key)));
+}
+
 /**
  * The store for an object-storage URL such as `az://container/runs/42/checkpoint.json`, taking
  * the options of CheckpointManager.open that apply to buckets.
@@ -83,7 +109,7 @@ export function readOnlyBucket(url: ObjectUrl): ObjectBucket {
 export function objectStoreForUrl(path: string, options: Record<string, unknown>): CheckpointStore {
   const url = parseObjectUrl(path);
   if (url.key === '') throw new CheckpointArgumentError(`Expected \`path\` to be ${url.scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}`);
-  rejectOptionsWith({ ...options, [path]: true }, path, FILE_ONLY_OPTIONS, 'they only apply to checkpoint files; buckets take durability, batchSize, batchIntervalMs, minCompactBytes, snapshotIntervalMs and onCorrupt, and the store classes take the rest');
+  bucketPathRules(path, options, {});
   const storeOptions = pickOptions(options, Object.fromEntries(SHARED_WITH_FILE_STORES.map((key) => [key, OBJECT_STORE_OPTIONS[key]])));
   return OBJECT_STORES_BY_SCHEME[url.scheme]!(url, storeOptions);
 }
