@@ -75,7 +75,7 @@ describe('az:// paths', () => {
   });
 
   it('refuse what they cannot use, saying why', async () => {
-    expect(() => new ScriptedPipeline('cloud', [], { path: 'az://container/c.json', maxSegments: 3 } as never)).toThrow(/`maxSegments` is an option of AzureBlobStore/);
+    expect(() => new ScriptedPipeline('cloud', () => [], { path: 'az://container/c.json', maxSegments: 3 } as never)).toThrow(/`maxSegments` is an option of AzureBlobStore/);
     await Promise.all([
       expect(CheckpointManager.open({ path: 'ftp://host/checkpoint.json' })).rejects.toThrow(/Expected `path` to be a file path or a URL starting with az:\/\/, s3:\/\/, gs:\/\/, got `"ftp:\/\/host\/checkpoint.json"`/),
       // A slash short is a typo, not a local file named `az:`.
@@ -87,7 +87,7 @@ describe('az:// paths', () => {
       expect(CheckpointManager.open({ path: 'az://container/c.json', backups: 2 })).rejects.toThrow(/Expected no `backups` together with `az:\/\/container\/c\.json`.*apply to checkpoint files only/),
       expect(CheckpointManager.open({ path: 'az://container/c.json', lock: false })).rejects.toThrow(CheckpointArgumentError),
       // An option of the store class names the store to make; an unknown one lists only what a URL takes.
-      expect(CheckpointManager.open({ path: 'az://container/runs/c.json', leaseTtlMs: 5000 })).rejects.toThrow("`leaseTtlMs` is an option of AzureBlobStore, not of a bucket URL — pass `store: new AzureBlobStore({ container: 'container', key: 'runs/c.json', leaseTtlMs })`"),
+      expect(CheckpointManager.open({ path: 'az://container/runs/c.json', leaseTtlMs: 5000 } as never)).rejects.toThrow("`leaseTtlMs` is an option of AzureBlobStore, not of a bucket URL — pass `store: new AzureBlobStore({ container: 'container', key: 'runs/c.json', leaseTtlMs })`"),
       CheckpointManager.open({ path: 'az://container/c.json', foo: 1 } as never).catch((error: unknown) => {
         expect((error as Error).message).toMatch(/^Unknown option `foo` for CheckpointManager.open — the options are `durability`/);
         expect((error as Error).message).not.toMatch(/`backups`|`lock`|`fsyncIntervalMs`/);

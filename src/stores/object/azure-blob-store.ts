@@ -2,7 +2,7 @@ import { checkOptions, rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { AzureBucket, type AzureServiceClient } from './azure-bucket.js';
 import { ObjectStore } from './object-store.js';
-import { OBJECT_STORE_OPTIONS, snapshotKeyRule, type ObjectStoreOptions } from './object-store-options.js';
+import { cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
 
 export interface AzureBlobStoreOptions extends ObjectStoreOptions {
   /** The container (it must exist). */
@@ -19,12 +19,10 @@ export interface AzureBlobStoreOptions extends ObjectStoreOptions {
 /** Azure's rule for container names: 3 to 63 lowercase letters, digits and single hyphens. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 
-const AZURE_OPTIONS = {
-  ...OBJECT_STORE_OPTIONS,
-  container: { ...rule('an Azure container name (3 to 63 lowercase letters, digits and hyphens)', (value) => typeof value === 'string' && CONTAINER_NAME.test(value)), required: true },
-  key: snapshotKeyRule('a blob name'),
-  client: rule('a BlobServiceClient (with a getContainerClient function)', (value) => typeof (value as { getContainerClient?: unknown } | null)?.getContainerClient === 'function'),
-};
+const AZURE_OPTIONS = cloudStoreRules(
+  { option: 'container', expected: 'an Azure container name (3 to 63 lowercase letters, digits and hyphens)', name: CONTAINER_NAME, object: 'a blob name' },
+  { client: rule('a BlobServiceClient (with a getContainerClient function)', (value) => typeof (value as { getContainerClient?: unknown } | null)?.getContainerClient === 'function') },
+);
 
 /**
  * A checkpoint in Azure Blob Storage (`az://container/key.json`): see {@link ObjectStore}. Needs

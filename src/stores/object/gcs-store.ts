@@ -2,7 +2,7 @@ import { checkOptions, rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { GcsBucket, type GcsStorageLike } from './gcs-bucket.js';
 import { ObjectStore } from './object-store.js';
-import { OBJECT_STORE_OPTIONS, snapshotKeyRule, type ObjectStoreOptions } from './object-store-options.js';
+import { cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
 
 export interface GcsStoreOptions extends ObjectStoreOptions {
   /** The bucket (it must exist). */
@@ -20,12 +20,10 @@ export interface GcsStoreOptions extends ObjectStoreOptions {
 /** GCS's rule for bucket names (without dots): 3 to 63 lowercase letters, digits, hyphens and underscores. */
 const BUCKET_NAME = /^(?=.{3,222}$)[a-z0-9][a-z0-9._-]*[a-z0-9]$/;
 
-const GCS_OPTIONS = {
-  ...OBJECT_STORE_OPTIONS,
-  bucket: { ...rule('a GCS bucket name (3 to 63 lowercase letters, digits, dots, hyphens and underscores)', (value) => typeof value === 'string' && BUCKET_NAME.test(value)), required: true },
-  key: snapshotKeyRule('an object name'),
-  storage: rule('a Storage from @google-cloud/storage (with a bucket function)', (value) => typeof (value as { bucket?: unknown } | null)?.bucket === 'function'),
-};
+const GCS_OPTIONS = cloudStoreRules(
+  { option: 'bucket', expected: 'a GCS bucket name (3 to 63 lowercase letters, digits, dots, hyphens and underscores)', name: BUCKET_NAME, object: 'an object name' },
+  { storage: rule('a Storage from @google-cloud/storage (with a bucket function)', (value) => typeof (value as { bucket?: unknown } | null)?.bucket === 'function') },
+);
 
 /**
  * A checkpoint in Google Cloud Storage (`gs://bucket/key.json`): see {@link ObjectStore}. Needs

@@ -82,11 +82,23 @@ export const OBJECT_STORE_OPTIONS = {
   leaseRenewMs: rules.number({ min: 10, max: MAX_TIMER_MS }),
 } as const satisfies Record<keyof ObjectStoreOptions, OptionRule>;
 
-/** The `key` option of every object store: the snapshot object's name, `noun` as the cloud calls it. */
-export const snapshotKeyRule = (noun: string): OptionRule & { required: true } => ({
-  ...rule(`${noun} ending in .json, .yaml or .yml`, (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)),
-  required: true,
-});
+/**
+ * The options of a cloud's store class: those of every object store, where the checkpoint is —
+ * the bucket (or container) by the cloud's naming rule and the snapshot's `key`, both required —
+ * and the class's own (its client).
+ * @param place the option naming the bucket, what the cloud calls it and its naming rule, and what it calls an object
+ */
+export function cloudStoreRules<Own extends Record<string, OptionRule>>(
+  place: { option: string; expected: string; name: RegExp; object: string },
+  own: Own,
+): typeof OBJECT_STORE_OPTIONS & Own {
+  return {
+    ...OBJECT_STORE_OPTIONS,
+    [place.option]: { ...rule(place.expected, (value) => typeof value === 'string' && place.name.test(value)), required: true },
+    key: { ...rule(`${place.object} ending in .json, .yaml or .yml`, (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
+    ...own,
+  };
+}
 
 export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: string): ResolvedObjectStoreOptions {
   checkOptions(options, OBJECT_STORE_OPTIONS, subject);

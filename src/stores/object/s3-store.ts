@@ -1,7 +1,7 @@
 import { checkOptions, rule, rules } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { ObjectStore } from './object-store.js';
-import { OBJECT_STORE_OPTIONS, snapshotKeyRule, type ObjectStoreOptions } from './object-store-options.js';
+import { cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
 import { S3Bucket, type S3ClientLike } from './s3-bucket.js';
 
 export interface S3StoreOptions extends ObjectStoreOptions {
@@ -28,13 +28,13 @@ export interface S3StoreOptions extends ObjectStoreOptions {
 /** S3's rule for bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
 const BUCKET_NAME = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
 
-const S3_OPTIONS = {
-  ...OBJECT_STORE_OPTIONS,
-  bucket: { ...rule('an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)', (value) => typeof value === 'string' && BUCKET_NAME.test(value)), required: true },
-  key: snapshotKeyRule('an object key'),
-  client: rule('an S3Client (with a send function)', (value) => typeof (value as { send?: unknown } | null)?.send === 'function'),
-  unsafeSkipFencingProbe: rules.boolean,
-};
+const S3_OPTIONS = cloudStoreRules(
+  { option: 'bucket', expected: 'an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)', name: BUCKET_NAME, object: 'an object key' },
+  {
+    client: rule('an S3Client (with a send function)', (value) => typeof (value as { send?: unknown } | null)?.send === 'function'),
+    unsafeSkipFencingProbe: rules.boolean,
+  },
+);
 
 /**
  * A checkpoint in Amazon S3 or an S3-compatible service (`s3://bucket/key.json`): see
