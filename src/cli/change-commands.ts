@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { CheckpointManager } from '../manager/checkpoint-manager.js';
 import type { Logger } from '../manager/options.js';
 import { sealedJournals } from '../stores/file/journal.js';
+import { LOG_PREFIX } from '../core/logger.js';
 import { formatBytes } from './human.js';
 import { CliError } from './cli-error.js';
 import { compactDatabase } from './postgres-target.js';
@@ -9,7 +10,8 @@ import { openForWriting, type CheckpointTarget } from './target.js';
 
 /** Warnings from the library (e.g. a dropped torn journal tail) go to standard error. */
 export function stderrLogger(write: (text: string) => void): Logger {
-  const say = (message: string): void => write(`warning: ${message.replace(/^\[checkpointer\] /, '')}`);
+  // The tool speaks for the library: its prefix gives way to the tool's own.
+  const say = (message: string): void => write(`warning: ${message.startsWith(`${LOG_PREFIX} `) ? message.slice(LOG_PREFIX.length + 1) : message}`);
   return { warn: say, error: say };
 }
 

@@ -5,6 +5,7 @@ import type { CheckpointStore } from '../stores/store.js';
 import { loadState, storeForOptions, validateOptions } from './load-state.js';
 import { logWarnings } from './log-warnings.js';
 import type { CheckpointOptions } from './options.js';
+import { prefixedLogger } from '../core/logger.js';
 
 /** What a CheckpointManager is composed of, once opened. */
 export interface CheckpointParts {
@@ -25,8 +26,8 @@ export async function openParts(options: CheckpointOptions): Promise<CheckpointP
   }
   validateOptions(options);
   const store = storeForOptions(options);
-  const logger = options.logger ?? console;
-  const emitter = new Emitter<CheckpointEvents>((error) => logger.error('[checkpointer] an event listener threw', error));
+  const logger = prefixedLogger(options.logger ?? console);
+  const emitter = new Emitter<CheckpointEvents>((error) => logger.error('an event listener threw', error));
   logWarnings(emitter, logger);
   for (const [event, listener] of Object.entries(options.on ?? {})) {
     if (listener) emitter.on(event as 'warning', listener as Listener<CheckpointEvents['warning']>);

@@ -5,13 +5,9 @@ import type { CheckpointStore } from '../stores/store.js';
 import type { FileStoreOptions } from '../stores/file/file-store-options.js';
 import type { VerifyCompletedOption } from './verify-completed.js';
 
-/** Console-like logger; `console` and pino both fit. */
-export interface Logger {
-  debug?(message: string, ...rest: unknown[]): void;
-  info?(message: string, ...rest: unknown[]): void;
-  warn(message: string, ...rest: unknown[]): void;
-  error(message: string, ...rest: unknown[]): void;
-}
+import type { Logger } from '../core/logger.js';
+
+export type { Logger };
 
 /** What to do when the checkpoint was written with a different `config`. */
 export type ConfigChangePolicy = 'reject' | 'restart' | 'accept';

@@ -4,6 +4,7 @@ import { assertJson, findNonJson, isJsonObject, type JsonObject } from '../core/
 import type { StepSummary } from '../core/model.js';
 import type { CheckpointManager } from '../manager/checkpoint-manager.js';
 import type { Logger } from '../manager/options.js';
+import { prefixedLogger } from '../core/logger.js';
 import { openCheckpoint } from './open-checkpoint.js';
 import type { PipelineEvents } from './pipeline-events.js';
 import { PipelineStep } from './pipeline-step.js';
@@ -50,7 +51,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
   abstract steps(): StepDefinition<Ctx>[];
 
   readonly #options: PipelineOptions;
-  readonly #logger: Logger;
+  readonly #logger: Required<Logger>;
   readonly #emitter: Emitter<PipelineEvents>;
   #running = false;
   #currentStep: string | undefined;
@@ -59,8 +60,8 @@ export abstract class Pipeline<Ctx extends JsonObject> {
   constructor(options: PipelineOptions) {
     validatePipelineOptions(options);
     this.#options = { ...options };
-    this.#logger = options.logger ?? console;
-    this.#emitter = new Emitter((error) => this.#logger.error('[checkpointer] a pipeline event listener threw', error));
+    this.#logger = prefixedLogger(options.logger ?? console);
+    this.#emitter = new Emitter((error) => this.#logger.error('a pipeline event listener threw', error));
   }
 
   on<E extends keyof PipelineEvents>(event: E, listener: Listener<PipelineEvents[E]>): () => void {
@@ -124,7 +125,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       const restoredFrom = plan.filter((entry) => entry.action === 'skip' && entry.completedBefore).map((entry) => summaries.get(entry.step)!);
       const context = restoreContext(initial, restoredFrom, checkpoint.context) as Ctx;
       const done = plan.filter((entry) => entry.completedBefore).length;
-      if (resumed) this.#info(`${name}: resuming run ${checkpoint.runId} from ${checkpoint.location} (${done} of ${steps.length} steps completed)`);
+      if (resumed) this.#logger.info(`${name}: resuming run ${checkpoint.runId} from ${checkpoint.location} (${done} of ${steps.length} steps completed)`);
       const result = (completedSteps: string[], kept: boolean): RunResult<Ctx> => ({
         runId: checkpoint.runId,
         context,
@@ -146,7 +147,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       const completedSteps: string[] = [];
       for (const [index, entry] of plan.entries()) {
         if (entry.action === 'skip') {
-          this.#info(`${name}: skipping step "${entry.step}" (${entry.reason})`);
+          this.#logger.info(`${name}: skipping step "${entry.step}" (${entry.reason})`);
           this.#emitter.emit('stepSkip', { step: entry.step, reason: entry.reason });
           continue;
         }
@@ -161,7 +162,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       // Failed items still to retry are progress too: keep the checkpoint so the next run retries them.
       const withFailures = this.#options.retryFailed === false ? [] : steps.filter((step) => checkpoint.failedItems(step.name).some((item) => item.status === 'failed'));
       if (allCompleted && withFailures.length > 0) {
-        this.#logger.warn(`[checkpointer] ${name}: steps ${withFailures.map((step) => `"${step.name}"`).join(', ')} completed with failed items; the checkpoint is kept so that the next run retries them`);
+        this.#logger.warn(`${name}: steps ${withFailures.map((step) => `"${step.name}"`).join(', ')} completed with failed items; the checkpoint is kept so that the next run retries them`);
       }
       const finished = allCompleted && withFailures.length === 0;
       const output = result(completedSteps, opened.persistent);
@@ -172,7 +173,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       output.checkpointKept = opened.persistent && !removed;
       return output;
     } catch (error) {
-      await checkpoint.close().catch((closeError: unknown) => this.#logger.warn('[checkpointer] could not close the checkpoint after a failure', closeError));
+      await checkpoint.close().catch((closeError: unknown) => this.#logger.warn('could not close the checkpoint after a failure', closeError));
       throw error;
     } finally {
       stopForwarding();
@@ -185,7 +186,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       const step = steps[index]!;
       if (entry.discard) {
         const items = checkpoint.getProgressSummary().steps[step.name]?.completed ?? 0;
-        this.#info(`${name}: step "${step.name}": ${entry.discard} — discarding its ${items} completed item(s) and its memoised result; it runs again`);
+        this.#logger.info(`${name}: step "${step.name}": ${entry.discard} — discarding its ${items} completed item(s) and its memoised result; it runs again`);
         await checkpoint.resetStep(step.name);
       }
       const saved = checkpoint.getStepSummary(step.name);
@@ -208,7 +209,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       try {
         await checkpoint.setStepSummary(name, { ...base, status: 'running' });
         this.#emitter.emit('stepStart', { step: name, index, total, attempt });
-        this.#debug(`step "${name}" started (attempt ${attempt})`);
+        this.#logger.debug(`step "${name}" started (attempt ${attempt})`);
         await this.onStepStart(step, context);
         const returned: unknown = await step.run(context, handle);
         const result = mergeStepResult(name, context, returned);
@@ -225,7 +226,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
       this.#reportSaveFailures(name);
       this.#currentStep = undefined;
     }
-    this.#debug(`step "${name}" completed in ${summary.durationMs} ms`);
+    this.#logger.debug(`step "${name}" completed in ${summary.durationMs} ms`);
     this.#emitter.emit('stepEnd', { step: name, status: 'completed', durationMs: summary.durationMs ?? 0, summary });
     try {
       await this.onStepEnd(step, summary, context);
@@ -244,7 +245,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     try {
       await checkpoint.setStepSummary(step.name, summary);
     } catch (saveError) {
-      this.#logger.warn(`[checkpointer] could not record that step "${step.name}" failed`, saveError);
+      this.#logger.warn(`could not record that step "${step.name}" failed`, saveError);
     }
     this.#emitter.emit('stepEnd', { step: step.name, status: 'failed', durationMs: summary.durationMs ?? 0, summary, error: failure });
     await this.#callOnError(failure, context);
@@ -255,7 +256,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     try {
       await this.onError(error, context);
     } catch (hookError) {
-      this.#logger.error('[checkpointer] the onError hook threw', hookError);
+      this.#logger.error('the onError hook threw', hookError);
     }
   }
 
@@ -266,13 +267,13 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     if (step !== undefined && ++this.#stepSaveFailures > 1) return;
     const message = error instanceof Error ? error.message : String(error);
     this.#logger.warn(
-      `[checkpointer] could not save the checkpoint${step === undefined ? '' : ` during step "${step}"`} (${operation}): ${message} — ` +
+      `could not save the checkpoint${step === undefined ? '' : ` during step "${step}"`} (${operation}): ${message} — ` +
         "the run goes on; after a crash, work since the last good save is done again (pass { onSaveError: 'throw' } to stop instead)",
     );
   }
 
   #reportSaveFailures(step: string): void {
-    if (this.#stepSaveFailures > 1) this.#logger.warn(`[checkpointer] ${this.#stepSaveFailures - 1} more checkpoint saves failed during step "${step}"`);
+    if (this.#stepSaveFailures > 1) this.#logger.warn(`${this.#stepSaveFailures - 1} more checkpoint saves failed during step "${step}"`);
     this.#stepSaveFailures = 0;
   }
 
@@ -284,15 +285,7 @@ export abstract class Pipeline<Ctx extends JsonObject> {
     return () => stops.forEach((stop) => stop());
   }
 
-  #info(message: string): void {
-    const line = `[checkpointer] ${message}`;
-    if (this.#logger.info) this.#logger.info(line);
-    else this.#logger.warn(line);
-  }
 
-  #debug(message: string): void {
-    this.#logger.debug?.(`[checkpointer] ${message}`);
-  }
 }
 
 function metadataOf(handle: PipelineStep): { metadata?: JsonObject } {

@@ -1,4 +1,5 @@
 import type { CheckpointAbortError } from '../core/errors.js';
+import { LOG_PREFIX } from '../core/logger.js';
 
 /** The exit code of a run interrupted by SIGINT/SIGTERM that can be resumed: EX_TEMPFAIL from sysexits.h. */
 export const EXIT_RESUMABLE = 75;
@@ -29,7 +30,7 @@ export function markResumable(error: CheckpointAbortError): void {
 function onFatalError(error: unknown): void {
   const interrupted = findResumable(error);
   if (!interrupted || process.listenerCount('uncaughtException') > 0) return;
-  process.stderr.write(`[checkpointer] ${interrupted.message}\n`);
+  process.stderr.write(`${LOG_PREFIX} ${interrupted.message}\n`);
   process.exit(EXIT_RESUMABLE);
 }
 

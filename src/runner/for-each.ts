@@ -10,6 +10,7 @@ import { createProgressRenderer } from '../progress/progress-renderer.js';
 import { ProgressTracker } from './progress.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
 import { SignalWatcher, type ShutdownSignal } from './signals.js';
+import { LOG_PREFIX } from '../core/logger.js';
 
 /** The work done for one item. Its return value is stored with the item when it is small JSON. */
 export type ItemFunction<T, R = unknown> = (item: T, context: ItemContext) => R | PromiseLike<R>;
@@ -184,7 +185,7 @@ class ForEachRun<T, R> {
     const graceMs = this.#options.shutdownGraceMs;
     if (!this.#reason && this.#inFlight.size > 0) {
       process.stderr.write(
-        `[checkpointer] ${signal}: step "${this.#step}" takes no new items; waiting up to ${graceMs} ms for ${this.#inFlight.size} in-flight item(s) — send ${signal} again to stop now\n`,
+        `${LOG_PREFIX} ${signal}: step "${this.#step}" takes no new items; waiting up to ${graceMs} ms for ${this.#inFlight.size} in-flight item(s) — send ${signal} again to stop now\n`,
       );
     }
     this.#stop({ kind: 'signal', signal }, graceMs);
