@@ -1,3 +1,4 @@
+import { statusAfterFailure } from '../../src/core/item-rules.js';
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError, type PostgresStore } from '../../src/postgres.js';
 import { usePostgres } from '../support/postgres-fixture.js';
@@ -101,10 +102,14 @@ describe('a work queue (store.queue(step))', () => {
     await a.queue('s').registerItems(['x']);
     let lease = await a.queue('s').claim();
     await a.queue('s').fail('x', lease.token, { message: 'first', name: 'TypeError' }, { maxAttempts: 2 });
+    // The SQL decides as the core rule does, at each attempt.
+    expect(statusAfterFailure(1, 2)).toBe('failed');
+    expect((await a.queue('s').countItems()).failed).toBe(1);
     expect((await a.queue('s').claim()).items).toEqual([]);
     lease = await a.queue('s').claim({ retryFailed: true });
     expect(lease.items).toEqual([{ key: 'x', attempts: 2 }]);
     await a.queue('s').fail('x', lease.token, { message: 'second' }, { maxAttempts: 2 });
+    expect(statusAfterFailure(2, 2)).toBe('dead_letter');
     expect(await a.queue('s').countItems()).toEqual({ pending: 0, inProgress: 0, completed: 0, failed: 0, deadLetter: 1 });
     expect((await a.queue('s').claim({ retryFailed: true })).items).toEqual([]);
     await a.close();

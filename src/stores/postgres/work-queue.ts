@@ -157,6 +157,8 @@ export class PostgresWorkQueue {
   /** Marks a claimed item failed (a dead letter after `maxAttempts` claims); throws LeaseLostError if the lease is no longer this worker's. */
   async fail(key: string, token: string, error: ErrorInfo, options: FailOptions = {}): Promise<void> {
     const max = options.maxAttempts ?? Infinity;
+    // The rule of core/item-rules.ts `statusAfterFailure`, in SQL so that the row decides in the
+    // same statement; test/postgres/work-queue.test.ts holds the two to the same answers.
     const rows = await this.#query<{ status: string }>(
       'failing an item',
       `WITH failed AS (
