@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointChange } from '../../src/core/model.js';
+import { parseChange } from '../../src/core/schema.js';
 import { decodeRecord, encodeRecord } from '../../src/stores/file/journal.js';
 
 /** The record format by its definition: checksum of the UTF-8 bytes, then the JSON of the change. */
@@ -46,6 +47,54 @@ describe('journal records', () => {
       { op: 'resetAll' },
     ];
     for (const change of changes) expect(encodeRecord(9, change)).toBe(reference(9, change));
+  });
+
+  it('a line is read by the fast path exactly as JSON.parse and the schema read it, or not at all', () => {
+    // What the general path gives for a line whose checksum is right.
+    const general = (line: string): unknown => {
+      try {
+        const { n, ...change } = JSON.parse(line.slice(9)) as { n: number };
+        return Number.isSafeInteger(n) ? { sequence: n, change: parseChange(change, 'line') } : undefined;
+      } catch (error) {
+        return error instanceof SyntaxError ? undefined : 'refused';
+      }
+    };
+    const withChecksum = (json: string): string => `${zlibCrc32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}`;
+    const read = (line: string): unknown => {
+      try {
+        return decodeRecord(line, 'line');
+      } catch {
+        return 'refused';
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.record({
+          step: text,
+          key: text,
+          status: fc.constantFrom('completed', 'failed', 'in_progress', 'pending', 'dead_letter', 'done'),
+          attempts: fc.oneof(fc.nat(), fc.integer({ min: -3, max: -1 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(2 ** 53)),
+          at: fc.oneof(fc.nat(), fc.constant(1_764_000_000_000), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+        }),
+        (sequence, item) => {
+          const line = withChecksum(`{"n":${sequence},${JSON.stringify({ op: 'item', ...item }).slice(1)}`);
+          expect(read(line)).toEqual(general(line));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    // Text JSON reads but JSON.stringify never writes: the fast path must not read it differently.
+    for (const json of [
+      '{"n":01,"op":"item","step":"s","key":"k","status":"completed","attempts":1,"at":5}',
+      '{"n":1,"op":"item","step":"s","key":"k","status":"completed","attempts":1,"at":-0}',
+      '{"n":1,"op":"item","step":"s","key":"k","status":"completed","attempts":1,"at":5,"extra":1}',
+      '{"n":1,"op":"item","step":"","key":"k","status":"completed","attempts":1,"at":5}',
+      `{"n":1,"op":"item","step":"${'s'.repeat(1025)}","key":"k","status":"completed","attempts":1,"at":5}`,
+      '{"n":99999999999999999,"op":"item","step":"s","key":"k","status":"completed","attempts":1,"at":5}',
+    ]) {
+      expect(read(withChecksum(json))).toEqual(general(withChecksum(json)));
+    }
   });
 
   it('a line reads back as the record it was written from; a line with any character changed does not', () => {

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CheckpointClosedError, CheckpointError, CheckpointStoreError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
@@ -116,7 +116,7 @@ export class FileStore implements CheckpointStore {
       for (const sealed of sealedJournals(this.#journalPath)) await removeIfExists(sealed);
       await fsyncDirectory(this.path);
     }
-    const existing = await readFile(this.#journalPath).then((buffer) => buffer.length, () => 0);
+    const existing = await stat(this.#journalPath).then((info) => info.size, () => 0);
     this.#writer.start(existing, this.#lock, this.#compaction);
     this.#compaction.start();
   }

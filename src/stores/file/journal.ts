@@ -37,6 +37,11 @@ export function decodeRecord(line: string, where: string): JournalRecord | undef
   const space = line.indexOf(' ');
   const json = line.slice(space + 1);
   if (space !== 8 || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
+  const plain = PLAIN_ITEM_LINE.exec(json);
+  if (plain) {
+    const [, n, step, key, status, attempts, at] = plain as unknown as [string, string, string, string, ItemChange['status'], string, string];
+    return { sequence: Number(n), change: { op: 'item', step, key, status, attempts: Number(attempts), at: Number(at) } };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -47,6 +52,18 @@ export function decodeRecord(line: string, where: string): JournalRecord | undef
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) return undefined;
   return { sequence: n, change: parseChange(change, where) };
 }
+
+/**
+ * The text {@link plainItemRecord} writes: a plain item mark whose step and key are verbatim
+ * ASCII, with integer numbers as JSON.stringify writes them. Such a line is read without
+ * JSON.parse and the schema: what it matches is exactly what they would accept and give (a
+ * step of 1 to 1,024 characters, a known status, attempts a non-negative integer), so any other
+ * line takes the general path. This is the hot path of reopening after a crash.
+ */
+const VERBATIM = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]';
+const PLAIN_ITEM_LINE = new RegExp(
+  `^\\{"n":(0|[1-9]\\d{0,14}),"op":"item","step":"(${VERBATIM}{1,1024})","key":"(${VERBATIM}*)","status":"(pending|in_progress|completed|failed|dead_letter)","attempts":(0|[1-9]\\d{0,14}),"at":(0|-?[1-9]\\d{0,15})\\}$`,
+);
 
 /** An item mark without error or result: nearly every record. */
 const isPlainItem = (change: CheckpointChange): change is ItemChange =>
