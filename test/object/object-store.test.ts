@@ -174,12 +174,18 @@ describe('ObjectStore', () => {
     for (let n = 1; n <= attempt; n++) expect(third.isItemCompleted('s', `late-${n}`)).toBe(false);
   });
 
-  it('recovers a damaged snapshot from its backup without losing a change', async () => {
+  /** A bucket whose checkpoint holds item-0…item-8 in a snapshot, its backup and segments, left by a holder whose lease ran out. */
+  async function leftWithBackup(): Promise<MemoryBucket> {
     const bucket = new MemoryBucket();
     const cp = await open(bucket, { durability: 'full', maxSegments: 2 });
     for (let n = 0; n < 9; n++) await cp.markItemCompleted('s', `item-${n}`);
     await cp.flush();
     await expireLease(bucket);
+    return bucket;
+  }
+
+  it('recovers a damaged snapshot from its backup without losing a change', async () => {
+    const bucket = await leftWithBackup();
     const snapshot = (await bucket.get(KEY))!;
     // One digit changed: still valid JSON, caught by the checksum.
     await bucket.replace(KEY, Buffer.from(text(snapshot).replace('"item-1"', '"item-7"')), snapshot.version);
@@ -192,11 +198,7 @@ describe('ObjectStore', () => {
   });
 
   it('recovers a snapshot deleted by hand from its backup, as a file checkpoint does, and writes it anew', async () => {
-    const bucket = new MemoryBucket();
-    const cp = await open(bucket, { durability: 'full', maxSegments: 2 });
-    for (let n = 0; n < 9; n++) await cp.markItemCompleted('s', `item-${n}`);
-    await cp.flush();
-    await expireLease(bucket);
+    const bucket = await leftWithBackup();
     await bucket.delete(KEY);
     const recovered: RecoveredEvent[] = [];
     const after = await open(bucket, {}, { recovered: (event) => recovered.push(event) });
