@@ -14,6 +14,20 @@ export interface LockView {
   alive: boolean | null;
 }
 
+/** Who holds the lock, in the words `status` and `watch` use. */
+export type LockState = 'running' | 'free' | 'abandoned' | 'shared';
+
+/**
+ * The lock of a checkpoint as `status` and `watch` show it: a file's lock directory and a bucket's
+ * lease are held by one run; a PostgreSQL checkpoint has no lock, its workers share it.
+ */
+export function lockState(checkpoint: { format: string; lock: LockView | null }): LockState {
+  if (checkpoint.format === 'PostgreSQL') return 'shared';
+  if (checkpoint.lock === null) return 'free';
+  // alive null: a holder on another host, which cannot be checked from here, so it may be running.
+  return checkpoint.lock.alive === false ? 'abandoned' : 'running';
+}
+
 /**
  * Whether the lock's holder still runs, judged as the lock itself judges it: false for a holder on
  * this host that is gone (also when its pid was reused: the start time tells) and for a lock

@@ -4,7 +4,7 @@ import { formatRate } from '../progress/format-progress.js';
 import { formatDuration, formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderFields, renderTable } from './table.js';
-import type { LockView } from './lock-view.js';
+import { lockState, type LockView } from './lock-view.js';
 import type { CheckpointView } from './target.js';
 
 export interface StepStatusReport extends StepProgressCounts {
@@ -68,9 +68,12 @@ export function buildStatus(view: CheckpointView, now: number): StatusReport {
 export function printStatus(report: StatusReport, out: Output, now: number): void {
   const { style } = out;
   const holder = report.lock && `${report.lock.pid === null ? 'a process' : `process ${report.lock.pid}`}${report.lock.host ? ` on ${report.lock.host}` : ''}`;
-  const running = report.lock !== null && report.lock.alive !== false;
-  const shared = report.format === 'PostgreSQL';
-  const lock = shared ? style.dim('none: workers share the checkpoint, each holding its items under a lease') : !report.lock ? 'free' : running ? style.yellow(`held by ${holder} (a run is in progress)`) : `left by ${holder}, which is no longer running (the next run takes it over)`;
+  const state = lockState(report);
+  const lock =
+    state === 'shared' ? style.dim('none: workers share the checkpoint, each holding its items under a lease')
+    : state === 'free' ? 'free'
+    : state === 'running' ? style.yellow(`held by ${holder} (a run is in progress)`)
+    : `left by ${holder}, which is no longer running (the next run takes it over)`;
   const fields: [string, string][] = [
     ['Checkpoint', `${report.location} (${report.format})`],
     ['Pipeline', report.pipeline ?? style.dim('(not named)')],
@@ -110,8 +113,8 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     ];
     for (const line of renderTable(columns, rows)) out.line(line);
     const stranded = names.some((name) => report.steps[name]!.inProgress > 0);
-    if (stranded && shared) out.line(style.dim('Items in progress may belong to running workers; those of a worker that stopped are claimed again when their lease runs out, or retried on the next open.'));
-    else if (stranded && !running) out.line(style.dim('No running process holds the lock: items in progress were interrupted and are retried on the next run.'));
+    if (stranded && state === 'shared') out.line(style.dim('Items in progress may belong to running workers; those of a worker that stopped are claimed again when their lease runs out, or retried on the next open.'));
+    else if (stranded && state !== 'running') out.line(style.dim('No running process holds the lock: items in progress were interrupted and are retried on the next run.'));
   }
   out.line();
 

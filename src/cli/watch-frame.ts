@@ -1,6 +1,7 @@
 import type { ErrorLogEntry } from '../core/model.js';
 import { formatBar, formatDuration as formatEta, formatRate } from '../progress/format-progress.js';
 import { formatDuration, truncate } from './human.js';
+import { lockState } from './lock-view.js';
 import { visibleLength, type Style } from './output.js';
 import { buildStatus, showingBackup, type StatusReport, type StepStatusReport } from './status-command.js';
 import type { CheckpointView } from './target.js';
@@ -17,17 +18,6 @@ export interface WatchSnapshot {
 
 export function watchSnapshot(view: CheckpointView, now: number): WatchSnapshot {
   return { report: buildStatus(view, now), recentErrors: view.state.errors.slice(-ERRORS_SHOWN) };
-}
-
-/** Who holds the lock, in the words `status` uses. */
-export type LockState = 'running' | 'free' | 'abandoned' | 'shared';
-
-export function lockState(report: StatusReport): LockState {
-  // A database checkpoint has no lock file (journal is null there): workers share it.
-  if (report.journal === null) return 'shared';
-  if (report.lock === null) return 'free';
-  // alive null: a holder on another host, which cannot be checked from here, so it may be running.
-  return report.lock.alive === false ? 'abandoned' : 'running';
 }
 
 export function describeHolder(report: StatusReport): string {

@@ -1,6 +1,7 @@
 import type { ErrorLogEntry } from '../core/model.js';
 import { showingBackup, type StepStatusReport } from './status-command.js';
-import { describeCounts, describeError, describeLock, describeProgress, lockState, type WatchSnapshot } from './watch-frame.js';
+import { lockState } from './lock-view.js';
+import { describeCounts, describeError, describeLock, describeProgress, type WatchSnapshot } from './watch-frame.js';
 
 /**
  * `watch` when standard output is not a terminal (a log file, a pipe): plain lines, each with

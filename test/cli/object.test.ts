@@ -44,12 +44,16 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     const url = `az://${container}/runs/42/checkpoint.json`;
     const running = await makeCheckpoint(url, false);
     try {
-      const [status, json, inspect, validate] = await Promise.all([
+      const [status, json, inspect, validate, watch] = await Promise.all([
         cli(['status', url]),
         cli(['status', url, '--json']),
         cli(['inspect', url, '--failed', '--json']),
         cli(['validate', url]),
+        cli(['watch', url, '--once']),
       ]);
+      // The lease is the lock, for watch as for status.
+      expect(watch.code).toBe(0);
+      expect(watch.stdout).toMatch(/Lock +held by process \d+ on .* \(a run is in progress\)/);
       expect(status).toMatchObject({ code: 0, stderr: '' });
       expect(status.stdout).toContain(`${url} (JSON)`);
       expect(status.stdout).toMatch(/held by process \d+/);
@@ -76,6 +80,10 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     } finally {
       await running.close();
     }
+    // Piped, watch ends by itself once no run holds the lease and nothing changed.
+    const watched = await cli(['watch', url, '--interval', '100']);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toContain('done: no run holds the lock and nothing changed since the last look');
     const closed = JSON.parse((await cli(['status', url, '--json'])).stdout) as { lock: unknown; steps: { enrich: { completed: number } } };
     expect(closed.lock).toBeNull();
     expect(closed.steps.enrich.completed).toBe(6);

@@ -160,7 +160,10 @@ describe('watch: plain lines when output is not a terminal', () => {
     const dead = snapshot({ lock: { pid: 7, host: 'h', since: null, alive: false } });
     expect(runIsOver(dead, dead)).toBe(true);
     // A database checkpoint has no lock: its watch runs until stopped.
-    const shared = snapshot({ lock: null, journal: null });
+    const shared = snapshot({ lock: null, journal: null, format: 'PostgreSQL' });
     expect(runIsOver(shared, shared)).toBe(false);
+    // A bucket has no journal but a lease, which is its lock: its watch ends like a file's.
+    const bucket = snapshot({ lock: null, journal: null });
+    expect(runIsOver(bucket, bucket)).toBe(true);
   });
 });
