@@ -78,10 +78,11 @@ const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/.*)$/i;
 
 /**
  * The checkpoints under the prefix of `location` (`az://container/runs/`), as URLs: a `.json`,
- * `.yaml` or `.yml` object with a lease or segments beside it (names only this library makes) or a
- * backup that holds a checkpoint (a person's `export.json.bak` does not), and one whose snapshot
- * is gone but whose backup or segments are left. Other objects (a job's own data) are not
- * checkpoints. Sorted.
+ * `.yaml` or `.yml` object with a lease or segments beside it (names only this library makes), or
+ * with a backup the library wrote (its checksum line: a bucket's backup is always the library's
+ * copy of an earlier snapshot, so a person's `export.json.bak` that merely looks like one does not
+ * count), and one whose snapshot is gone but whose backup or segments are left. An object that is
+ * a whole document of another kind is not listed on the word of its backup alone. Sorted.
  */
 export async function findObjectCheckpoints(location: string): Promise<string[]> {
   const url = parseUrlArgument(location);
@@ -97,12 +98,33 @@ export async function findObjectCheckpoints(location: string): Promise<string[]>
   const found: string[] = [];
   for (const snapshot of candidates) {
     const own = (keys.has(snapshot) && keys.has(leaseKey(snapshot))) || [...keys].some((key) => key.startsWith(segmentPrefix(snapshot)));
-    if (own || (await backupHoldsCheckpoint(bucket, snapshot))) found.push(snapshot);
+    if (own || (await backupVouchesFor(bucket, snapshot, keys.has(snapshot)))) found.push(snapshot);
   }
   return found.sort().map((key) => `${url.scheme}://${url.bucket}/${key}`);
 }
 
-async function backupHoldsCheckpoint(bucket: ObjectBucket, snapshot: string): Promise<boolean> {
+/**
+ * Whether the backup of `snapshot` says it is a checkpoint: the backup carries the library's
+ * checksum line, and the snapshot (when there is one) is a checkpoint too or is damaged — not a
+ * readable document of another kind.
+ */
+async function backupVouchesFor(bucket: ObjectBucket, snapshot: string, snapshotExists: boolean): Promise<boolean> {
+  const format = snapshotFormatFor(snapshot);
   const backup = await bucket.get(backupKey(snapshot));
-  return backup !== undefined && textHoldsCheckpoint(Buffer.from(backup.body).toString('utf8'), true, snapshotFormatFor(snapshot));
+  if (backup === undefined || !format.findChecksum(textOf(backup.body))) return false;
+  if (!snapshotExists) return true;
+  const object = await bucket.get(snapshot);
+  if (object === undefined) return true; // Deleted since the listing: its backup is what is left.
+  const text = textOf(object.body);
+  if (textHoldsCheckpoint(text, true, format)) return true;
+  try {
+    format.parse(text);
+    return false; // A readable document that is not a checkpoint.
+  } catch {
+    return true; // A damaged snapshot beside a good backup: a checkpoint to recover.
+  }
+}
+
+function textOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('utf8');
 }

@@ -164,6 +164,20 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     // Nor is a job's export with its own backup beside it: a `.bak` counts only when it holds a checkpoint.
     const exported = '{"rows": [1, 2, 3]}';
     for (const name of ['runs/3/export.json', 'runs/3/export.json.bak']) await blobs(container).getBlockBlobClient(name).upload(exported, exported.length);
+    // A backup that merely looks like a checkpoint (no checksum line: not written by the library) is no evidence,
+    // whether alone or beside a job's export; nor is a library-written backup beside a readable document of another kind.
+    const lookalike = '{"version": 2, "metadata": {"runId": "x"}}';
+    const libraryWritten = await blobText(container, 'runs/1/checkpoint.json');
+    const put = async (name: string, text: string) => blobs(container).getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
+    await put('runs/4/export.json', exported);
+    await put('runs/4/export.json.bak', lookalike);
+    await put('runs/5/alone.json.bak', lookalike);
+    await put('runs/6/report.json', exported);
+    await put('runs/6/report.json.bak', libraryWritten);
+    // A damaged snapshot whose backup the library wrote is a checkpoint to recover, and so is a backup left alone.
+    await put('runs/7/checkpoint.json', libraryWritten.slice(0, 40));
+    await put('runs/7/checkpoint.json.bak', libraryWritten);
+    await put('runs/8/checkpoint.json.bak', libraryWritten);
 
     const [listed, json, empty] = await Promise.all([cli(['list', `az://${container}/runs/`]), cli(['list', `az://${container}/runs/`, '--json']), cli(['list', `az://${container}/nothing/`])]);
     expect(listed.code).toBe(0);
@@ -172,6 +186,8 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     expect(report.checkpoints.map(({ path, format }) => [path, format])).toEqual([
       [`az://${container}/runs/1/checkpoint.json`, 'JSON'],
       [`az://${container}/runs/2/state.yaml`, 'YAML'],
+      [`az://${container}/runs/7/checkpoint.json`, 'JSON'],
+      [`az://${container}/runs/8/checkpoint.json`, 'JSON'],
     ]);
     expect(report.checkpoints[0]).toMatchObject({ pipeline: 'train', items: { completed: 6 } });
     expect(empty).toMatchObject({ code: 0, stdout: `No checkpoints under az://${container}/nothing/.\n` });
