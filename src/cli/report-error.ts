@@ -1,4 +1,5 @@
 import { CheckpointArgumentError, CheckpointError, CheckpointLockedError } from '../core/errors.js';
+import { isBucketUrl } from '../stores/object/stores-by-scheme.js';
 import { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 import { CliError } from './cli-error.js';
@@ -21,7 +22,9 @@ export function reportError(error: unknown, out: Output, env: NodeJS.ProcessEnv 
   }
   if (error instanceof CheckpointLockedError) {
     const who = error.pid === undefined ? 'another process' : `process ${error.pid}${error.host ? ` on ${error.host}` : ''}`;
-    out.error(`${label}: ${error.location} is locked by ${who}, so nothing was changed — wait for the run to finish or stop it, then try again (status, inspect, validate and backups work meanwhile)`);
+    // A bucket keeps one backup object and has no `backups` command; a file checkpoint's backups can be listed meanwhile.
+    const readers = isBucketUrl(error.location) ? 'status, inspect and validate' : 'status, inspect, validate and backups';
+    out.error(`${label}: ${error.location} is locked by ${who}, so nothing was changed — wait for the run to finish or stop it, then try again (${readers} work meanwhile)`);
     return ExitCode.locked;
   }
   if (error instanceof CheckpointArgumentError) {
