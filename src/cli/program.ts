@@ -83,6 +83,15 @@ async function directoryOnly(command: string, location: string): Promise<void> {
   }
 }
 
+/**
+ * An option the command needs for files, checked after the checkpoint's kind so that a bucket or
+ * database is told why the command does not apply to it rather than asked for the option.
+ */
+function required<T>(value: T | undefined, flags: string): T {
+  if (value === undefined) throw new CliError(`required option '${flags}' not specified`, ExitCode.usage);
+  return value;
+}
+
 /** The package's name on npm, which is also its command's name. */
 export const PACKAGE_NAME = 'checkpoint-resume';
 
@@ -168,11 +177,11 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     });
 
   command('restore', 'make a backup the checkpoint again; the current file is moved aside, never deleted (files only)')
-    .requiredOption('--backup <n>', 'which backup: 0 for file.bak, 1 for file.bak.1, … (see "backups")', nonNegativeInteger)
-    .action(async (argument: string, options: Flags & { backup: number }) => {
+    .option('--backup <n>', 'required: which backup, 0 for file.bak, 1 for file.bak.1, … (see "backups")', nonNegativeInteger)
+    .action(async (argument: string, options: Flags & { backup?: number }) => {
       const target = targetOf(argument, options);
       const file = fileOnly(target, 'restore', filesOnly(target));
-      const result = await restoreBackup(file, options.backup);
+      const result = await restoreBackup(file, required(options.backup, '--backup <n>'));
       out.line(`Restored ${file} from ${result.from}.`);
       for (const moved of result.movedAside) out.line(`Kept the replaced file as ${moved}`);
     });
@@ -210,15 +219,16 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
     .command('cleanup')
     .description('remove the leftovers of old finished checkpoints under a directory, keeping the newest N untouched (files only)')
     .argument('<dir>', 'a directory, searched with its subdirectories')
-    .requiredOption('--keep <n>', 'how many of the most recently updated checkpoints to leave untouched', nonNegativeInteger)
+    .option('--keep <n>', 'required: how many of the most recently updated checkpoints to leave untouched', nonNegativeInteger)
     .option('--dry-run', 'only say what would be removed; change nothing')
     .option('--json', 'print a JSON object for scripts')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (location: string, options: { keep: number; dryRun?: boolean; json?: boolean }) => {
+    .action(async (location: string, options: { keep?: number; dryRun?: boolean; json?: boolean }) => {
       if (isDatabaseUrl(location)) throw new CliError(`cleanup: ${NO_BACKUPS}; remove old checkpoints there with DELETE (see "checkpoint-resume list ${redact(location)}")`, ExitCode.usage);
       if (isBucketUrl(location)) throw new CliError(`cleanup: takes a directory; in a bucket, expire old checkpoints with a lifecycle rule, or delete a finished checkpoint's objects (<key>, <key>.bak, <key>.lease, <key>.segments/) — see "checkpoint-resume list ${location}"`, ExitCode.usage);
       await directoryOnly('cleanup', location);
-      const report = await cleanupDirectory(location, { keep: options.keep, dryRun: options.dryRun === true }, context.now());
+      const keep = required(options.keep, '--keep <n>');
+      const report = await cleanupDirectory(location, { keep, dryRun: options.dryRun === true }, context.now());
       if (options.json) out.line(JSON.stringify(report, null, 2));
       else printCleanup(report, out, context.now());
       if (report.checkpoints.some((checkpoint) => checkpoint.decision === 'failed')) exit.code = ExitCode.failed;

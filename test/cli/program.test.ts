@@ -43,6 +43,12 @@ describe('runCli', () => {
       [['list', file], `list: takes a directory, searched with its subdirectories, or a postgres:// URL; ${file} is a file — use "checkpoint-resume status ${file}"`],
       [['cleanup', file, '--keep', '1'], `cleanup: takes a directory, searched with its subdirectories; ${file} is a file`],
       [['cleanup', tempDir()], "required option '--keep <n>' not specified"],
+      // Where the command does not apply, the user is told why rather than asked for its option.
+      [['restore', 'az://runs/c.json'], 'restore: a checkpoint in a bucket keeps one backup object'],
+      [['restore', 'postgres://user:secret@db/x', '--pipeline', 'p'], 'restore: PostgreSQL checkpoints have no backup files'],
+      [['cleanup', 'az://runs/'], 'cleanup: takes a directory; in a bucket, expire old checkpoints with a lifecycle rule'],
+      [['cleanup', 'postgres://user:secret@db/x'], 'cleanup: PostgreSQL checkpoints have no backup files'],
+      [['cleanup', file], `cleanup: takes a directory, searched with its subdirectories; ${file} is a file`],
       [['cleanup', tempDir(), '--keep', '-1'], 'expected a whole number >= 0'],
       [['cleanup', 'postgres://user:secret@db/x', '--keep', '1'], 'cleanup: PostgreSQL checkpoints have no backup files'],
       [['list', tempDir(), '--schema', 's'], '--schema: only for a postgres:// URL'],
