@@ -17,10 +17,10 @@ export interface ObjectTarget {
   url: string;
 }
 
-/** Parses a bucket URL given on the command line; a bad one is a usage error. */
-export function parseUrlArgument(argument: string): ObjectUrl {
+/** Parses a bucket URL given on the command line, a checkpoint's or a prefix to list; a bad one is a usage error. */
+export function parseUrlArgument(argument: string, of: 'checkpoint' | 'prefix' = 'checkpoint'): ObjectUrl {
   try {
-    return parseObjectUrl(argument, 'the checkpoint');
+    return of === 'checkpoint' ? parseObjectUrl(argument, 'the checkpoint') : parseObjectUrl(argument, 'the prefix', '<prefix>');
   } catch (error) {
     throw new CliError((error as Error).message, ExitCode.usage);
   }
@@ -85,7 +85,7 @@ const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/.*)$/i;
  * a whole document of another kind is not listed on the word of its backup alone. Sorted.
  */
 export async function findObjectCheckpoints(location: string): Promise<string[]> {
-  const url = parseUrlArgument(location);
+  const url = parseUrlArgument(location, 'prefix');
   const bucket = readOnlyBucket(url);
   const keys = new Set((await bucket.list(url.key)).map((entry) => entry.key));
   const candidates = new Set<string>();

@@ -208,7 +208,7 @@ function buildProgram(context: CliContext, exit: { code: number }): Command {
       }
       const bucket = isBucketUrl(location);
       if (options.schema !== undefined) throw new CliError(`--schema: only for a postgres:// URL; ${location} is ${bucket ? 'a bucket URL' : 'a directory'}`, ExitCode.usage);
-      if (bucket) parseUrlArgument(location);
+      if (bucket) parseUrlArgument(location, 'prefix');
       else await directoryOnly('list', location);
       const report = await listDirectory(location, context.now(), options.pipeline);
       if (options.json) out.line(JSON.stringify(report, null, 2));

@@ -200,7 +200,7 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
   it('refuses what buckets do not have, and bad URLs, as usage errors (exit 2)', async () => {
     const container = await azurite.createContainer();
     const url = `az://${container}/c.json`;
-    const [backups, restore, cleanup, prefix, scheme, flags, missing, slash] = await Promise.all([
+    const [backups, restore, cleanup, prefix, scheme, flags, missing, slash, listSlash, spaced] = await Promise.all([
       cli(['backups', url]),
       cli(['restore', url, '--backup', '0']),
       cli(['cleanup', `az://${container}/`, '--keep', '1']),
@@ -209,6 +209,8 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
       cli(['status', url, '--pipeline', 'p']),
       cli(['status', url]),
       cli(['status', `az:/${container}/c.json`]),
+      cli(['list', `az:/${container}/runs/`]),
+      cli(['status', ` ${url}`]),
     ]);
     expect(backups.code).toBe(2);
     expect(backups.stderr).toContain('keeps one backup object, <key>.bak');
@@ -225,6 +227,10 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     expect(missing.stderr).toContain(`${url}: no checkpoint here (no such object)`);
     expect(slash.code).toBe(2);
     expect(slash.stderr).toContain('az://<bucket>/<key>.json');
+    expect(listSlash).toMatchObject({ code: 2, stdout: '' });
+    expect(listSlash.stderr).toContain(`Expected the prefix to be az://<bucket>/<prefix>, got \`"az:/${container}/runs/"\``);
+    expect(spaced).toMatchObject({ code: 2, stdout: '' });
+    expect(spaced.stderr).toContain('Expected the checkpoint without spaces around the URL');
   });
 
   it('without credentials, or with a malformed one: exit 1, saying which setting to fix', async () => {

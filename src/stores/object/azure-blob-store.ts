@@ -1,8 +1,8 @@
-import { checkOptions, rule } from '../../core/validate-options.js';
+import { rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { AzureBucket, type AzureServiceClient } from './azure-bucket.js';
 import { ObjectStore } from './object-store.js';
-import { cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
+import { checkCloudStoreOptions, cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
 
 export interface AzureBlobStoreOptions extends ObjectStoreOptions {
   /** The container (it must exist). */
@@ -34,7 +34,7 @@ const AZURE_OPTIONS = cloudStoreRules(
  */
 export class AzureBlobStore extends ObjectStore {
   constructor(options: AzureBlobStoreOptions) {
-    checkOptions(options, AZURE_OPTIONS, 'AzureBlobStore');
+    checkCloudStoreOptions(options, AZURE_OPTIONS, 'AzureBlobStore');
     const { container, key, client, ...storeOptions } = options;
     super(new AzureBucket({ container, client }), key, snapshotFormatFor(key), storeOptions, 'AzureBlobStore');
   }

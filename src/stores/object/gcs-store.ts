@@ -1,8 +1,8 @@
-import { checkOptions, rule } from '../../core/validate-options.js';
+import { rule } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { GcsBucket, type GcsStorageLike } from './gcs-bucket.js';
 import { ObjectStore } from './object-store.js';
-import { cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
+import { checkCloudStoreOptions, cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
 
 export interface GcsStoreOptions extends ObjectStoreOptions {
   /** The bucket (it must exist). */
@@ -35,7 +35,7 @@ const GCS_OPTIONS = cloudStoreRules(
  */
 export class GcsStore extends ObjectStore {
   constructor(options: GcsStoreOptions) {
-    checkOptions(options, GCS_OPTIONS, 'GcsStore');
+    checkCloudStoreOptions(options, GCS_OPTIONS, 'GcsStore');
     const { bucket, key, storage, ...storeOptions } = options;
     super(new GcsBucket({ bucket, storage }), key, snapshotFormatFor(key), storeOptions, 'GcsStore');
   }

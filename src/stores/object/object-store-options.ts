@@ -1,5 +1,5 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
-import { checkOptions, MAX_TIMER_MS, rule, rules, type OptionRule } from '../../core/validate-options.js';
+import { checkOptions, MAX_TIMER_MS, rejectOptionsWith, rule, rules, type OptionRule, type OptionRules } from '../../core/validate-options.js';
 import { FILE_STORE_OPTIONS, SHARED_DEFAULTS, type CorruptPolicy, type Durability } from '../file/file-store-options.js';
 
 /**
@@ -82,6 +82,23 @@ export const OBJECT_STORE_OPTIONS = {
   leaseRenewMs: rules.number({ min: 10, max: MAX_TIMER_MS }),
 } as const satisfies Record<keyof ObjectStoreOptions, OptionRule>;
 
+/** Options of the file stores that a bucket has no use for: it is held by a lease, keeps one backup object and writes marks as segments. */
+export const FILE_ONLY_OPTIONS = ['fsyncIntervalMs', 'backups', 'lock'] as const;
+
+/**
+ * Refuses the file stores' own options given for a bucket (`given`: the store class or the URL),
+ * saying they apply to files only, before an unknown-option check would suggest a near name.
+ */
+export function rejectFileOnlyOptions(options: Record<string, unknown>, given: string, takes: readonly string[]): void {
+  rejectOptionsWith({ ...options, [given]: true }, given, FILE_ONLY_OPTIONS, `those apply to checkpoint files only; ${given} takes ${takes.map((key) => `\`${key}\``).join(', ')}`);
+}
+
+/** Checks the options of a cloud's store class (`optionRules` from cloudStoreRules). */
+export function checkCloudStoreOptions(options: unknown, optionRules: OptionRules, subject: string): void {
+  if (typeof options === 'object' && options !== null) rejectFileOnlyOptions(options as Record<string, unknown>, subject, Object.keys(optionRules));
+  checkOptions(options, optionRules, subject);
+}
+
 /**
  * The options of a cloud's store class: those of every object store, where the checkpoint is —
  * the bucket (or container) by the cloud's naming rule and the snapshot's `key`, both required —
@@ -95,7 +112,7 @@ export function cloudStoreRules<Own extends Record<string, OptionRule>>(
   return {
     ...OBJECT_STORE_OPTIONS,
     [place.option]: { ...rule(place.expected, (value) => typeof value === 'string' && place.name.test(value)), required: true },
-    key: { ...rule(`${place.object} ending in .json, .yaml or .yml`, (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
+    key: { ...rule(`${place.object} ending in .json, .yaml or .yml and not starting with "/"`, (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
     ...own,
   };
 }

@@ -1,7 +1,7 @@
-import { checkOptions, rule, rules } from '../../core/validate-options.js';
+import { rule, rules } from '../../core/validate-options.js';
 import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { ObjectStore } from './object-store.js';
-import { cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
+import { checkCloudStoreOptions, cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
 import { S3Bucket, type S3ClientLike } from './s3-bucket.js';
 
 export interface S3StoreOptions extends ObjectStoreOptions {
@@ -47,7 +47,7 @@ const S3_OPTIONS = cloudStoreRules(
  */
 export class S3Store extends ObjectStore {
   constructor(options: S3StoreOptions) {
-    checkOptions(options, S3_OPTIONS, 'S3Store');
+    checkCloudStoreOptions(options, S3_OPTIONS, 'S3Store');
     const { bucket, key, client, unsafeSkipFencingProbe, ...storeOptions } = options;
     super(new S3Bucket({ bucket, client, unsafeSkipFencingProbe, probePrefix: key }), key, snapshotFormatFor(key), storeOptions, 'S3Store');
   }

@@ -1,5 +1,5 @@
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
-import { pickOptions, rejectOptionsWith, type OptionRules } from '../../core/validate-options.js';
+import { pickOptions, type OptionRules } from '../../core/validate-options.js';
 import type { CheckpointStore } from '../store.js';
 import { AzureBlobStore } from './azure-blob-store.js';
 import { AzureBucket } from './azure-bucket.js';
@@ -8,7 +8,7 @@ import { GcsBucket } from './gcs-bucket.js';
 import { GcsStore } from './gcs-store.js';
 import { S3Bucket } from './s3-bucket.js';
 import { S3Store } from './s3-store.js';
-import { OBJECT_STORE_OPTIONS, SHARED_WITH_FILE_STORES, type ObjectStoreOptions } from './object-store-options.js';
+import { FILE_ONLY_OPTIONS, OBJECT_STORE_OPTIONS, rejectFileOnlyOptions, SHARED_WITH_FILE_STORES, type ObjectStoreOptions } from './object-store-options.js';
 
 /** `scheme://bucket/key`, split. */
 export interface ObjectUrl {
@@ -37,9 +37,6 @@ const READ_ONLY_BUCKETS_BY_SCHEME: Record<string, (bucket: string) => ObjectBuck
   gs: (bucket) => new GcsBucket({ bucket }),
 };
 
-/** Options of CheckpointManager.open that only file stores have: with a bucket URL they would be ignored. */
-const FILE_ONLY_OPTIONS = ['fsyncIntervalMs', 'backups', 'lock'] as const;
-
 const BUCKET_SCHEME = new RegExp(`^(?:${Object.keys(OBJECT_STORES_BY_SCHEME).join('|')}):`, 'i');
 
 /**
@@ -47,16 +44,20 @@ const BUCKET_SCHEME = new RegExp(`^(?:${Object.keys(OBJECT_STORES_BY_SCHEME).joi
  * mistyped with too few slashes (`az:/x.json`), which `parseObjectUrl` refuses instead of letting
  * it quietly become a local file (a file of such a name is reached as `./az:…`).
  */
-export const isBucketUrl = (path: string): boolean => BUCKET_SCHEME.test(path);
+export const isBucketUrl = (path: string): boolean => BUCKET_SCHEME.test(path.trimStart());
 
 /** Whether `path` is a URL (`scheme://…`, or a bucket's, see isBucketUrl) rather than a file path. */
-export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isBucketUrl(path);
+export const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path.trimStart()) || isBucketUrl(path);
 
 /**
  * Splits `scheme://bucket/key` (the key may be empty, for a prefix). The key is URL-decoded.
+ * `what` and `shape` name the argument and what it should look like, for messages.
  * @throws CheckpointArgumentError for an unknown scheme or a URL without a bucket
  */
-export function parseObjectUrl(path: string, what = '`path`'): ObjectUrl {
+export function parseObjectUrl(path: string, what = '`path`', shape = '<key>.json (or .yaml)'): ObjectUrl {
+  if (path.trim() !== path) {
+    throw new CheckpointArgumentError(`Expected ${what} without spaces around the URL, got ${describeValue(path)} — remove them; a local file of that name is reached as "./${path}"`);
+  }
   const match = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)(?:\/(.*))?$/i.exec(path);
   const scheme = match?.[1]!.toLowerCase() ?? path.slice(0, Math.max(0, path.indexOf(':'))).toLowerCase();
   if (!Object.hasOwn(OBJECT_STORES_BY_SCHEME, scheme)) {
@@ -65,7 +66,10 @@ export function parseObjectUrl(path: string, what = '`path`'): ObjectUrl {
   }
   if (!match) {
     const typo = path.includes('://') ? '' : `; a local file of that name is ./${path}`;
-    throw new CheckpointArgumentError(`Expected ${what} to be ${scheme}://<bucket>/<key>.json (or .yaml), got ${describeValue(path)}${typo}`);
+    throw new CheckpointArgumentError(`Expected ${what} to be ${scheme}://<bucket>/${shape}, got ${describeValue(path)}${typo}`);
+  }
+  if (match[3]?.startsWith('/')) {
+    throw new CheckpointArgumentError(`Expected ${what} to have one slash between the bucket and the key, got ${describeValue(path)} — write ${scheme}://${match[2]}/${match[3].replace(/^\/+/, '')}`);
   }
   return { scheme, bucket: match[2]!, key: decodeURIComponent(match[3] ?? '') };
 }
@@ -92,7 +96,7 @@ const STORE_CLASS_BY_SCHEME: Record<string, { name: string; bucket: string }> = 
  */
 export function bucketPathRules(path: string, options: Record<string, unknown>, optionRules: OptionRules): OptionRules {
   const url = parseObjectUrl(path);
-  rejectOptionsWith({ ...options, [path]: true }, path, FILE_ONLY_OPTIONS, 'those apply to checkpoint files only; buckets take durability, batchSize, batchIntervalMs, minCompactBytes, snapshotIntervalMs and onCorrupt, and the store classes take the rest');
+  rejectFileOnlyOptions(options, path, SHARED_WITH_FILE_STORES);
   const storeOnly = Object.keys(OBJECT_STORE_OPTIONS).find((key) => !(SHARED_WITH_FILE_STORES as readonly string[]).includes(key) && options[key] !== undefined);
   if (storeOnly !== undefined) {
     const store = STORE_CLASS_BY_SCHEME[url.scheme]!;
