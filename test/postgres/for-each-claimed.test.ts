@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { LeaseLostError } from '../../src/postgres.js';
 import { usePostgres } from '../support/postgres-fixture.js';
@@ -56,6 +57,71 @@ describe("a work queue's forEach in one worker", () => {
     const lease = await other.queue('s').claim();
     expect(lease.items).toEqual([]);
     await Promise.all([store.close(), other.close()]);
+  });
+});
+
+describe('completions in a claimed run', () => {
+  it('an item frees its slot once handled: the next one runs while its completion waits to commit, and it counts once committed', async () => {
+    const pipeline = postgres.unique('slot');
+    const store = postgres.store({ pipeline });
+    const { schema } = postgres;
+    const itemA = `SELECT status FROM "${schema}".items WHERE key = 'a' AND step_id IN (
+      SELECT s.id FROM "${schema}".steps s JOIN "${schema}".checkpoints c ON c.id = s.checkpoint_id WHERE c.pipeline = $1)`;
+    // Another session holds item a's row, so that its completion cannot commit until that session ends.
+    const blocker = await postgres.pool.connect();
+    const statusOfA: string[] = [];
+    try {
+      const report = await store.queue('s').forEach(['a', 'b'], async (item) => {
+        if (item === 'a') {
+          await blocker.query('BEGIN');
+          await blocker.query(`${itemA} FOR UPDATE`, [pipeline]);
+          return;
+        }
+        // With one slot, b runs only if a's slot was freed before a's completion committed.
+        statusOfA.push((await postgres.pool.query<{ status: string }>(itemA, [pipeline])).rows[0]!.status);
+        await blocker.query('COMMIT');
+      }, { concurrency: 1, batchSize: 2 });
+      expect(statusOfA).toEqual(['in_progress']);
+      expect(report).toMatchObject({ completed: 2, failed: 0, lost: 0 });
+      expect(await store.queue('s').countItems()).toMatchObject({ completed: 2, inProgress: 0 });
+    } finally {
+      blocker.release();
+      await store.close();
+    }
+  });
+
+  it('a completion whose lease was taken over while it waited to commit counts as lost, not completed', async () => {
+    const pipeline = postgres.unique('slot-lost');
+    const [store, other] = [postgres.store({ pipeline }), postgres.store({ pipeline })];
+    const { schema } = postgres;
+    const blocker = await postgres.pool.connect();
+    try {
+      const report = await store.queue('s').forEach(['a', 'b'], async (item) => {
+        if (item === 'a') {
+          await blocker.query('BEGIN');
+          await blocker.query(
+            `SELECT 1 FROM "${schema}".items WHERE key = 'a' AND step_id IN (
+               SELECT s.id FROM "${schema}".steps s JOIN "${schema}".checkpoints c ON c.id = s.checkpoint_id WHERE c.pipeline = $1) FOR UPDATE`,
+            [pipeline],
+          );
+          return;
+        }
+        // Meanwhile a's lease goes to the other worker (in the blocking session, which holds the row), which completes it.
+        const token = randomUUID();
+        await blocker.query(
+          `UPDATE "${schema}".items SET lease_token = $2 WHERE key = 'a' AND step_id IN (
+             SELECT s.id FROM "${schema}".steps s JOIN "${schema}".checkpoints c ON c.id = s.checkpoint_id WHERE c.pipeline = $1)`,
+          [pipeline, token],
+        );
+        await blocker.query('COMMIT');
+        await other.queue('s').complete('a', token);
+      }, { concurrency: 1, batchSize: 2, pollMs: 10 });
+      expect(report).toMatchObject({ completed: 1, failed: 0, lost: 1 });
+      expect(await other.queue('s').countItems()).toMatchObject({ completed: 2, inProgress: 0 });
+    } finally {
+      blocker.release();
+      await Promise.all([store.close(), other.close()]);
+    }
   });
 });
 

@@ -45,6 +45,18 @@ export function forEachClaimed<T>(
   return new ClaimedRun(queue, items, fn, resolveClaimOptions(options)).run();
 }
 
+/** An item's completion on its way: wrapped, since a promise resolved with a promise would wait for it. */
+interface Completing {
+  committed: Promise<void>;
+}
+
+/**
+ * How many handled items may wait for their completion to commit, per claimed batch: beyond it
+ * no more is claimed, so a database that is slow to commit slows the handlers rather than
+ * piling up work a crash would redo.
+ */
+const COMMITTING_BATCHES = 4;
+
 class ClaimedRun<T> {
   readonly #queue: PostgresWorkQueue;
   readonly #fn: ClaimedFunction<T>;
@@ -54,8 +66,14 @@ class ClaimedRun<T> {
   /** Claimed, not started yet. */
   readonly #waiting: Held[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** Handled items whose completion is being committed: their slot is free, their lease still kept. */
+  readonly #committing = new Set<Promise<void>>();
   readonly #completions: CompletionBatcher;
   readonly #report: ForEachClaimedReport = { completed: 0, failed: 0, lost: 0, durationMs: 0 };
+  /** The claim being made while items run, so that the next batch is there when a slot frees. */
+  #claiming: Promise<void> | undefined;
+  /** The last claim found nothing: claim again only once this worker's items are done. */
+  #drained = false;
   #fatal: { error: unknown } | undefined;
 
   constructor(queue: PostgresWorkQueue, items: Iterable<T>, fn: ClaimedFunction<T>, options: ResolvedClaimOptions<T>) {
@@ -68,32 +86,51 @@ class ClaimedRun<T> {
 
   async run(): Promise<ForEachClaimedReport> {
     const started = performance.now();
-    const { concurrency, signal } = this.#options;
+    const { concurrency, batchSize, signal } = this.#options;
     await this.#queue.registerItems(this.#byKey.keys());
     const heartbeat = this.#startHeartbeat();
     try {
       while (!this.#fatal && !signal?.aborted) {
-        if (this.#waiting.length === 0 && this.#inFlight.size < concurrency) {
-          const claimed = await this.#claim();
-          if (claimed === 0 && this.#inFlight.size === 0) {
-            if (!(await this.#queue.hasUnfinishedItems())) break;
-            // Another worker still holds items: look again once its lease may have run out.
-            await this.#pause();
-            continue;
-          }
-        }
+        // Claim ahead: the next batch is asked for while the last of this one runs.
+        if (this.#waiting.length < concurrency && !this.#claiming && !this.#drained && this.#committing.size < batchSize * COMMITTING_BATCHES) this.#claimAhead();
         while (this.#waiting.length > 0 && this.#inFlight.size < concurrency) this.#start(this.#waiting.shift()!);
-        if (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
+        if (this.#inFlight.size > 0 || this.#claiming) {
+          await Promise.race([...this.#inFlight, ...(this.#claiming ? [this.#claiming] : [])]);
+        } else if (this.#committing.size > 0) {
+          await Promise.race(this.#committing);
+        } else {
+          // Nothing of this worker's is left: done unless another worker still holds items, whose
+          // lease may run out.
+          if (!(await this.#queue.hasUnfinishedItems())) break;
+          await this.#pause();
+          this.#drained = false;
+        }
       }
-      await Promise.all(this.#inFlight);
     } finally {
       clearInterval(heartbeat);
+      await this.#claiming;
       await Promise.allSettled(this.#inFlight);
+      await Promise.allSettled(this.#committing);
       await this.#releaseWaiting();
     }
     if (this.#fatal) throw this.#fatal.error;
     this.#report.durationMs = performance.now() - started;
     return this.#report;
+  }
+
+  #claimAhead(): void {
+    this.#claiming = this.#claim()
+      .then(
+        (claimed) => {
+          this.#drained = claimed === 0;
+        },
+        (error: unknown) => {
+          this.#fatal ??= { error };
+        },
+      )
+      .finally(() => {
+        this.#claiming = undefined;
+      });
   }
 
   /** Claims a batch and queues it; returns how many items came. */
@@ -123,18 +160,43 @@ class ClaimedRun<T> {
 
   #start(held: Held): void {
     const running = this.#work(held)
-      .catch((error: unknown) => {
-        if (error instanceof LeaseLostError) this.#report.lost++;
-        else this.#fatal ??= { error };
-      })
-      .finally(() => {
-        this.#held.delete(held.key);
-        this.#inFlight.delete(running);
-      });
+      .then(
+        (completion) => {
+          if (completion) this.#commitLater(held, completion.committed);
+          else this.#held.delete(held.key);
+        },
+        (error: unknown) => {
+          this.#settled(held, error);
+        },
+      )
+      .finally(() => this.#inFlight.delete(running));
     this.#inFlight.add(running);
   }
 
-  async #work(held: Held): Promise<void> {
+  /**
+   * Frees the item's slot at once and commits its completion with those of the items that finish
+   * meanwhile (one statement for all); the heartbeat keeps its lease until then, and it counts
+   * as completed once committed.
+   */
+  #commitLater(held: Held, committed: Promise<void>): void {
+    const committing = committed.then(
+      () => this.#settled(held, undefined),
+      (error: unknown) => this.#settled(held, error),
+    );
+    this.#committing.add(committing);
+    void committing.finally(() => this.#committing.delete(committing));
+  }
+
+  /** The item is done with: completed (no error), lost, or the run must stop. */
+  #settled(held: Held, error: unknown): void {
+    this.#held.delete(held.key);
+    if (error === undefined) this.#report.completed++;
+    else if (error instanceof LeaseLostError) this.#report.lost++;
+    else this.#fatal ??= { error };
+  }
+
+  /** Runs the item's tries; resolves with its completion (still being committed), or nothing when it was failed or released. */
+  async #work(held: Held): Promise<Completing | undefined> {
     const { key, token, attempts, tries } = held;
     const { retries, retryOn, backoff, timeoutMs, signal, maxAttempts } = this.#options;
     const item = this.#byKey.get(key) as T;
@@ -149,7 +211,7 @@ class ClaimedRun<T> {
       }
       if (outcome.ok) return this.#complete(held, item, outcome.value as JsonValue | undefined);
       if (held.lost) throw held.lost;
-      if (signal?.aborted) return this.#release(held);
+      if (signal?.aborted) return void (await this.#release(held));
       if (retry < retries && retryOn(outcome.error)) {
         const waiting = new AbortController();
         held.wake = () => waiting.abort();
@@ -157,22 +219,29 @@ class ClaimedRun<T> {
         held.wake = undefined;
         if (held.lost) throw held.lost;
         if (waited) continue;
-        return this.#release(held);
+        return void (await this.#release(held));
       }
       await this.#queue.fail(key, token, toErrorInfo(outcome.error), { maxAttempts });
       this.#report.failed++;
-      return;
+      return undefined;
     }
   }
 
-  async #complete({ key, token }: Held, item: T, result: JsonValue | undefined): Promise<void> {
+  /**
+   * Completes the item: with `completeWith`, in its own transaction before the slot is freed (the
+   * user's statements run in it); otherwise through the batcher, resolving at once with the
+   * commit still to come.
+   */
+  async #complete({ key, token }: Held, item: T, result: JsonValue | undefined): Promise<Completing> {
     const { completeWith } = this.#options;
     if (completeWith) {
       await this.#queue.complete(key, token, { ...(result === undefined ? {} : { result }), inTransaction: (client) => completeWith(client, item, result) });
-    } else if (!(await this.#completions.complete(key, token, result))) {
-      throw new LeaseLostError(this.#queue.location, this.#queue.step, key);
+      return { committed: Promise.resolve() };
     }
-    this.#report.completed++;
+    const committed = this.#completions.complete(key, token, result).then((kept) => {
+      if (!kept) throw new LeaseLostError(this.#queue.location, this.#queue.step, key);
+    });
+    return { committed };
   }
 
   async #release({ key, token }: Held): Promise<void> {
