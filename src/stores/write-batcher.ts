@@ -34,6 +34,12 @@ export interface WriteBatcherOptions<T, R> {
    * it, which throws if it fails — so that its caller can refuse the change before applying it.
    */
   synchronous?: boolean;
+  /**
+   * Without `batch`: how long, in milliseconds, the first entry waits for others before a commit
+   * starts (later ones gather while the commit before them runs). For entries nobody is held up
+   * by, such as completions whose worker slot is already free. @default 0 (the same tick only)
+   */
+  gatherMs?: number;
   /** The most entries one commit takes. @default Infinity */
   maxBatch?: number;
   /**
@@ -170,8 +176,8 @@ export class WriteBatcher<T, R = void> {
    */
   async #run(): Promise<void> {
     try {
-      // Group commit: let the adds made in this same tick join the first commit.
-      if (!this.#options.batch) await null;
+      // Group commit: let the adds made in this same tick (or within `gatherMs`) join the first commit.
+      if (!this.#options.batch) await (this.#options.gatherMs ? new Promise((resolve) => setTimeout(resolve, this.#options.gatherMs)) : null);
       for (;;) {
         if (this.#pending.length === 0) {
           this.#active = false;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WriteBatcher } from '../../src/stores/write-batcher.js';
 
 /** A commit that records its batches and finishes only when the test lets it. */
@@ -62,6 +62,32 @@ describe('WriteBatcher: group commit', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => batcher.add(i)));
     expect(results).toEqual(Array.from({ length: 10 }, (_, i) => i * 10));
     expect(sizes).toEqual([4, 4, 2]);
+  });
+});
+
+describe('WriteBatcher: gatherMs', () => {
+  it('the first add waits gatherMs for others, which join its commit; later ones gather while it runs', async () => {
+    vi.useFakeTimers();
+    try {
+      const gate = gatedCommit<number>();
+      const batcher = new WriteBatcher<number>({ commit: gate.commit, gatherMs: 10 });
+      const first = batcher.add(1);
+      await vi.advanceTimersByTimeAsync(9);
+      expect(gate.batches).toEqual([]);
+      const second = batcher.add(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gate.batches).toEqual([[1, 2]]);
+      const third = batcher.add(3);
+      gate.open();
+      await Promise.all([first, second]);
+      // The add made while the commit ran goes in the next one at once, without a wait of its own.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(gate.batches).toEqual([[1, 2], [3]]);
+      gate.open();
+      await third;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

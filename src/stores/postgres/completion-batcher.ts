@@ -8,9 +8,16 @@ interface Completion {
 }
 
 /**
- * Group commit for completions, through the shared {@link WriteBatcher}: while one statement
- * completing items is in flight, the items that finish meanwhile wait and go together in the
- * next one. Each resolves `true` when it was completed, `false` when its lease was lost. A failed
+ * How long a completion waits for others before its statement is sent, in milliseconds. Nothing
+ * waits on it (the item's slot is already free, its lease kept by the heartbeat), so a few
+ * milliseconds let items that finish close together share one statement.
+ */
+const GATHER_MS = 10;
+
+/**
+ * Group commit for completions, through the shared {@link WriteBatcher}: the completions that come
+ * within {@link GATHER_MS}, or while one statement completing items is in flight, go together in
+ * one. Each resolves `true` when it was completed, `false` when its lease was lost. A failed
  * statement fails only its own items: each item's lease is its own.
  */
 export class CompletionBatcher {
@@ -22,6 +29,7 @@ export class CompletionBatcher {
         const lost = new Set(await send(batch));
         return batch.map((entry) => !lost.has(entry.key));
       },
+      gatherMs: GATHER_MS,
       maxBatch: 1000,
       latch: false,
     });

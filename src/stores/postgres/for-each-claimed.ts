@@ -166,7 +166,7 @@ class ClaimedRun<T> {
           else this.#held.delete(held.key);
         },
         (error: unknown) => {
-          this.#settled(held, error);
+          this.#settled(held, { error });
         },
       )
       .finally(() => this.#inFlight.delete(running));
@@ -181,18 +181,18 @@ class ClaimedRun<T> {
   #commitLater(held: Held, committed: Promise<void>): void {
     const committing = committed.then(
       () => this.#settled(held, undefined),
-      (error: unknown) => this.#settled(held, error),
+      (error: unknown) => this.#settled(held, { error }),
     );
     this.#committing.add(committing);
     void committing.finally(() => this.#committing.delete(committing));
   }
 
-  /** The item is done with: completed (no error), lost, or the run must stop. */
-  #settled(held: Held, error: unknown): void {
+  /** The item is done with: completed (no failure), lost, or the run must stop. */
+  #settled(held: Held, failure: { error: unknown } | undefined): void {
     this.#held.delete(held.key);
-    if (error === undefined) this.#report.completed++;
-    else if (error instanceof LeaseLostError) this.#report.lost++;
-    else this.#fatal ??= { error };
+    if (!failure) this.#report.completed++;
+    else if (failure.error instanceof LeaseLostError) this.#report.lost++;
+    else this.#fatal ??= failure;
   }
 
   /** Runs the item's tries; resolves with its completion (still being committed), or nothing when it was failed or released. */
