@@ -41,8 +41,9 @@ const BUCKET_SCHEME = new RegExp(`^(?:${Object.keys(OBJECT_STORES_BY_SCHEME).joi
 
 /**
  * Whether `path` starts with a bucket's scheme, `az:`, `s3:` or `gs:`: a bucket URL, or one
- * mistyped with too few slashes (`az:/x.json`), which `parseObjectUrl` refuses instead of letting
- * it quietly become a local file (a file of such a name is reached as `./az:…`).
+ * mistyped with too few slashes (`az:/x.json`) or with spaces before it, which `parseObjectUrl`
+ * refuses instead of letting it quietly become a local file (a file of such a name is reached as
+ * `./az:…`).
  */
 export const isBucketUrl = (path: string): boolean => BUCKET_SCHEME.test(path.trimStart());
 
