@@ -14,7 +14,7 @@ describe('tables created on first use', () => {
     );
     expect(new Set(managers.map((cp) => cp.runId)).size).toBe(1);
     const versions = await pool.query<{ version: number }>(`SELECT version FROM "${schema}".schema_version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     const tables = await pool.query<{ name: string }>(
       'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
       [schema],
@@ -29,7 +29,7 @@ describe('tables created on first use', () => {
     await pool.query(`CREATE TABLE "${schema}".schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     await pool.query(`INSERT INTO "${schema}".schema_version (version) VALUES (99)`);
     const store = new PostgresStore({ connectionString: url, schema, pipeline: 'p' });
-    await expect(CheckpointManager.open({ store })).rejects.toThrow(/version 99, newer than this checkpointer supports \(2\) — upgrade checkpointer/);
+    await expect(CheckpointManager.open({ store })).rejects.toThrow(/version 99, newer than this checkpointer supports \(3\) — upgrade checkpointer/);
   });
 
   it('the claim index keeps claims off finished items', async () => {

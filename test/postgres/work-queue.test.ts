@@ -1,5 +1,7 @@
 import { statusAfterFailure } from '../../src/core/item-rules.js';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { CheckpointManager } from '../../src/index.js';
 import { LeaseLostError, type PostgresStore } from '../../src/postgres.js';
 import { usePostgres } from '../support/postgres-fixture.js';
 
@@ -44,6 +46,40 @@ describe('a work queue (store.queue(step))', () => {
     expect(await a.queue('other').registerItems(['k0'])).toBe(1);
     expect(await a.queue('other').countItems()).toEqual({ pending: 1, inProgress: 0, completed: 0, failed: 0, deadLetter: 0 });
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a list of keys registered in full is not inserted again; another list, or the same after its step was reset, is', async () => {
+    const { pipeline, a } = twoWorkers();
+    // Worker b's statements are counted.
+    const inserts: string[] = [];
+    const pool = new pg.Pool({ connectionString: postgres.url, max: 2 });
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
+        if (/INSERT INTO\s+\S+\.(?:"items"|items)/.test(text)) inserts.push(text);
+        return query(...args);
+      };
+    });
+    const b = postgres.store({ pipeline, pool });
+    const keys = ['x', 'y', 'z'];
+    expect(await a.queue('s').registerItems(keys)).toBe(3);
+    expect(await b.queue('s').registerItems(keys)).toBe(0);
+    expect(inserts).toEqual([]);
+    // The fingerprint is of the whole list: one key more is another list, and its new key is added.
+    expect(await b.queue('s').registerItems([...keys, 'w'])).toBe(1);
+    expect(inserts).toHaveLength(1);
+    expect(await a.queue('s').registerItems(keys)).toBe(0);
+    expect(await a.queue('s').countItems()).toMatchObject({ pending: 4 });
+    // Resetting the step deletes its items, and the fingerprint with them: the next registration adds them all again.
+    const manager = await CheckpointManager.open({ store: postgres.store({ pipeline }) });
+    await manager.resetStep('s');
+    await manager.close();
+    expect(await a.queue('s').countItems()).toMatchObject({ pending: 0 });
+    expect(await b.queue('s').registerItems(keys)).toBe(3);
+    expect(await a.queue('s').countItems()).toMatchObject({ pending: 3 });
+    await Promise.all([a.close(), b.close()]);
+    await pool.end();
   });
 
   it('fencing: a worker whose lease expired and was re-claimed cannot complete or fail the item', async () => {

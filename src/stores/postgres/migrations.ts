@@ -67,6 +67,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX errors_by_checkpoint ON $S.errors (checkpoint_id, id);`,
   // 2: how many items a step has in all, when the application said (forEach over an array, setTotal).
   `ALTER TABLE $S.steps ADD COLUMN total bigint;`,
+  // 3: a fingerprint of the item keys registered in full, so that the workers after the first
+  // need not insert them all again (the column goes with the step, and so with its items).
+  `ALTER TABLE $S.steps ADD COLUMN registered_keys text;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { JsonValue } from '../../core/json.js';
 import { checkOptions, checkValue } from '../../core/validate-options.js';
 import type { ErrorInfo } from '../../core/model.js';
@@ -52,11 +52,22 @@ export class PostgresWorkQueue {
     return this.#connection.location;
   }
 
-  /** Adds items as pending unless they are there already; returns how many were new. */
+  /**
+   * Adds items as pending unless they are there already; returns how many were new. Once a list
+   * of keys has been registered in full, its fingerprint is kept with the step, and registering
+   * the same list again (the other workers) is one statement, not an insert per key.
+   */
   async registerItems(keys: Iterable<string>): Promise<number> {
     const all = [...new Set(keys)].map(encodeText);
+    const fingerprint = keysFingerprint(all);
     const id = await this.#checkpointId();
     await this.#connection.withClient('creating the step', (client) => ensureSteps(client, this.#tables, id, [this.step]));
+    const registered = await this.#query<{ registered: boolean }>(
+      'checking the registered items',
+      `SELECT registered_keys IS NOT DISTINCT FROM $3 AS registered FROM ${this.#tables.steps} WHERE id = ${this.#stepId}`,
+      [fingerprint],
+    );
+    if (registered[0]?.registered) return 0;
     let added = 0;
     for (let start = 0; start < all.length; start += REGISTER_CHUNK) {
       // ON CONFLICT DO NOTHING: every worker registers the same items; the first one wins.
@@ -71,6 +82,7 @@ export class PostgresWorkQueue {
       );
       added += rows[0]?.n ?? 0;
     }
+    await this.#query('noting the registered items', `UPDATE ${this.#tables.steps} SET registered_keys = $3 WHERE id = ${this.#stepId}`, [fingerprint]);
     return added;
   }
 
@@ -233,6 +245,13 @@ export class PostgresWorkQueue {
   async #query<Row>(what: string, text: string, values: unknown[] = []): Promise<Row[]> {
     return this.#connection.query<Row>(what, text, [await this.#checkpointId(), this.#encodedStep, ...values]);
   }
+}
+
+/** A fingerprint of a list of (encoded) keys, in order: equal lists, equal fingerprints. */
+function keysFingerprint(keys: readonly string[]): string {
+  const hash = createHash('sha256').update(`${keys.length}\n`);
+  for (const key of keys) hash.update(key).update('\u0000');
+  return hash.digest('hex');
 }
 
 const COUNT_FIELD: Record<string, keyof StepItemCounts> = { pending: 'pending', in_progress: 'inProgress', completed: 'completed', failed: 'failed', dead_letter: 'deadLetter' };
