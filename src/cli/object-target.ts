@@ -100,7 +100,8 @@ export async function findObjectCheckpoints(location: string): Promise<string[]>
     const own = (keys.has(snapshot) && keys.has(leaseKey(snapshot))) || [...keys].some((key) => key.startsWith(segmentPrefix(snapshot)));
     if (own || (await backupVouchesFor(bucket, snapshot, keys.has(snapshot)))) found.push(snapshot);
   }
-  return found.sort().map((key) => `${url.scheme}://${url.bucket}/${key}`);
+  // A "%" in a key is written %25, so that the URL printed reads back as the same key.
+  return found.sort().map((key) => `${url.scheme}://${url.bucket}/${key.replaceAll('%', '%25')}`);
 }
 
 /**

@@ -160,6 +160,8 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     const container = await azurite.createContainer();
     await makeCheckpoint(`az://${container}/runs/1/checkpoint.json`);
     await makeCheckpoint(`az://${container}/runs/2/state.yaml`);
+    // A "%" in a key: listed with it escaped, a URL that reads back as the same checkpoint.
+    await makeCheckpoint(`az://${container}/runs/9/100%25.json`);
     await makeCheckpoint(`az://${container}/elsewhere/checkpoint.json`);
     // A job's own JSON beside a checkpoint is not one.
     const notes = '{"version": 1, "metadata": {"runId": "mine"}}';
@@ -185,13 +187,17 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     const [listed, json, empty] = await Promise.all([cli(['list', `az://${container}/runs/`]), cli(['list', `az://${container}/runs/`, '--json']), cli(['list', `az://${container}/nothing/`])]);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(`Checkpoints under az://${container}/runs/:`);
-    const report = JSON.parse(json.stdout) as { checkpoints: { path: string; pipeline: string; format: string; items: { completed: number } }[] };
+    const report = JSON.parse(json.stdout) as { checkpoints: { path: string; pipeline: string; format: string; damaged: string | null; items: { completed: number } }[] };
     expect(report.checkpoints.map(({ path, format }) => [path, format])).toEqual([
       [`az://${container}/runs/1/checkpoint.json`, 'JSON'],
       [`az://${container}/runs/2/state.yaml`, 'YAML'],
       [`az://${container}/runs/7/checkpoint.json`, 'JSON'],
       [`az://${container}/runs/8/checkpoint.json`, 'JSON'],
+      [`az://${container}/runs/9/100%25.json`, 'JSON'],
     ]);
+    expect(report.checkpoints.find(({ path }) => path.endsWith('100%25.json'))).toMatchObject({ damaged: null });
+    const percent = await cli(['status', `az://${container}/runs/9/100%25.json`, '--json']);
+    expect(percent.code).toBe(0);
     expect(report.checkpoints[0]).toMatchObject({ pipeline: 'train', items: { completed: 6 } });
     expect(empty).toMatchObject({ code: 0, stdout: `No checkpoints under az://${container}/nothing/.\n` });
     expect(await blobText(container, 'runs/1/notes.json')).toBe(notes);

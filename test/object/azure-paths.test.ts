@@ -83,9 +83,14 @@ describe('az:// paths', () => {
       expect(CheckpointManager.open({ path: 'S3:bucket/c.json' })).rejects.toThrow(CheckpointArgumentError),
       // A space before a URL does not turn it into a local file; a double slash names the slash the key would start with.
       expect(CheckpointManager.open({ path: ' az://container/c.json' })).rejects.toThrow('Expected `path` without spaces around the URL, got `" az://container/c.json"` (string) — remove them; a local file of that name is reached as "./ az://container/c.json"'),
+      // SDKs resolve "." and ".." in the request URL: such a key would be written under another name than it is read by.
+      ...['az://container/./c.json', 'az://container/runs/../c.json', 'az://container/x%2F..%2Fc.json', 'az://container/runs//c.json'].map((path) =>
+        expect(CheckpointManager.open({ path })).rejects.toThrow(`Expected \`path\` to have no empty, "." or ".." path segments in its key, got \`"${path}"\``),
+      ),
+      expect(CheckpointManager.open({ path: 'az://container/%zz.json' })).rejects.toThrow('Expected `path` to have valid percent-escapes in its key (%25 for a "%")'),
       expect(CheckpointManager.open({ path: 'az://container//runs/c.json' })).rejects.toThrow('Expected `path` to have one slash between the bucket and the key, got `"az://container//runs/c.json"` (string) — write az://container/runs/c.json'),
       expect(CheckpointManager.open({ path: 'az://container' })).rejects.toThrow(/Expected `path` to be az:\/\/<bucket>\/<key>\.json \(or \.yaml\)/),
-      expect(CheckpointManager.open({ path: 'az://container/notes.txt' })).rejects.toThrow(/Expected `key` to be a blob name ending in \.json, \.yaml or \.yml and not starting with "\/", got `"notes.txt"`/),
+      expect(CheckpointManager.open({ path: 'az://container/notes.txt' })).rejects.toThrow(/Expected `key` to be a blob name ending in \.json, \.yaml or \.yml, without empty, "\." or "\.\." path segments \(nor a leading "\/"\), got `"notes.txt"`/),
       expect(CheckpointManager.open({ path: 'az://Bad_Name/c.json' })).rejects.toThrow(/Expected `container` to be an Azure container name/),
       expect(CheckpointManager.open({ path: 'az://container/c.json', backups: 2 })).rejects.toThrow(/Expected no `backups` together with `az:\/\/container\/c\.json`.*apply to checkpoint files only/),
       expect(CheckpointManager.open({ path: 'az://container/c.json', lock: false })).rejects.toThrow(CheckpointArgumentError),
@@ -104,7 +109,9 @@ describe('az:// paths', () => {
     expect(() => new AzureBlobStore({ container: 'runs', key: 'c.json', fsyncIntervalMs: 5 } as never)).toThrow(
       'Expected no `fsyncIntervalMs` together with `AzureBlobStore`, because it would be ignored — those apply to checkpoint files only; AzureBlobStore takes `durability`',
     );
-    expect(() => new AzureBlobStore({ container: 'runs', key: '/c.json' })).toThrow('Expected `key` to be a blob name ending in .json, .yaml or .yml and not starting with "/"');
+    for (const key of ['/c.json', 'runs/./c.json', 'runs/../c.json', 'a//c.json']) {
+      expect(() => new AzureBlobStore({ container: 'runs', key })).toThrow('Expected `key` to be a blob name ending in .json, .yaml or .yml, without empty, "." or ".." path segments (nor a leading "/")');
+    }
     expect(() => new AzureBlobStore({ key: 'c.json' } as never)).toThrow(/Expected `container` to be an Azure container name/);
     expect(() => new AzureBlobStore({ container: 'runs', key: 'c.json', client: {} as never })).toThrow(/Expected `client` to be a BlobServiceClient/);
   });

@@ -17,6 +17,14 @@ const EPOCH_DIGITS = 10;
 const SEQUENCE_DIGITS = 15;
 const SEGMENT_NAME = /^(\d{10})-(\d{15})-(\d{15})$/;
 
+/**
+ * Whether `key` names a snapshot the way every cloud stores it: ending in .json, .yaml or .yml,
+ * with no empty, `.` or `..` path segment (a leading `/` is an empty one). SDKs resolve such
+ * segments in the request URL, so the objects would be written under another name than the one
+ * they are later read by.
+ */
+export const isSnapshotKey = (key: string): boolean => /\.(json|ya?ml)$/i.test(key) && key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+
 export const leaseKey = (key: string): string => `${key}.lease`;
 export const backupKey = (key: string): string => `${key}.bak`;
 export const segmentPrefix = (key: string): string => `${key}.segments/`;

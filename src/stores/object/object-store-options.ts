@@ -1,5 +1,6 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
 import { checkOptions, MAX_TIMER_MS, rejectOptionsWith, rule, rules, type OptionRule, type OptionRules } from '../../core/validate-options.js';
+import { isSnapshotKey } from './object-keys.js';
 import { FILE_STORE_OPTIONS, SHARED_DEFAULTS, type CorruptPolicy, type Durability } from '../file/file-store-options.js';
 
 /**
@@ -112,7 +113,7 @@ export function cloudStoreRules<Own extends Record<string, OptionRule>>(
   return {
     ...OBJECT_STORE_OPTIONS,
     [place.option]: { ...rule(place.expected, (value) => typeof value === 'string' && place.name.test(value)), required: true },
-    key: { ...rule(`${place.object} ending in .json, .yaml or .yml and not starting with "/"`, (value) => typeof value === 'string' && /^[^/].*\.(json|ya?ml)$/i.test(value)), required: true },
+    key: { ...rule(`${place.object} ending in .json, .yaml or .yml, without empty, "." or ".." path segments (nor a leading "/")`, (value) => typeof value === 'string' && isSnapshotKey(value)), required: true },
     ...own,
   };
 }

@@ -72,7 +72,18 @@ export function parseObjectUrl(path: string, what = '`path`', shape = '<key>.jso
   if (match[3]?.startsWith('/')) {
     throw new CheckpointArgumentError(`Expected ${what} to have one slash between the bucket and the key, got ${describeValue(path)} — write ${scheme}://${match[2]}/${match[3].replace(/^\/+/, '')}`);
   }
-  return { scheme, bucket: match[2]!, key: decodeURIComponent(match[3] ?? '') };
+  let key: string;
+  try {
+    key = decodeURIComponent(match[3] ?? '');
+  } catch {
+    throw new CheckpointArgumentError(`Expected ${what} to have valid percent-escapes in its key (%25 for a "%"), got ${describeValue(path)}`);
+  }
+  // Cloud SDKs resolve `.` and `..` in the request URL: the objects would not be where they are read.
+  const segments = key === '' ? [] : (key.endsWith('/') ? key.slice(0, -1) : key).split('/'); // A prefix may end in "/".
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new CheckpointArgumentError(`Expected ${what} to have no empty, "." or ".." path segments in its key, got ${describeValue(path)} — the cloud's SDK would resolve them, and the checkpoint's objects would not be where they are read; write the key as it is meant`);
+  }
+  return { scheme, bucket: match[2]!, key };
 }
 
 /** A bucket to read the checkpoints of `url` from, without a lease and without writing. */
