@@ -1,7 +1,7 @@
 import { CheckpointCorruptError } from '../core/errors.js';
 import { CheckpointState } from '../core/state.js';
 import { snapshotFormatFor } from '../stores/file/snapshot-formats.js';
-import { backupKey, leaseKey, segmentPrefix } from '../stores/object/object-keys.js';
+import { backupKey, leaseKey, parseSegmentKey } from '../stores/object/object-keys.js';
 import { isLeaseLive, parseLease } from '../stores/object/lease.js';
 import { readObjectCheckpoint, type ObjectCheckpoint } from '../stores/object/read-object-checkpoint.js';
 import { parseObjectUrl, readOnlyBucket, type ObjectUrl } from '../stores/object/stores-by-scheme.js';
@@ -73,12 +73,13 @@ export function damageOf(read: ObjectCheckpoint, url: string): CheckpointCorrupt
   return read.recovered ? new CheckpointCorruptError(url, read.recovered.problems) : null;
 }
 
-/** What names a checkpoint `K` in a listing: `K.lease`, `K.bak` or `K.segments/…` beside it. */
-const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/.*)$/i;
+/** What names a checkpoint `K` in a listing: `K.lease`, `K.bak` or a segment `K.segments/<epoch>-<first>-<last>` beside it. */
+const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/\d{10}-\d{15}-\d{15})$/i;
 
 /**
  * The checkpoints under the prefix of `location` (`az://container/runs/`), as URLs: a `.json`,
- * `.yaml` or `.yml` object with a lease or segments beside it (names only this library makes), or
+ * `.yaml` or `.yml` object with a lease the library wrote or segments named as it names them
+ * beside it, or
  * with a backup the library wrote (its checksum line: a bucket's backup is always the library's
  * copy of an earlier snapshot, so a person's `export.json.bak` that merely looks like one does not
  * count), and one whose snapshot is gone but whose backup or segments are left. An object that is
@@ -93,15 +94,27 @@ export async function findObjectCheckpoints(location: string): Promise<string[]>
     const snapshot = COMPANION.exec(key)?.[1];
     if (snapshot === undefined) continue;
     // A lease alone is a run that never saved (or a checkpoint being removed): nothing to list.
-    if (keys.has(snapshot) || keys.has(backupKey(snapshot)) || key.startsWith(segmentPrefix(snapshot))) candidates.add(snapshot);
+    if (keys.has(snapshot) || keys.has(backupKey(snapshot)) || parseSegmentKey(snapshot, key)) candidates.add(snapshot);
   }
   const found: string[] = [];
   for (const snapshot of candidates) {
-    const own = (keys.has(snapshot) && keys.has(leaseKey(snapshot))) || [...keys].some((key) => key.startsWith(segmentPrefix(snapshot)));
+    const own = (keys.has(snapshot) && keys.has(leaseKey(snapshot)) && (await holdsLease(bucket, snapshot))) || [...keys].some((key) => parseSegmentKey(snapshot, key) !== undefined);
     if (own || (await backupVouchesFor(bucket, snapshot, keys.has(snapshot)))) found.push(snapshot);
   }
   // A "%" in a key is written %25, so that the URL printed reads back as the same key.
   return found.sort().map((key) => `${url.scheme}://${url.bucket}/${key.replaceAll('%', '%25')}`);
+}
+
+/** Whether `<snapshot>.lease` is a lease this library wrote (a person's `notes.json.lease` is not). */
+async function holdsLease(bucket: ObjectBucket, snapshot: string): Promise<boolean> {
+  const lease = await bucket.get(leaseKey(snapshot));
+  if (lease === undefined) return false;
+  try {
+    parseLease(lease.body, leaseKey(snapshot));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

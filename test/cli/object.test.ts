@@ -162,6 +162,8 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     await makeCheckpoint(`az://${container}/runs/2/state.yaml`);
     // A "%" in a key: listed with it escaped, a URL that reads back as the same checkpoint.
     await makeCheckpoint(`az://${container}/runs/9/100%25.json`);
+    // A checkpoint whose key holds another's segment-directory name is no evidence of that other one.
+    await makeCheckpoint(`az://${container}/runs/10/x.json.segments/y.json`);
     await makeCheckpoint(`az://${container}/elsewhere/checkpoint.json`);
     // A job's own JSON beside a checkpoint is not one.
     const notes = '{"version": 1, "metadata": {"runId": "mine"}}';
@@ -183,6 +185,11 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     await put('runs/7/checkpoint.json', libraryWritten.slice(0, 40));
     await put('runs/7/checkpoint.json.bak', libraryWritten);
     await put('runs/8/checkpoint.json.bak', libraryWritten);
+    // Names that only look like a lease or a segment: a person's, not the library's.
+    await put('runs/11/j.json', exported);
+    await put('runs/11/j.json.lease', 'hello');
+    await put('runs/11/k.json', exported);
+    await put('runs/11/k.json.segments/readme.txt', 'hello');
 
     const [listed, json, empty] = await Promise.all([cli(['list', `az://${container}/runs/`]), cli(['list', `az://${container}/runs/`, '--json']), cli(['list', `az://${container}/nothing/`])]);
     expect(listed.code).toBe(0);
@@ -190,6 +197,7 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     const report = JSON.parse(json.stdout) as { checkpoints: { path: string; pipeline: string; format: string; damaged: string | null; items: { completed: number } }[] };
     expect(report.checkpoints.map(({ path, format }) => [path, format])).toEqual([
       [`az://${container}/runs/1/checkpoint.json`, 'JSON'],
+      [`az://${container}/runs/10/x.json.segments/y.json`, 'JSON'],
       [`az://${container}/runs/2/state.yaml`, 'YAML'],
       [`az://${container}/runs/7/checkpoint.json`, 'JSON'],
       [`az://${container}/runs/8/checkpoint.json`, 'JSON'],
