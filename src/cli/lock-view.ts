@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isBucketUrl } from '../stores/object/stores-by-scheme.js';
 import { isOrphanedLock } from '../stores/file/file-lock.js';
 import { isAlive as isOwnerAlive, isLocal, readLockHolder, readOwner } from '../stores/file/lock-owner.js';
 
@@ -26,6 +27,15 @@ export function lockState(checkpoint: { format: string; lock: LockView | null })
   if (checkpoint.lock === null) return 'free';
   // alive null: a holder on another host, which cannot be checked from here, so it may be running.
   return checkpoint.lock.alive === false ? 'abandoned' : 'running';
+}
+
+/**
+ * Why a holder that left its lock is not in the way, in words that are true of its kind: a lease
+ * past its expiry may belong to a process that is only stalled (frozen, paused), which is fenced
+ * off; a lock file's holder that is judged gone is gone.
+ */
+export function whyLeft(location: string): string {
+  return isBucketUrl(location) ? 'whose lease has expired (it stopped or stalled; it can no longer write)' : 'which is no longer running';
 }
 
 /**

@@ -4,7 +4,7 @@ import { formatRate } from '../progress/format-progress.js';
 import { formatDuration, formatTime, truncate } from './human.js';
 import type { Output } from './output.js';
 import { renderFields, renderTable } from './table.js';
-import { lockState, type LockView } from './lock-view.js';
+import { lockState, type LockView, whyLeft } from './lock-view.js';
 import type { CheckpointView } from './target.js';
 
 export interface StepStatusReport extends StepProgressCounts {
@@ -73,7 +73,7 @@ export function printStatus(report: StatusReport, out: Output, now: number): voi
     state === 'shared' ? style.dim('none: workers share the checkpoint, each holding its items under a lease')
     : state === 'free' ? 'free'
     : state === 'running' ? style.yellow(`held by ${holder} (a run is in progress)`)
-    : `left by ${holder}, which is no longer running (the next run takes it over)`;
+    : `left by ${holder}, ${whyLeft(report.location)} (the next run takes it over)`;
   const fields: [string, string][] = [
     ['Checkpoint', `${report.location} (${report.format})`],
     ['Pipeline', report.pipeline ?? style.dim('(not named)')],

@@ -1,7 +1,8 @@
 import type { ErrorLogEntry } from '../core/model.js';
 import { formatBar, formatDuration as formatEta, formatRate } from '../progress/format-progress.js';
 import { formatDuration, truncate } from './human.js';
-import { lockState } from './lock-view.js';
+import { isBucketUrl } from '../stores/object/stores-by-scheme.js';
+import { lockState, whyLeft } from './lock-view.js';
 import { visibleLength, type Style } from './output.js';
 import { buildStatus, showingBackup, type StatusReport, type StepStatusReport } from './status-command.js';
 import type { CheckpointView } from './target.js';
@@ -34,7 +35,9 @@ export function describeLock(report: StatusReport): string {
     case 'free':
       return 'no run holds the lock: the run is over (or has not started)';
     case 'abandoned':
-      return `left by ${describeHolder(report)}, which is no longer running (it crashed or was killed; the next run takes the lock over)`;
+      return isBucketUrl(report.location)
+        ? `left by ${describeHolder(report)}, ${whyLeft(report.location)}; the next run takes it over`
+        : `left by ${describeHolder(report)}, which is no longer running (it crashed or was killed; the next run takes the lock over)`;
     case 'shared':
       return 'none: workers share the checkpoint, each holding its items under a lease';
   }

@@ -62,6 +62,9 @@ describe('watch: the frame drawn on a terminal', () => {
     const dead = renderFrame(snapshot({ lock: { pid: 7, host: 'build-7', since: null, alive: false } }), options);
     expect(dead.find((line) => line.startsWith('Lock'))).toContain('left by process 7 on build-7, which is no longer running');
     expect(dead).toContain('Showing the final state; still watching, as a new run may start.');
+    // A lease past its expiry may be a holder that is only frozen: it is not called gone, only fenced off.
+    const expired = renderFrame(snapshot({ location: 'az://runs/c.json', lock: { pid: 7, host: 'build-7', since: null, alive: false } }), options);
+    expect(expired.find((line) => line.startsWith('Lock'))).toContain('left by process 7 on build-7, whose lease has expired (it stopped or stalled; it can no longer write)');
     // A holder on another host cannot be checked: it may be running.
     expect(renderFrame(snapshot({ lock: { pid: 7, host: 'elsewhere', since: null, alive: null } }), options)).toContain('Lock      held by process 7 on elsewhere (a run is in progress)');
   });
