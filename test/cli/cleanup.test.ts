@@ -37,7 +37,7 @@ const movedAside = (name: string): string[] => [
   `${name}.bak.corrupt-${STAMP}`,
 ];
 /** Names only the library makes beside checkpoint `name`, besides its backups. */
-const libraryLeftovers = (name: string): string[] => [
+const checkpointLeftovers = (name: string): string[] => [
   ...movedAside(name),
   `${name}.checkpointer-next`,
   `${name}.checkpointer-next.4021`,
@@ -88,7 +88,7 @@ async function fourCheckpoints(): Promise<string> {
   await runJob(join(at('new-b'), 'cp.json'), 4);
   await runJob(join(at('new-a'), 'cp.json'), 4);
   for (const [directory, name] of [['old-finished', 'cp.json'], ['old-unfinished', 'cp.yaml'], ['new-b', 'cp.json'], ['new-a', 'cp.json']] as const) {
-    addFiles(join(root, directory), [...libraryLeftovers(name), ...userFiles(name)]);
+    addFiles(join(root, directory), [...checkpointLeftovers(name), ...userFiles(name)]);
   }
   // A lock left by a process that has exited.
   const gone = spawnSync(process.execPath, ['-e', '']).pid;
@@ -112,7 +112,7 @@ describe('checkpoint-resume cleanup <dir> --keep N', () => {
       { path: join(unfinished, 'cp.yaml'), decision: 'unfinished', reason: null },
     ]);
     expect(report.checkpoints[2]!.removed.map((file) => file.slice(finished.length + 1)).sort()).toEqual(
-      ['cp.json.lock', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.bak.2', ...libraryLeftovers('cp.json').filter((name) => !movedAside('cp.json').includes(name))].sort(),
+      ['cp.json.lock', 'cp.json.bak', 'cp.json.bak.1', 'cp.json.bak.2', ...checkpointLeftovers('cp.json').filter((name) => !movedAside('cp.json').includes(name))].sort(),
     );
     // An unfinished checkpoint keeps the newest 3 backups (the default number), its journals and what was moved aside.
     expect(report.checkpoints[3]!.removed.map((file) => file.slice(unfinished.length + 1)).sort()).toEqual(
@@ -174,7 +174,7 @@ describe('checkpoint-resume cleanup <dir> --keep N', () => {
     await runJob(held, 4);
     await runJob(damaged, 4);
     writeFileSync(damaged, '{"version": 1, "metadata": ');
-    addFiles(root, [...libraryLeftovers('held.json'), ...libraryLeftovers('damaged.json')]);
+    addFiles(root, [...checkpointLeftovers('held.json'), ...checkpointLeftovers('damaged.json')]);
     const holder = await CheckpointManager.open({ path: held, pipeline: 'job' });
     await runJob(join(root, 'newest.json'), 1);
     try {

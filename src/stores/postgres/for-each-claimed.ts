@@ -3,7 +3,7 @@ import type { JsonValue } from '../../core/json.js';
 import { toErrorInfo } from '../../core/error-info.js';
 import { AttemptGroup } from '../../runner/attempt.js';
 import { backoffDelay, sleep } from '../../runner/backoff.js';
-import type { ItemContext } from '../../runner/options.js';
+import { ClaimedContext, withStop } from './claimed-context.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import { LeaseLostError } from './errors.js';
 import { resolveClaimOptions, type ClaimedItemContext, type ForEachClaimedOptions, type ForEachClaimedReport, type ResolvedClaimOptions } from './for-each-claimed-options.js';
@@ -292,35 +292,4 @@ function byToken(held: Iterable<Held>): Map<string, Held[]> {
     else groups.set(each.token, [each]);
   }
   return groups;
-}
-
-/** The try's own signal, which also fires when the run's `signal` does. */
-function withStop(own: AbortSignal, stop: AbortSignal | undefined): AbortSignal {
-  return stop ? AbortSignal.any([own, stop]) : own;
-}
-
-/**
- * What `fn` gets. Its signal is made only if `fn` reads it, as the runner's: with thousands of
- * quick items a second, signals nobody reads cost more than the items.
- */
-class ClaimedContext implements ClaimedItemContext {
-  readonly key: string;
-  readonly step: string;
-  readonly attempt: number;
-  readonly #try: ItemContext;
-  readonly #stop: AbortSignal | undefined;
-  #signal: AbortSignal | undefined;
-
-  constructor(key: string, step: string, attempt: number, context: ItemContext, stop: AbortSignal | undefined) {
-    this.key = key;
-    this.step = step;
-    this.attempt = attempt;
-    this.#try = context;
-    this.#stop = stop;
-  }
-
-  get signal(): AbortSignal {
-    this.#signal ??= withStop(this.#try.signal as AbortSignal, this.#stop);
-    return this.#signal;
-  }
 }
