@@ -23,7 +23,10 @@ const SEGMENT_NAME = /^(\d{10})-(\d{15})-(\d{15})$/;
  * segments in the request URL, so the objects would be written under another name than the one
  * they are later read by.
  */
-export const isSnapshotKey = (key: string): boolean => /\.(json|ya?ml)$/i.test(key) && key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+export const isSnapshotKey = (key: string): boolean => /\.(json|ya?ml)$/i.test(key) && !hasUnsafeSegment(key);
+
+/** Whether `path` has an empty, `.` or `..` segment between its slashes, which SDKs would resolve away. */
+export const hasUnsafeSegment = (path: string): boolean => path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..');
 
 export const leaseKey = (key: string): string => `${key}.lease`;
 export const backupKey = (key: string): string => `${key}.bak`;

@@ -1,6 +1,7 @@
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { pickOptions, type OptionRules } from '../../core/validate-options.js';
 import type { CheckpointStore } from '../store.js';
+import { hasUnsafeSegment } from './object-keys.js';
 import { AzureBlobStore } from './azure-blob-store.js';
 import { AzureBucket } from './azure-bucket.js';
 import type { ObjectBucket } from './bucket.js';
@@ -79,8 +80,8 @@ export function parseObjectUrl(path: string, what = '`path`', shape = '<key>.jso
     throw new CheckpointArgumentError(`Expected ${what} to have valid percent-escapes in its key (%25 for a "%"), got ${describeValue(path)}`);
   }
   // Cloud SDKs resolve `.` and `..` in the request URL: the objects would not be where they are read.
-  const segments = key === '' ? [] : (key.endsWith('/') ? key.slice(0, -1) : key).split('/'); // A prefix may end in "/".
-  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+  // A prefix to list may end in "/"; a checkpoint's key is checked again, whole, by isSnapshotKey.
+  if (key !== '' && hasUnsafeSegment(key.replace(/\/$/, ''))) {
     throw new CheckpointArgumentError(`Expected ${what} to have no empty, "." or ".." path segments in its key, got ${describeValue(path)} — the cloud's SDK would resolve them, and the checkpoint's objects would not be where they are read; write the key as it is meant`);
   }
   return { scheme, bucket: match[2]!, key };
