@@ -62,12 +62,12 @@ export class PostgresWorkQueue {
     const fingerprint = keysFingerprint(all);
     const id = await this.#checkpointId();
     await this.#connection.withClient('creating the step', (client) => ensureSteps(client, this.#tables, id, [this.step]));
-    const registered = await this.#query<{ registered: boolean }>(
+    const [step] = await this.#query<{ id: string; registered: boolean }>(
       'checking the registered items',
-      `SELECT registered_keys IS NOT DISTINCT FROM $3 AS registered FROM ${this.#tables.steps} WHERE id = ${this.#stepId}`,
+      `SELECT id, registered_keys IS NOT DISTINCT FROM $3 AS registered FROM ${this.#tables.steps} WHERE id = ${this.#stepId}`,
       [fingerprint],
     );
-    if (registered[0]?.registered) return 0;
+    if (step?.registered) return 0;
     let added = 0;
     for (let start = 0; start < all.length; start += REGISTER_CHUNK) {
       // ON CONFLICT DO NOTHING: every worker registers the same items; the first one wins.
@@ -82,7 +82,8 @@ export class PostgresWorkQueue {
       );
       added += rows[0]?.n ?? 0;
     }
-    await this.#query('noting the registered items', `UPDATE ${this.#tables.steps} SET registered_keys = $3 WHERE id = ${this.#stepId}`, [fingerprint]);
+    // The step as it was found: one reset and made again meanwhile has not had these inserts in full.
+    await this.#connection.query('noting the registered items', `UPDATE ${this.#tables.steps} SET registered_keys = $2 WHERE id = $1`, [step?.id, fingerprint]);
     return added;
   }
 
