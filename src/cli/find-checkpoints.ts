@@ -14,9 +14,9 @@ const LOCK_DIRECTORY = /\.(json|ya?ml)\.lock(\.stale-\d+-\d+)?$/i;
  * How much of a file is read to tell a checkpoint by its first lines. The library writes the
  * checksum line first; a hand-written checkpoint starts with `version` and `metadata`.
  */
-const HEAD_BYTES = 64 * 1024;
+export const HEAD_BYTES = 64 * 1024;
 /** A file up to this size without a checksum line is parsed whole to be sure. */
-const PARSE_WHOLE_BYTES = 1024 * 1024;
+export const PARSE_WHOLE_BYTES = 1024 * 1024;
 
 /**
  * Whether the files beside snapshot `name` say it is a checkpoint, even a damaged one: a journal or
@@ -122,6 +122,11 @@ export function textHoldsCheckpoint(text: string, whole: boolean, format: Snapsh
   }
   // A big file without the library's checksum line: a hand-written checkpoint names its version
   // and run id in its first lines.
+  return headNamesCheckpointFields(text, format);
+}
+
+/** Whether the first lines of `text` name a checkpoint's `version`, `metadata` and `runId`, as every checkpoint's do. */
+export function headNamesCheckpointFields(text: string, format: SnapshotFormat): boolean {
   return format.name === 'JSON'
     ? /"version"\s*:\s*\d/.test(text) && /"metadata"\s*:\s*\{/.test(text) && /"runId"\s*:/.test(text)
     : /^version:\s*\d/m.test(text) && /^metadata:/m.test(text) && /^\s+runId:/m.test(text);

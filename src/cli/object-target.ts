@@ -7,9 +7,9 @@ import { readObjectCheckpoint, type ObjectCheckpoint } from '../stores/object/re
 import { parseObjectUrl, readOnlyBucket, type ObjectUrl } from '../stores/object/stores-by-scheme.js';
 import { CliError, NoCheckpointError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
-import { textHoldsCheckpoint } from './find-checkpoints.js';
+import { HEAD_BYTES, PARSE_WHOLE_BYTES, headNamesCheckpointFields, textHoldsCheckpoint } from './find-checkpoints.js';
 import type { LockView } from './lock-view.js';
-import type { ObjectBucket } from '../stores/object/bucket.js';
+import { readStart, type ObjectBucket } from '../stores/object/bucket.js';
 
 /** A checkpoint in object storage: `az://container/key.json`, `s3://bucket/key.json`, `gs://bucket/key.json`. */
 export interface ObjectTarget {
@@ -79,38 +79,44 @@ const COMPANION = /^(.+\.(?:json|ya?ml))(?:\.lease|\.bak|\.segments\/\d{10}-\d{1
 /**
  * The checkpoints under the prefix of `location` (`az://container/runs/`), as URLs: a `.json`,
  * `.yaml` or `.yml` object with a lease the library wrote or segments named as it names them
- * beside it, or
- * with a backup the library wrote (its checksum line: a bucket's backup is always the library's
- * copy of an earlier snapshot, so a person's `export.json.bak` that merely looks like one does not
- * count), and one whose snapshot is gone but whose backup or segments are left. An object that is
- * a whole document of another kind is not listed on the word of its backup alone. Sorted.
+ * beside it, or with a backup the library wrote (its checksum line, then a checkpoint's first
+ * fields: a bucket's backup is always the library's copy of an earlier snapshot, so a person's
+ * `export.json.bak` that merely looks like one does not count), and one whose snapshot is gone but
+ * whose backup or segments are left. An object that is a whole document of another kind is not
+ * listed on the word of its backup alone. Only the first bytes of a large object are read. Sorted.
  */
 export async function findObjectCheckpoints(location: string): Promise<string[]> {
   const url = parseUrlArgument(location, 'prefix');
-  const bucket = readOnlyBucket(url);
-  const keys = new Set((await bucket.list(url.key)).map((entry) => entry.key));
+  const found = await findCheckpointKeys(readOnlyBucket(url), url.key);
+  // A "%" in a key is written %25, so that the URL printed reads back as the same key.
+  return found.map((key) => `${url.scheme}://${url.bucket}/${key.replaceAll('%', '%25')}`);
+}
+
+/** The keys of the checkpoints under `prefix` in `bucket`, by the rules of {@link findObjectCheckpoints}; sorted. */
+export async function findCheckpointKeys(bucket: ObjectBucket, prefix: string): Promise<string[]> {
+  const sizes = new Map((await bucket.list(prefix)).map((entry) => [entry.key, entry.size]));
   const candidates = new Set<string>();
-  for (const key of keys) {
+  for (const key of sizes.keys()) {
     const snapshot = COMPANION.exec(key)?.[1];
     if (snapshot === undefined) continue;
     // A lease alone is a run that never saved (or a checkpoint being removed): nothing to list.
-    if (keys.has(snapshot) || keys.has(backupKey(snapshot)) || parseSegmentKey(snapshot, key)) candidates.add(snapshot);
+    if (sizes.has(snapshot) || sizes.has(backupKey(snapshot)) || parseSegmentKey(snapshot, key)) candidates.add(snapshot);
   }
   const found: string[] = [];
   for (const snapshot of candidates) {
-    const own = (keys.has(snapshot) && keys.has(leaseKey(snapshot)) && (await holdsLease(bucket, snapshot))) || [...keys].some((key) => parseSegmentKey(snapshot, key) !== undefined);
-    if (own || (await backupVouchesFor(bucket, snapshot, keys.has(snapshot)))) found.push(snapshot);
+    const own = (sizes.has(snapshot) && sizes.has(leaseKey(snapshot)) && (await holdsLease(bucket, snapshot))) || [...sizes.keys()].some((key) => parseSegmentKey(snapshot, key) !== undefined);
+    if (own || (await backupVouchesFor(bucket, snapshot, sizes.get(snapshot)))) found.push(snapshot);
   }
-  // A "%" in a key is written %25, so that the URL printed reads back as the same key.
-  return found.sort().map((key) => `${url.scheme}://${url.bucket}/${key.replaceAll('%', '%25')}`);
+  return found.sort();
 }
 
 /** Whether `<snapshot>.lease` is a lease this library wrote (a person's `notes.json.lease` is not). */
 async function holdsLease(bucket: ObjectBucket, snapshot: string): Promise<boolean> {
-  const lease = await bucket.get(leaseKey(snapshot));
+  // A lease is a few hundred bytes; a person's object of that name may be anything.
+  const lease = await readStart(bucket, leaseKey(snapshot), HEAD_BYTES);
   if (lease === undefined) return false;
   try {
-    parseLease(lease.body, leaseKey(snapshot));
+    parseLease(lease, leaseKey(snapshot));
     return true;
   } catch {
     return false;
@@ -118,19 +124,24 @@ async function holdsLease(bucket: ObjectBucket, snapshot: string): Promise<boole
 }
 
 /**
- * Whether the backup of `snapshot` says it is a checkpoint: the backup carries the library's
- * checksum line, and the snapshot (when there is one) is a checkpoint too or is damaged — not a
- * readable document of another kind.
+ * Whether the backup of `snapshot` says it is a checkpoint: the backup starts with the library's
+ * checksum line and a checkpoint's first fields, and the snapshot (of `snapshotSize` bytes, when
+ * there is one) is a checkpoint too or is damaged — not a readable document of another kind. A
+ * snapshot too large to parse whole counts by its first bytes alone.
  */
-async function backupVouchesFor(bucket: ObjectBucket, snapshot: string, snapshotExists: boolean): Promise<boolean> {
+async function backupVouchesFor(bucket: ObjectBucket, snapshot: string, snapshotSize: number | undefined): Promise<boolean> {
   const format = snapshotFormatFor(snapshot);
-  const backup = await bucket.get(backupKey(snapshot));
-  if (backup === undefined || !format.findChecksum(textOf(backup.body))) return false;
-  if (!snapshotExists) return true;
-  const object = await bucket.get(snapshot);
+  const backup = await readStart(bucket, backupKey(snapshot), HEAD_BYTES);
+  if (backup === undefined) return false;
+  const head = textOf(backup);
+  if (!format.findChecksum(head) || !headNamesCheckpointFields(head, format)) return false;
+  if (snapshotSize === undefined) return true;
+  const whole = snapshotSize <= PARSE_WHOLE_BYTES;
+  const object = await readStart(bucket, snapshot, whole ? PARSE_WHOLE_BYTES : HEAD_BYTES);
   if (object === undefined) return true; // Deleted since the listing: its backup is what is left.
-  const text = textOf(object.body);
-  if (textHoldsCheckpoint(text, true, format)) return true;
+  const text = textOf(object);
+  if (textHoldsCheckpoint(text, whole, format)) return true;
+  if (!whole) return false;
   try {
     format.parse(text);
     return false; // A readable document that is not a checkpoint.
@@ -140,5 +151,5 @@ async function backupVouchesFor(bucket: ObjectBucket, snapshot: string, snapshot
 }
 
 function textOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('utf8');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

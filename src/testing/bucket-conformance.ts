@@ -1,4 +1,4 @@
-import type { ObjectBucket } from '../stores/object/bucket.js';
+import { readStart, type ObjectBucket } from '../stores/object/bucket.js';
 import type { TestRunner } from './harness.js';
 
 export interface BucketConformanceOptions {
@@ -80,6 +80,18 @@ export function describeBucketConformance(runner: TestRunner, options: BucketCon
       await bucket.create('runs/empty', new Uint8Array(0));
       expect(Array.from((await bucket.get('runs/binary'))!.body)).toEqual(Array.from(all));
       expect((await bucket.get('runs/empty'))!.body.byteLength).toBe(0);
+    });
+
+    it('reads the first bytes of a key in one ranged read (getStart), or all of a shorter one', async (bucket) => {
+      const all = Uint8Array.from({ length: 100_000 }, (_, n) => n % 251);
+      await bucket.create('runs/big', all);
+      await bucket.create('runs/short', bytes('short'));
+      await bucket.create('runs/empty', new Uint8Array(0));
+      expect(Array.from((await readStart(bucket, 'runs/big', 1000))!)).toEqual(Array.from(all.subarray(0, 1000)));
+      expect(Array.from((await readStart(bucket, 'runs/big', 1))!)).toEqual([0]);
+      expect(text(await readStart(bucket, 'runs/short', 1000))).toBe('short');
+      expect((await readStart(bucket, 'runs/empty', 1000))!.byteLength).toBe(0);
+      expect(await readStart(bucket, 'runs/none', 1000)).toBe(undefined);
     });
 
     it('deletes a key, only at its version when one is given, and forgives a missing one', async (bucket) => {

@@ -28,7 +28,7 @@ const PAGE_SIZE = 1000;
  * A local stand-in for the Google Cloud Storage JSON API, implementing what the GCS adapter
  * relies on as Google documents it: objects with generations; uploads (multipart) and deletes
  * with `ifGenerationMatch` (0: only if absent), answered with 412 when it does not hold; metadata
- * and `alt=media` reads (at a `generation` when given); listings by prefix in name order, paged;
+ * and `alt=media` reads (at a `generation` when given, of a `Range: bytes=a-b` when asked: 206, or 416 past the end); listings by prefix in name order, paged;
  * 429 for a second write to one name within the same-object interval; injectable 429/503s.
  */
 export async function startFakeGcsServer(): Promise<FakeGcsServer> {
@@ -104,6 +104,14 @@ export async function startFakeGcsServer(): Promise<FakeGcsServer> {
       const generation = url.searchParams.get('generation');
       if (!stored || (generation !== null && String(stored.generation) !== generation)) return error(response, 404, `No such object: ${bucket}/${name}`);
       if (url.searchParams.get('alt') !== 'media') return json(response, 200, resource(bucket, name, stored));
+      const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
+      if (range) {
+        const start = Number(range[1]);
+        if (start >= stored.body.byteLength) return error(response, 416, 'The requested range cannot be satisfied.');
+        const part = stored.body.subarray(start, range[2] === '' ? undefined : Number(range[2]) + 1);
+        response.writeHead(206, { 'content-type': 'application/octet-stream', 'content-length': part.byteLength, 'content-range': `bytes ${start}-${start + part.byteLength - 1}/${stored.body.byteLength}`, 'x-goog-generation': String(stored.generation) });
+        return void response.end(part);
+      }
       response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stored.body.byteLength, 'x-goog-generation': String(stored.generation), 'x-goog-hash': `md5=${createHash('md5').update(stored.body).digest('base64')}` });
       return void response.end(stored.body);
     }

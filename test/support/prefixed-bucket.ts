@@ -1,4 +1,4 @@
-import type { ObjectBucket, ObjectEntry, StoredObject } from '../../src/stores/object/bucket.js';
+import { readStart, type ObjectBucket, type ObjectEntry, type StoredObject } from '../../src/stores/object/bucket.js';
 
 /** A bucket seen under a prefix of its own, so that tests against one real bucket each start empty. */
 export class PrefixedBucket implements ObjectBucket {
@@ -13,6 +13,10 @@ export class PrefixedBucket implements ObjectBucket {
 
   get(key: string): Promise<StoredObject | undefined> {
     return this.bucket.get(this.prefix + key);
+  }
+
+  getStart(key: string, length: number): Promise<Uint8Array | undefined> {
+    return readStart(this.bucket, this.prefix + key, length);
   }
 
   create(key: string, body: Uint8Array): Promise<string | undefined> {

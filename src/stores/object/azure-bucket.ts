@@ -35,6 +35,15 @@ const BATCH_LIMIT = 256;
 const statusOf = (error: unknown): number | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : undefined;
 
+/** A 404 for the blob, not for its container (which is an error to report). */
+const missingBlob = (error: unknown): boolean => statusOf(error) === 404 && (error as { code?: string }).code !== 'ContainerNotFound';
+
+async function bodyOf(response: { readableStreamBody?: NodeJS.ReadableStream | undefined }): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.readableStreamBody!) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
 /**
  * An Azure Blob Storage container as an {@link ObjectBucket}: every write carries an ETag
  * condition (`If-None-Match: *` to create, `If-Match: <etag>` to replace), and the 409 or 412 a
@@ -68,11 +77,22 @@ export class AzureBucket implements ObjectBucket {
     return this.#call('read', key, async (container) => {
       try {
         const response = await container.getBlockBlobClient(key).download();
-        const chunks: Buffer[] = [];
-        for await (const chunk of response.readableStreamBody!) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-        return { body: new Uint8Array(Buffer.concat(chunks)), version: bareEtag(response.etag) };
+        return { body: await bodyOf(response), version: bareEtag(response.etag) };
       } catch (error) {
-        if (statusOf(error) === 404 && (error as { code?: string }).code !== 'ContainerNotFound') return undefined;
+        if (missingBlob(error)) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async getStart(key: string, length: number): Promise<Uint8Array | undefined> {
+    return this.#call('read', key, async (container) => {
+      try {
+        return await bodyOf(await container.getBlockBlobClient(key).download(0, length));
+      } catch (error) {
+        if (missingBlob(error)) return undefined;
+        // 416: a range of an empty blob.
+        if (statusOf(error) === 416) return new Uint8Array(0);
         throw error;
       }
     });

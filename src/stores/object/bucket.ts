@@ -21,6 +21,12 @@ export interface ObjectBucket {
   /** `az://container/prefix`, `s3://bucket/prefix`, `gs://bucket/prefix`: names it in messages. */
   readonly location: string;
   get(key: string): Promise<StoredObject | undefined>;
+  /**
+   * Optional: the first `length` (≥ 1) bytes of `key` (all of it when shorter), or undefined if it does
+   * not exist, in one ranged read — so that a glance at a large object does not download it.
+   * Without it, {@link readStart} reads the object whole and cuts it.
+   */
+  getStart?(key: string, length: number): Promise<Uint8Array | undefined>;
   /** Creates `key` only if it does not exist; the new version, or undefined if it existed. */
   create(key: string, body: Uint8Array): Promise<string | undefined>;
   /** Replaces `key` only if its version is still `version`; the new version, or undefined. */
@@ -34,4 +40,10 @@ export interface ObjectBucket {
    * 256 a request), with no error for keys already gone. Without it, `delete` is called per key.
    */
   deleteMany?(keys: readonly string[]): Promise<void>;
+}
+
+/** The first `length` bytes of `key` (all of it when shorter), or undefined if it does not exist. */
+export async function readStart(bucket: ObjectBucket, key: string, length: number): Promise<Uint8Array | undefined> {
+  if (bucket.getStart) return bucket.getStart(key, length);
+  return (await bucket.get(key))?.body.subarray(0, length);
 }

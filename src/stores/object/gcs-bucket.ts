@@ -73,6 +73,20 @@ export class GcsBucket implements ObjectBucket {
     });
   }
 
+  async getStart(key: string, length: number): Promise<Uint8Array | undefined> {
+    return this.#call('read', key, async (bucket) => {
+      try {
+        const [body] = await bucket.file(key).download({ start: 0, end: length - 1, validation: false });
+        return new Uint8Array(body).subarray(0, length);
+      } catch (error) {
+        if (statusOf(error) === 404 && !missingBucket(error)) return undefined;
+        // 416: a range of an empty object.
+        if (statusOf(error) === 416) return new Uint8Array(0);
+        throw error;
+      }
+    });
+  }
+
   async create(key: string, body: Uint8Array): Promise<string | undefined> {
     return this.#save(key, body, 0);
   }

@@ -24,6 +24,10 @@ export class MemoryBucket implements ObjectBucket {
     return held ? { body: held.body.slice(), version: held.version } : undefined;
   }
 
+  async getStart(key: string, length: number): Promise<Uint8Array | undefined> {
+    return this.#objects.get(key)?.body.slice(0, length);
+  }
+
   async create(key: string, body: Uint8Array): Promise<string | undefined> {
     if (this.#objects.has(key)) return undefined;
     return this.#put(key, body);
