@@ -1,14 +1,11 @@
-import { rule } from '../../core/validate-options.js';
-import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { AzureBucket, type AzureServiceClient } from './azure-bucket.js';
+import { AZURE } from './clouds.js';
 import { ObjectStore } from './object-store.js';
-import { checkCloudStoreOptions, cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
+import { clientRule, cloudStoreArguments, cloudStoreRules, type CloudStoreOptions } from './object-store-options.js';
 
-export interface AzureBlobStoreOptions extends ObjectStoreOptions {
+export interface AzureBlobStoreOptions extends CloudStoreOptions {
   /** The container (it must exist). */
   container: string;
-  /** The snapshot blob's name, ending in `.json`, `.yaml` or `.yml`; the other objects go beside it. */
-  key: string;
   /**
    * A `BlobServiceClient` from `@azure/storage-blob`, e.g. built with `@azure/identity`
    * credentials; else one is made from `AZURE_STORAGE_CONNECTION_STRING`.
@@ -16,13 +13,7 @@ export interface AzureBlobStoreOptions extends ObjectStoreOptions {
   client?: AzureServiceClient;
 }
 
-/** Azure's rule for container names: 3 to 63 lowercase letters, digits and single hyphens. */
-const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-
-const AZURE_OPTIONS = cloudStoreRules(
-  { option: 'container', expected: 'an Azure container name (3 to 63 lowercase letters, digits and hyphens)', name: CONTAINER_NAME, object: 'a blob name' },
-  { client: rule('a BlobServiceClient (with a getContainerClient function)', (value) => typeof (value as { getContainerClient?: unknown } | null)?.getContainerClient === 'function') },
-);
+const AZURE_OPTIONS = cloudStoreRules(AZURE, { client: clientRule('a BlobServiceClient', 'getContainerClient') });
 
 /**
  * A checkpoint in Azure Blob Storage (`az://container/key.json`): see {@link ObjectStore}. Needs
@@ -34,8 +25,6 @@ const AZURE_OPTIONS = cloudStoreRules(
  */
 export class AzureBlobStore extends ObjectStore {
   constructor(options: AzureBlobStoreOptions) {
-    checkCloudStoreOptions(options, AZURE_OPTIONS, 'AzureBlobStore');
-    const { container, key, client, ...storeOptions } = options;
-    super(new AzureBucket({ container, client }), key, snapshotFormatFor(key), storeOptions, 'AzureBlobStore');
+    super(...cloudStoreArguments(AZURE, options, AZURE_OPTIONS, ({ container, client }) => new AzureBucket({ container, client })));
   }
 }

@@ -1,7 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { CheckpointStoreError } from '../../core/errors.js';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
-import { bareEtag, lazily, loadSdk, quotedEtag, request } from './sdk.js';
+import { bareEtag, loadSdk, quotedEtag } from './sdk.js';
+import { SdkBucket } from './sdk-bucket.js';
 
 type AzureModule = typeof import('@azure/storage-blob');
 
@@ -28,15 +29,12 @@ export interface AzureBucketOptions {
   client?: AzureServiceClient | undefined;
 }
 
-
 /** The most sub-requests one blob batch may hold. */
 const BATCH_LIMIT = 256;
 
+const codeOf = (error: unknown): string | undefined => (error as { code?: string } | null)?.code;
 const statusOf = (error: unknown): number | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : undefined;
-
-/** A 404 for the blob, not for its container (which is an error to report). */
-const missingBlob = (error: unknown): boolean => statusOf(error) === 404 && (error as { code?: string }).code !== 'ContainerNotFound';
 
 async function bodyOf(response: { readableStreamBody?: NodeJS.ReadableStream | undefined }): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -49,53 +47,34 @@ async function bodyOf(response: { readableStreamBody?: NodeJS.ReadableStream | u
  * condition (`If-None-Match: *` to create, `If-Match: <etag>` to replace), and the 409 or 412 a
  * lost condition brings is answered with `undefined`.
  */
-export class AzureBucket implements ObjectBucket {
-  readonly location: string;
-  readonly #options: AzureBucketOptions;
-  readonly #client: () => Promise<ContainerClient>;
+export class AzureBucket extends SdkBucket<ContainerClient, AzureBucketOptions> implements ObjectBucket {
+  readonly location = `az://${this.options.container}`;
 
-  constructor(options: AzureBucketOptions) {
-    this.#options = options;
-    this.location = `az://${options.container}`;
-    this.#client = lazily(async () => {
-      if (options.client) return options.client.getContainerClient(options.container) as ContainerClient;
-      const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
-      if (!connectionString) {
-        throw new CheckpointStoreError(this.location, 'no credentials: set AZURE_STORAGE_CONNECTION_STRING, or pass `client` (a BlobServiceClient) to AzureBlobStore');
-      }
-      const azure = await loadAzure(this.location);
-      try {
-        return azure.BlobServiceClient.fromConnectionString(connectionString, { retryOptions: RETRY_OPTIONS }).getContainerClient(options.container);
-      } catch (error) {
-        // The string holds the account key: it is not repeated here.
-        throw new CheckpointStoreError(this.location, `AZURE_STORAGE_CONNECTION_STRING is not a connection string the Azure SDK accepts (${(error as Error).message}) — copy it from the storage account's "Access keys" (for Azurite: "UseDevelopmentStorage=true"), or pass \`client\` to AzureBlobStore`, { cause: error });
-      }
-    });
+  protected async makeClient(): Promise<ContainerClient> {
+    const { client, container } = this.options;
+    if (client) return client.getContainerClient(container) as ContainerClient;
+    const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
+    if (!connectionString) {
+      throw new CheckpointStoreError(this.location, 'no credentials: set AZURE_STORAGE_CONNECTION_STRING, or pass `client` (a BlobServiceClient) to AzureBlobStore');
+    }
+    const azure = await loadAzure(this.location);
+    try {
+      return azure.BlobServiceClient.fromConnectionString(connectionString, { retryOptions: RETRY_OPTIONS }).getContainerClient(container);
+    } catch (error) {
+      // The string holds the account key: it is not repeated here.
+      throw new CheckpointStoreError(this.location, `AZURE_STORAGE_CONNECTION_STRING is not a connection string the Azure SDK accepts (${(error as Error).message}) — copy it from the storage account's "Access keys" (for Azurite: "UseDevelopmentStorage=true"), or pass \`client\` to AzureBlobStore`, { cause: error });
+    }
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    return this.#call('read', key, async (container) => {
-      try {
-        const response = await container.getBlockBlobClient(key).download();
-        return { body: await bodyOf(response), version: bareEtag(response.etag) };
-      } catch (error) {
-        if (missingBlob(error)) return undefined;
-        throw error;
-      }
+    return this.read(key, async (container) => {
+      const response = await container.getBlockBlobClient(key).download();
+      return { body: await bodyOf(response), version: bareEtag(response.etag) };
     });
   }
 
   async getStart(key: string, length: number): Promise<Uint8Array | undefined> {
-    return this.#call('read', key, async (container) => {
-      try {
-        return await bodyOf(await container.getBlockBlobClient(key).download(0, length));
-      } catch (error) {
-        if (missingBlob(error)) return undefined;
-        // 416: a range of an empty blob.
-        if (statusOf(error) === 416) return new Uint8Array(0);
-        throw error;
-      }
-    });
+    return this.readStart(key, async (container) => bodyOf(await container.getBlockBlobClient(key).download(0, length)));
   }
 
   async create(key: string, body: Uint8Array): Promise<string | undefined> {
@@ -107,7 +86,7 @@ export class AzureBucket implements ObjectBucket {
   }
 
   async #put(key: string, body: Uint8Array, conditions: { ifNoneMatch?: string; ifMatch?: string }): Promise<string | undefined> {
-    return this.#call('write', key, async (container) => {
+    return this.call('write', key, async (container) => {
       try {
         const response = await container.getBlockBlobClient(key).upload(body, body.byteLength, { conditions });
         return bareEtag(response.etag);
@@ -115,14 +94,14 @@ export class AzureBucket implements ObjectBucket {
         const status = statusOf(error);
         // 409 BlobAlreadyExists / 412 ConditionNotMet: the condition did not hold. A 404 for
         // If-Match: the blob is gone, which is a lost condition too.
-        if (status === 409 || status === 412 || (status === 404 && conditions.ifMatch !== undefined && (error as { code?: string }).code === 'BlobNotFound')) return undefined;
+        if (status === 409 || status === 412 || (status === 404 && conditions.ifMatch !== undefined && codeOf(error) === 'BlobNotFound')) return undefined;
         throw error;
       }
     });
   }
 
   async delete(key: string, version?: string): Promise<void> {
-    await this.#call('delete', key, async (container) => {
+    await this.call('delete', key, async (container) => {
       try {
         await container.getBlockBlobClient(key).deleteIfExists(version === undefined ? {} : { conditions: { ifMatch: quotedEtag(version) } });
       } catch (error) {
@@ -135,7 +114,7 @@ export class AzureBucket implements ObjectBucket {
   async deleteMany(keys: readonly string[]): Promise<void> {
     for (let start = 0; start < keys.length; start += BATCH_LIMIT) {
       const chunk = keys.slice(start, start + BATCH_LIMIT);
-      await this.#call('delete', chunk[0]!, async (container) => {
+      await this.call('delete', chunk[0]!, async (container) => {
         const response = await container.getBlobBatchClient().deleteBlobs(chunk.map((key) => container.getBlobClient(key)));
         const failed = response.subResponses.find((sub) => sub.status >= 300 && sub.status !== 404);
         if (failed) throw Object.assign(new Error(`${failed.status} ${failed.errorCode ?? failed.statusMessage} deleting ${failed._request.url}`), { statusCode: failed.status, code: failed.errorCode });
@@ -144,7 +123,7 @@ export class AzureBucket implements ObjectBucket {
   }
 
   async list(prefix: string): Promise<ObjectEntry[]> {
-    return this.#call('list', prefix, async (container) => {
+    return this.call('list', prefix, async (container) => {
       const entries: ObjectEntry[] = [];
       for await (const blob of container.listBlobsFlat({ prefix })) {
         entries.push({ key: blob.name, size: blob.properties.contentLength ?? 0, version: bareEtag(blob.properties.etag) });
@@ -154,13 +133,19 @@ export class AzureBucket implements ObjectBucket {
     });
   }
 
-  /** Runs one operation; what still fails after the SDK's retries is a CheckpointStoreError naming the object. */
-  async #call<T>(what: string, key: string, run: (container: ContainerClient) => Promise<T>): Promise<T> {
-    const container = await this.#client();
-    const { container: name } = this.#options;
-    return request(`${this.location}/${key}`, what, () => run(container), (error) =>
-      (error as { code?: string }).code === 'ContainerNotFound' ? ` — create the container "${name}" first (az storage container create --name ${name})`
+  protected hint(error: unknown): string {
+    const { container } = this.options;
+    return codeOf(error) === 'ContainerNotFound' ? ` — create the container "${container}" first (az storage container create --name ${container})`
       : statusOf(error) === 403 ? ' — check the credentials and their permissions on the container'
-      : '');
+      : '';
+  }
+
+  /** A 404 for the blob, not for its container (which is an error to report). */
+  protected isMissing(error: unknown): boolean {
+    return statusOf(error) === 404 && codeOf(error) !== 'ContainerNotFound';
+  }
+
+  protected statusOf(error: unknown): number | undefined {
+    return statusOf(error);
   }
 }

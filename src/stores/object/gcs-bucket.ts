@@ -1,6 +1,7 @@
 import type { Bucket, Storage } from '@google-cloud/storage';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
-import { badUrl, lazily, loadSdk, request } from './sdk.js';
+import { badUrl, loadSdk } from './sdk.js';
+import { SdkBucket } from './sdk-bucket.js';
 
 type GcsModule = typeof import('@google-cloud/storage');
 
@@ -40,23 +41,18 @@ const missingBucket = (error: unknown): boolean => statusOf(error) === 404 && /b
  * is `ifGenerationMatch: 0`, a replace `ifGenerationMatch: <generation>`, and the 412 a lost
  * condition brings is answered with `undefined`. GCS enforces these itself; there is nothing to probe.
  */
-export class GcsBucket implements ObjectBucket {
-  readonly location: string;
-  readonly #options: GcsBucketOptions;
-  readonly #client: () => Promise<Bucket>;
+export class GcsBucket extends SdkBucket<Bucket, GcsBucketOptions> implements ObjectBucket {
+  readonly location = `gs://${this.options.bucket}`;
 
-  constructor(options: GcsBucketOptions) {
-    this.#options = options;
-    this.location = `gs://${options.bucket}`;
-    this.#client = lazily(async () => {
-      if (options.storage) return options.storage.bucket(options.bucket) as Bucket;
-      const gcs = await loadGcs(this.location);
-      return (new gcs.Storage({ retryOptions: RETRY_OPTIONS }) as Storage).bucket(options.bucket);
-    });
+  protected async makeClient(): Promise<Bucket> {
+    const { storage, bucket } = this.options;
+    if (storage) return storage.bucket(bucket) as Bucket;
+    const gcs = await loadGcs(this.location);
+    return (new gcs.Storage({ retryOptions: RETRY_OPTIONS }) as Storage).bucket(bucket);
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    return this.#call('read', key, async (bucket) => {
+    return this.call('read', key, async (bucket) => {
       // The bytes are read at the generation the metadata named, so that body and version agree
       // even when the object is replaced between the two requests (then: read again).
       for (;;) {
@@ -66,7 +62,7 @@ export class GcsBucket implements ObjectBucket {
           const [body] = await bucket.file(key, { generation }).download({ validation: false });
           return { body: new Uint8Array(body), version: generation };
         } catch (error) {
-          if (statusOf(error) !== 404 || missingBucket(error)) throw error;
+          if (!this.isMissing(error)) throw error;
           if (!(await bucket.file(key).exists())[0]) return undefined;
         }
       }
@@ -74,16 +70,9 @@ export class GcsBucket implements ObjectBucket {
   }
 
   async getStart(key: string, length: number): Promise<Uint8Array | undefined> {
-    return this.#call('read', key, async (bucket) => {
-      try {
-        const [body] = await bucket.file(key).download({ start: 0, end: length - 1, validation: false });
-        return new Uint8Array(body).subarray(0, length);
-      } catch (error) {
-        if (statusOf(error) === 404 && !missingBucket(error)) return undefined;
-        // 416: a range of an empty object.
-        if (statusOf(error) === 416) return new Uint8Array(0);
-        throw error;
-      }
+    return this.readStart(key, async (bucket) => {
+      const [body] = await bucket.file(key).download({ start: 0, end: length - 1, validation: false });
+      return new Uint8Array(body).subarray(0, length);
     });
   }
 
@@ -96,7 +85,7 @@ export class GcsBucket implements ObjectBucket {
   }
 
   async #save(key: string, body: Uint8Array, ifGenerationMatch: number): Promise<string | undefined> {
-    return this.#call('write', key, async (bucket) => {
+    return this.call('write', key, async (bucket) => {
       const file = bucket.file(key);
       try {
         await file.save(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { resumable: false, validation: false, preconditionOpts: { ifGenerationMatch } });
@@ -110,7 +99,7 @@ export class GcsBucket implements ObjectBucket {
   }
 
   async delete(key: string, version?: string): Promise<void> {
-    await this.#call('delete', key, async (bucket) => {
+    await this.call('delete', key, async (bucket) => {
       try {
         await bucket.file(key).delete({ ignoreNotFound: true, ...(version === undefined ? {} : { ifGenerationMatch: Number(version) }) });
       } catch (error) {
@@ -120,7 +109,7 @@ export class GcsBucket implements ObjectBucket {
   }
 
   async list(prefix: string): Promise<ObjectEntry[]> {
-    return this.#call('list', prefix, async (bucket) => {
+    return this.call('list', prefix, async (bucket) => {
       const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
       const entries = files.map((file) => ({ key: file.name, size: Number(file.metadata.size ?? 0), version: String(file.metadata.generation) }));
       // GCS lists in name order already; sorting here makes it a promise of ours.
@@ -128,14 +117,19 @@ export class GcsBucket implements ObjectBucket {
     });
   }
 
-  /** Runs one operation; what still fails after the SDK's retries is a CheckpointStoreError naming the object. */
-  async #call<T>(what: string, key: string, run: (bucket: Bucket) => Promise<T>): Promise<T> {
-    const bucket = await this.#client();
-    const { bucket: name } = this.#options;
-    return request(`${this.location}/${key}`, what, () => run(bucket), (error) =>
-      missingBucket(error) ? ` — create the bucket "${name}" first (gcloud storage buckets create gs://${name})`
+  protected hint(error: unknown): string {
+    const { bucket } = this.options;
+    return missingBucket(error) ? ` — create the bucket "${bucket}" first (gcloud storage buckets create gs://${bucket})`
       : statusOf(error) === 401 || statusOf(error) === 403 || /default credentials/i.test((error as Error).message) ? ' — check the credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS) and their permissions on the bucket'
       : badUrl(error) ? ' — check STORAGE_EMULATOR_HOST: an emulator must be given as an absolute URL such as http://127.0.0.1:4443'
-      : '');
+      : '';
+  }
+
+  protected isMissing(error: unknown): boolean {
+    return statusOf(error) === 404 && !missingBucket(error);
+  }
+
+  protected statusOf(error: unknown): number | undefined {
+    return statusOf(error);
   }
 }

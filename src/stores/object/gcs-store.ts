@@ -1,14 +1,11 @@
-import { rule } from '../../core/validate-options.js';
-import { snapshotFormatFor } from '../file/read-checkpoint.js';
 import { GcsBucket, type GcsStorageLike } from './gcs-bucket.js';
+import { GCS } from './clouds.js';
 import { ObjectStore } from './object-store.js';
-import { checkCloudStoreOptions, cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
+import { clientRule, cloudStoreArguments, cloudStoreRules, type CloudStoreOptions } from './object-store-options.js';
 
-export interface GcsStoreOptions extends ObjectStoreOptions {
+export interface GcsStoreOptions extends CloudStoreOptions {
   /** The bucket (it must exist). */
   bucket: string;
-  /** The snapshot object's name, ending in `.json`, `.yaml` or `.yml`; the other objects go beside it. */
-  key: string;
   /**
    * A `Storage` from `@google-cloud/storage`; else one is made from the SDK's standard
    * configuration (application default credentials, `GOOGLE_APPLICATION_CREDENTIALS`,
@@ -17,13 +14,7 @@ export interface GcsStoreOptions extends ObjectStoreOptions {
   storage?: GcsStorageLike;
 }
 
-/** GCS's rule for bucket names (without dots): 3 to 63 lowercase letters, digits, hyphens and underscores. */
-const BUCKET_NAME = /^(?=.{3,222}$)[a-z0-9][a-z0-9._-]*[a-z0-9]$/;
-
-const GCS_OPTIONS = cloudStoreRules(
-  { option: 'bucket', expected: 'a GCS bucket name (3 to 63 lowercase letters, digits, dots, hyphens and underscores)', name: BUCKET_NAME, object: 'an object name' },
-  { storage: rule('a Storage from @google-cloud/storage (with a bucket function)', (value) => typeof (value as { bucket?: unknown } | null)?.bucket === 'function') },
-);
+const GCS_OPTIONS = cloudStoreRules(GCS, { storage: clientRule('a Storage from @google-cloud/storage', 'bucket') });
 
 /**
  * A checkpoint in Google Cloud Storage (`gs://bucket/key.json`): see {@link ObjectStore}. Needs
@@ -35,8 +26,6 @@ const GCS_OPTIONS = cloudStoreRules(
  */
 export class GcsStore extends ObjectStore {
   constructor(options: GcsStoreOptions) {
-    checkCloudStoreOptions(options, GCS_OPTIONS, 'GcsStore');
-    const { bucket, key, storage, ...storeOptions } = options;
-    super(new GcsBucket({ bucket, storage }), key, snapshotFormatFor(key), storeOptions, 'GcsStore');
+    super(...cloudStoreArguments(GCS, options, GCS_OPTIONS, ({ bucket, storage }) => new GcsBucket({ bucket, storage })));
   }
 }

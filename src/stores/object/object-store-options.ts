@@ -1,5 +1,8 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
 import { checkOptions, MAX_TIMER_MS, rejectOptionsWith, rule, rules, type OptionRule, type OptionRules } from '../../core/validate-options.js';
+import { snapshotFormatFor, type SnapshotFormat } from '../file/snapshot-formats.js';
+import type { ObjectBucket } from './bucket.js';
+import type { Cloud } from './clouds.js';
 import { isSnapshotKey } from './object-keys.js';
 import { FILE_STORE_OPTIONS, SHARED_DEFAULTS, type CorruptPolicy, type Durability } from '../file/file-store-options.js';
 
@@ -83,6 +86,12 @@ export const OBJECT_STORE_OPTIONS = {
   leaseRenewMs: rules.number({ min: 10, max: MAX_TIMER_MS }),
 } as const satisfies Record<keyof ObjectStoreOptions, OptionRule>;
 
+/** The options of every cloud's store class: the object store's, and where the snapshot object is. */
+export interface CloudStoreOptions extends ObjectStoreOptions {
+  /** The snapshot object's name, ending in `.json`, `.yaml` or `.yml`; the other objects go beside it. */
+  key: string;
+}
+
 /** Options of the file stores that a bucket has no use for: it is held by a lease, keeps one backup object and writes marks as segments. */
 export const FILE_ONLY_OPTIONS = ['fsyncIntervalMs', 'backups', 'lock'] as const;
 
@@ -94,29 +103,40 @@ export function rejectFileOnlyOptions(options: Record<string, unknown>, given: s
   rejectOptionsWith({ ...options, [given]: true }, given, FILE_ONLY_OPTIONS, `those apply to checkpoint files only; ${given} takes ${takes.map((key) => `\`${key}\``).join(', ')}`);
 }
 
-/** Checks the options of a cloud's store class (`optionRules` from cloudStoreRules). */
-export function checkCloudStoreOptions(options: unknown, optionRules: OptionRules, subject: string): void {
-  if (typeof options === 'object' && options !== null) rejectFileOnlyOptions(options as Record<string, unknown>, subject, Object.keys(optionRules));
-  checkOptions(options, optionRules, subject);
+/**
+ * What `cloud`'s store class hands to ObjectStore's constructor: its `options` checked against
+ * `optionRules` (from cloudStoreRules), the bucket `makeBucket` makes of them, the key and its
+ * format, and the options every object store takes.
+ */
+export function cloudStoreArguments<Options extends CloudStoreOptions>(
+  cloud: Cloud,
+  options: Options,
+  optionRules: OptionRules,
+  makeBucket: (options: Options) => ObjectBucket,
+): [ObjectBucket, string, SnapshotFormat, ObjectStoreOptions, string] {
+  if (typeof options === 'object' && options !== null) rejectFileOnlyOptions(options as Record<string, unknown>, cloud.store, Object.keys(optionRules));
+  checkOptions(options, optionRules, cloud.store);
+  const storeOptions = Object.fromEntries(Object.entries(options).filter(([option]) => Object.hasOwn(OBJECT_STORE_OPTIONS, option)));
+  return [makeBucket(options), options.key, snapshotFormatFor(options.key), storeOptions, cloud.store];
 }
 
 /**
- * The options of a cloud's store class: those of every object store, where the checkpoint is —
+ * The options of `cloud`'s store class: those of every object store, where the checkpoint is —
  * the bucket (or container) by the cloud's naming rule and the snapshot's `key`, both required —
  * and the class's own (its client).
- * @param place the option naming the bucket, what the cloud calls it and its naming rule, and what it calls an object
  */
-export function cloudStoreRules<Own extends Record<string, OptionRule>>(
-  place: { option: string; expected: string; name: RegExp; object: string },
-  own: Own,
-): typeof OBJECT_STORE_OPTIONS & Own {
+export function cloudStoreRules<Own extends Record<string, OptionRule>>(cloud: Cloud, own: Own): typeof OBJECT_STORE_OPTIONS & Own {
   return {
     ...OBJECT_STORE_OPTIONS,
-    [place.option]: { ...rule(place.expected, (value) => typeof value === 'string' && place.name.test(value)), required: true },
-    key: { ...rule(`${place.object} ending in .json, .yaml or .yml, without empty, "." or ".." path segments (nor a leading "/")`, (value) => typeof value === 'string' && isSnapshotKey(value)), required: true },
+    [cloud.bucketOption]: { ...rule(cloud.expected, (value) => typeof value === 'string' && cloud.bucketName.test(value)), required: true },
+    key: { ...rule(`${cloud.object} ending in .json, .yaml or .yml, without empty, "." or ".." path segments (nor a leading "/")`, (value) => typeof value === 'string' && isSnapshotKey(value)), required: true },
     ...own,
   };
 }
+
+/** The rule of a client option: `what` (an SDK's client class), told by its `method`. */
+export const clientRule = (what: string, method: string): OptionRule =>
+  rule(`${what} (with a ${method} function)`, (value) => typeof (value as Record<string, unknown> | null)?.[method] === 'function');
 
 export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: string): ResolvedObjectStoreOptions {
   checkOptions(options, OBJECT_STORE_OPTIONS, subject);

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectBucket, ObjectEntry, StoredObject } from './bucket.js';
-import { badUrl, bareEtag, lazily, loadSdk, quotedEtag, request } from './sdk.js';
+import { badUrl, bareEtag, loadSdk, quotedEtag } from './sdk.js';
+import { SdkBucket } from './sdk-bucket.js';
 import { probeConditionalWrites } from './s3-fencing-probe.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
+/** The client and the SDK's module, whose command classes build the requests. */
+interface S3Connection {
+  client: S3ClientLike;
+  s3: S3Module;
+}
+type GetObjectResponse = { Body?: { transformToByteArray(): Promise<Uint8Array> }; ETag?: string };
 
 const loadS3 = (location: string): Promise<S3Module> => loadSdk(() => import('@aws-sdk/client-s3'), 'S3Client', '@aws-sdk/client-s3', 's3', location);
 
@@ -48,55 +55,37 @@ export const forcePathStyleFromEnv = (): boolean => /^(1|true|yes)$/i.test(proce
  * An S3 bucket as an {@link ObjectBucket}: every write carries a condition (`If-None-Match: *` to
  * create, `If-Match: <etag>` to replace), and the 412 (or the 409 ConditionalRequestConflict of two
  * racing writes) a lost condition brings is answered with `undefined`. Before its first request it
- * proves that the server enforces those conditions, unless `fencing: false`.
+ * proves that the server enforces those conditions, unless `unsafeSkipFencingProbe: true`.
  */
-export class S3Bucket implements ObjectBucket {
-  readonly location: string;
-  readonly #options: S3BucketOptions;
-  readonly #client: () => Promise<{ client: S3ClientLike; s3: S3Module }>;
+export class S3Bucket extends SdkBucket<S3Connection, S3BucketOptions> implements ObjectBucket {
+  readonly location = `s3://${this.options.bucket}`;
 
-  constructor(options: S3BucketOptions) {
-    this.#options = options;
-    this.location = `s3://${options.bucket}`;
-    this.#client = lazily(async () => {
-      const s3 = await loadS3(this.location);
-      const client = options.client ?? (new s3.S3Client({
-        forcePathStyle: forcePathStyleFromEnv(),
-        ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
-        requestHandler: REQUEST_HANDLER,
-      }) as S3Client);
-      if (options.unsafeSkipFencingProbe !== true) {
-        const probeKey = `${options.probePrefix ?? ''}.conditions-probe-${randomUUID()}`;
-        await this.#guard('check conditional writes with', probeKey, () => probeConditionalWrites({ client, s3, bucket: options.bucket, key: probeKey, location: this.location }));
-      }
-      return { client, s3 };
-    });
+  protected async makeClient(): Promise<S3Connection> {
+    const s3 = await loadS3(this.location);
+    const client = this.options.client ?? (new s3.S3Client({
+      forcePathStyle: forcePathStyleFromEnv(),
+      ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
+      requestHandler: REQUEST_HANDLER,
+    }) as S3Client);
+    if (this.options.unsafeSkipFencingProbe !== true) {
+      const probeKey = `${this.options.probePrefix ?? ''}.conditions-probe-${randomUUID()}`;
+      await this.guard('check conditional writes with', probeKey, () => probeConditionalWrites({ client, s3, bucket: this.options.bucket, key: probeKey, location: this.location }));
+    }
+    return { client, s3 };
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    return this.#call('read', key, async ({ client, s3 }) => {
-      try {
-        const response = (await client.send(new s3.GetObjectCommand({ Bucket: this.#options.bucket, Key: key }))) as { Body?: { transformToByteArray(): Promise<Uint8Array> }; ETag?: string };
-        return { body: new Uint8Array(await response.Body!.transformToByteArray()), version: bareEtag(response.ETag) };
-      } catch (error) {
-        if (nameOf(error) === 'NoSuchKey') return undefined;
-        throw error;
-      }
+    return this.read(key, async ({ client, s3 }) => {
+      const response = (await client.send(new s3.GetObjectCommand({ Bucket: this.options.bucket, Key: key }))) as GetObjectResponse;
+      return { body: new Uint8Array(await response.Body!.transformToByteArray()), version: bareEtag(response.ETag) };
     });
   }
 
   async getStart(key: string, length: number): Promise<Uint8Array | undefined> {
-    return this.#call('read', key, async ({ client, s3 }) => {
-      try {
-        const response = (await client.send(new s3.GetObjectCommand({ Bucket: this.#options.bucket, Key: key, Range: `bytes=0-${length - 1}` }))) as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
-        // A server that ignores Range sends it all.
-        return (await response.Body!.transformToByteArray()).subarray(0, length);
-      } catch (error) {
-        if (nameOf(error) === 'NoSuchKey') return undefined;
-        // 416 InvalidRange: a range of an empty object.
-        if (statusOf(error) === 416) return new Uint8Array(0);
-        throw error;
-      }
+    return this.readStart(key, async ({ client, s3 }) => {
+      const response = (await client.send(new s3.GetObjectCommand({ Bucket: this.options.bucket, Key: key, Range: `bytes=0-${length - 1}` }))) as GetObjectResponse;
+      // A server that ignores Range sends it all.
+      return (await response.Body!.transformToByteArray()).subarray(0, length);
     });
   }
 
@@ -109,9 +98,9 @@ export class S3Bucket implements ObjectBucket {
   }
 
   async #put(key: string, body: Uint8Array, conditions: { IfNoneMatch?: string; IfMatch?: string }): Promise<string | undefined> {
-    return this.#call('write', key, async ({ client, s3 }) => {
+    return this.call('write', key, async ({ client, s3 }) => {
       try {
-        const response = (await client.send(new s3.PutObjectCommand({ Bucket: this.#options.bucket, Key: key, Body: body, ContentLength: body.byteLength, ...conditions }))) as { ETag?: string };
+        const response = (await client.send(new s3.PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.byteLength, ...conditions }))) as { ETag?: string };
         return bareEtag(response.ETag);
       } catch (error) {
         return lostCondition(error, conditions.IfMatch !== undefined) ? undefined : Promise.reject(error);
@@ -120,10 +109,10 @@ export class S3Bucket implements ObjectBucket {
   }
 
   async delete(key: string, version?: string): Promise<void> {
-    await this.#call('delete', key, async ({ client, s3 }) => {
+    await this.call('delete', key, async ({ client, s3 }) => {
       try {
         // S3 answers 204 for a key that is already gone.
-        await client.send(new s3.DeleteObjectCommand({ Bucket: this.#options.bucket, Key: key, ...(version === undefined ? {} : { IfMatch: quotedEtag(version) }) }));
+        await client.send(new s3.DeleteObjectCommand({ Bucket: this.options.bucket, Key: key, ...(version === undefined ? {} : { IfMatch: quotedEtag(version) }) }));
       } catch (error) {
         if (!lostCondition(error, version !== undefined)) throw error;
       }
@@ -131,11 +120,11 @@ export class S3Bucket implements ObjectBucket {
   }
 
   async list(prefix: string): Promise<ObjectEntry[]> {
-    return this.#call('list', prefix, async ({ client, s3 }) => {
+    return this.call('list', prefix, async ({ client, s3 }) => {
       const entries: ObjectEntry[] = [];
       let token: string | undefined;
       do {
-        const page = (await client.send(new s3.ListObjectsV2Command({ Bucket: this.#options.bucket, Prefix: prefix, ContinuationToken: token }))) as {
+        const page = (await client.send(new s3.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }))) as {
           Contents?: { Key?: string; Size?: number; ETag?: string }[];
           IsTruncated?: boolean;
           NextContinuationToken?: string;
@@ -148,20 +137,21 @@ export class S3Bucket implements ObjectBucket {
     });
   }
 
-  /** Runs one operation; what still fails after the SDK's retries is a CheckpointStoreError naming the object. */
-  async #call<T>(what: string, key: string, run: (ready: { client: S3ClientLike; s3: S3Module }) => Promise<T>): Promise<T> {
-    const ready = await this.#client();
-    return this.#guard(what, key, () => run(ready));
-  }
-
-  #guard<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
-    const { bucket } = this.#options;
-    return request(`${this.location}/${key}`, what, run, (error) =>
-      nameOf(error) === 'NoSuchBucket' ? ` — create the bucket "${bucket}" first (aws s3 mb s3://${bucket})`
+  protected hint(error: unknown): string {
+    const { bucket } = this.options;
+    return nameOf(error) === 'NoSuchBucket' ? ` — create the bucket "${bucket}" first (aws s3 mb s3://${bucket})`
       : statusOf(error) === 403 || nameOf(error) === 'CredentialsProviderError' ? ' — check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role) and their permissions on the bucket'
       : /region is missing/i.test((error as Error).message) ? ' — set AWS_REGION'
       : badUrl(error) ? ' — check AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL: an endpoint must be an absolute URL such as http://127.0.0.1:9000'
-      : '');
+      : '';
+  }
+
+  protected isMissing(error: unknown): boolean {
+    return nameOf(error) === 'NoSuchKey';
+  }
+
+  protected statusOf(error: unknown): number | undefined {
+    return statusOf(error);
   }
 }
 

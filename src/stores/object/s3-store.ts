@@ -1,14 +1,12 @@
-import { rule, rules } from '../../core/validate-options.js';
-import { snapshotFormatFor } from '../file/read-checkpoint.js';
+import { rules } from '../../core/validate-options.js';
+import { S3 } from './clouds.js';
 import { ObjectStore } from './object-store.js';
-import { checkCloudStoreOptions, cloudStoreRules, type ObjectStoreOptions } from './object-store-options.js';
+import { clientRule, cloudStoreArguments, cloudStoreRules, type CloudStoreOptions } from './object-store-options.js';
 import { S3Bucket, type S3ClientLike } from './s3-bucket.js';
 
-export interface S3StoreOptions extends ObjectStoreOptions {
+export interface S3StoreOptions extends CloudStoreOptions {
   /** The bucket (it must exist). */
   bucket: string;
-  /** The snapshot object's key, ending in `.json`, `.yaml` or `.yml`; the other objects go beside it. */
-  key: string;
   /**
    * An `S3Client` from `@aws-sdk/client-s3`; else one is made from the SDK's standard
    * configuration (`AWS_REGION`, `AWS_ENDPOINT_URL_S3`, keys, profiles, roles), path-style when
@@ -25,16 +23,7 @@ export interface S3StoreOptions extends ObjectStoreOptions {
   unsafeSkipFencingProbe?: boolean;
 }
 
-/** S3's rule for bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
-const BUCKET_NAME = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-
-const S3_OPTIONS = cloudStoreRules(
-  { option: 'bucket', expected: 'an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)', name: BUCKET_NAME, object: 'an object key' },
-  {
-    client: rule('an S3Client (with a send function)', (value) => typeof (value as { send?: unknown } | null)?.send === 'function'),
-    unsafeSkipFencingProbe: rules.boolean,
-  },
-);
+const S3_OPTIONS = cloudStoreRules(S3, { client: clientRule('an S3Client', 'send'), unsafeSkipFencingProbe: rules.boolean });
 
 /**
  * A checkpoint in Amazon S3 or an S3-compatible service (`s3://bucket/key.json`): see
@@ -47,8 +36,6 @@ const S3_OPTIONS = cloudStoreRules(
  */
 export class S3Store extends ObjectStore {
   constructor(options: S3StoreOptions) {
-    checkCloudStoreOptions(options, S3_OPTIONS, 'S3Store');
-    const { bucket, key, client, unsafeSkipFencingProbe, ...storeOptions } = options;
-    super(new S3Bucket({ bucket, client, unsafeSkipFencingProbe, probePrefix: key }), key, snapshotFormatFor(key), storeOptions, 'S3Store');
+    super(...cloudStoreArguments(S3, options, S3_OPTIONS, ({ bucket, key, client, unsafeSkipFencingProbe }) => new S3Bucket({ bucket, client, unsafeSkipFencingProbe, probePrefix: key })));
   }
 }

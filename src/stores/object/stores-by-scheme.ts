@@ -5,6 +5,7 @@ import { hasUnsafeSegment } from './object-keys.js';
 import { AzureBlobStore } from './azure-blob-store.js';
 import { AzureBucket } from './azure-bucket.js';
 import type { ObjectBucket } from './bucket.js';
+import { CLOUDS_BY_SCHEME } from './clouds.js';
 import { GcsBucket } from './gcs-bucket.js';
 import { GcsStore } from './gcs-store.js';
 import { S3Bucket } from './s3-bucket.js';
@@ -92,13 +93,6 @@ export function readOnlyBucket(url: ObjectUrl): ObjectBucket {
   return READ_ONLY_BUCKETS_BY_SCHEME[url.scheme]!(url.bucket);
 }
 
-/** The store class of each scheme and what it calls its bucket, for messages. */
-const STORE_CLASS_BY_SCHEME: Record<string, { name: string; bucket: string }> = {
-  az: { name: 'AzureBlobStore', bucket: 'container' },
-  s3: { name: 'S3Store', bucket: 'bucket' },
-  gs: { name: 'GcsStore', bucket: 'bucket' },
-};
-
 /**
  * Checks what only a bucket URL `path` rules out, before the options' general check: a file-only
  * option is refused, and an option only the store classes take (`leaseTtlMs`, `maxSegments`…)
@@ -112,8 +106,8 @@ export function bucketPathRules(path: string, options: Record<string, unknown>, 
   rejectFileOnlyOptions(options, path, SHARED_WITH_FILE_STORES);
   const storeOnly = Object.keys(OBJECT_STORE_OPTIONS).find((key) => !(SHARED_WITH_FILE_STORES as readonly string[]).includes(key) && options[key] !== undefined);
   if (storeOnly !== undefined) {
-    const store = STORE_CLASS_BY_SCHEME[url.scheme]!;
-    throw new CheckpointArgumentError(`\`${storeOnly}\` is an option of ${store.name}, not of a bucket URL — pass \`store: new ${store.name}({ ${store.bucket}: '${url.bucket}', key: '${url.key}', ${storeOnly} })\` instead of \`path: '${path}'\``);
+    const { store, bucketOption } = CLOUDS_BY_SCHEME[url.scheme]!;
+    throw new CheckpointArgumentError(`\`${storeOnly}\` is an option of ${store}, not of a bucket URL — pass \`store: new ${store}({ ${bucketOption}: '${url.bucket}', key: '${url.key}', ${storeOnly} })\` instead of \`path: '${path}'\``);
   }
   return Object.fromEntries(Object.entries(optionRules).filter(([key]) => !(FILE_ONLY_OPTIONS as readonly string[]).includes(key)));
 }
