@@ -5,7 +5,7 @@
  * SDK is an optional peer dependency, loaded when a store is first opened.
  */
 export { ObjectStore } from './stores/object/object-store.js';
-export type { ObjectDurability, ObjectStoreOptions } from './stores/object/object-store-options.js';
+export type { CloudStoreOptions, ObjectDurability, ObjectStoreOptions } from './stores/object/object-store-options.js';
 export { AzureBlobStore } from './stores/object/azure-blob-store.js';
 export type { AzureBlobStoreOptions } from './stores/object/azure-blob-store.js';
 export type { AzureServiceClient } from './stores/object/azure-bucket.js';

@@ -47,3 +47,30 @@ export async function readStart(bucket: ObjectBucket, key: string, length: numbe
   if (bucket.getStart) return bucket.getStart(key, length);
   return (await bucket.get(key))?.body.subarray(0, length);
 }
+
+/** Deletes in flight at once, on a bucket without `deleteMany`. */
+const DELETE_CONCURRENCY = 4;
+/** Keys per `deleteMany` call (Azure's blob batch takes 256). */
+const DELETE_BATCH = 256;
+
+/**
+ * Deletes `keys`: in batches where the bucket has `deleteMany`, else a few at a time. `check`
+ * runs before each request and stops the deleting by throwing (the store: "is the lease still held").
+ */
+export async function deleteKeys(bucket: ObjectBucket, keys: readonly string[], check: () => void = () => {}): Promise<void> {
+  if (bucket.deleteMany) {
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      check();
+      await bucket.deleteMany(keys.slice(start, start + DELETE_BATCH));
+    }
+    return;
+  }
+  let index = 0;
+  const worker = async (): Promise<void> => {
+    for (let mine = index++; mine < keys.length; mine = index++) {
+      check();
+      await bucket.delete(keys[mine]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+}

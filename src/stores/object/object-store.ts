@@ -6,7 +6,7 @@ import { encodeRecord } from '../file/journal.js';
 import { renderSnapshot, type SnapshotFormat } from '../file/snapshot-formats.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
 import { WriteBatcher } from '../write-batcher.js';
-import type { ObjectBucket } from './bucket.js';
+import { deleteKeys, type ObjectBucket } from './bucket.js';
 import { createOwn, replaceOwn } from './conditional-writes.js';
 import { Lease } from './lease.js';
 import { backupKey, parseSegmentKey, segmentKey, segmentPrefix, type SegmentName } from './object-keys.js';
@@ -16,10 +16,6 @@ import { readObjectCheckpoint, type ObjectCheckpoint } from './read-object-check
 const RESOLVED = Promise.resolve();
 /** Opening retries when another process changed the snapshot while it was read (a holder whose lease just ran out). */
 const OPEN_ATTEMPTS = 4;
-/** Deletes in flight at once, on a bucket without `deleteMany`. */
-const DELETE_CONCURRENCY = 4;
-/** Keys per `deleteMany` call (Azure's blob batch takes 256). */
-const DELETE_BATCH = 256;
 
 /** A mark on its way to a segment: its journal record and the line that encodes it. */
 interface Waiting {
@@ -287,24 +283,9 @@ export class ObjectStore implements CheckpointStore {
     await this.#deleteAll(folded.map((segment) => segment.key));
   }
 
-  /** Deletes `keys` while the lease is held: in batches where the bucket can, else a few at a time. */
+  /** Deletes `keys` while the lease is held. */
   async #deleteAll(keys: readonly string[]): Promise<void> {
-    const bucket = this.#bucket;
-    if (bucket.deleteMany) {
-      for (let start = 0; start < keys.length; start += DELETE_BATCH) {
-        this.#lease?.assertHeld();
-        await bucket.deleteMany(keys.slice(start, start + DELETE_BATCH));
-      }
-      return;
-    }
-    let index = 0;
-    const worker = async (): Promise<void> => {
-      for (let mine = index++; mine < keys.length; mine = index++) {
-        this.#lease?.assertHeld();
-        await this.#bucket.delete(keys[mine]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+    await deleteKeys(this.#bucket, keys, () => this.#lease?.assertHeld());
   }
 
   async save(document: CheckpointDocument): Promise<void> {
