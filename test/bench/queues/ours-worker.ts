@@ -1,7 +1,7 @@
 /**
  * Scenario 11's worker for checkpointer: `store.queue(step).forEach` through PostgresStore,
- * configured as docs/postgres.md recommends for many quick items (claims of 8 × concurrency) with
- * the default 30 s lease. Runs on the library's Node through tsx. Protocol: see worker-io.ts.
+ * configured as docs/postgres.md recommends for many quick items — claims of 500, as many as
+ * graphile-worker's local queue holds in its worker — with the default 30 s lease. Runs on the library's Node through tsx. Protocol: see worker-io.ts.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { PostgresStore } from '../../../src/postgres.js';
 import { config, countQueries, heard, reporter, stopped, work } from './worker-io.js';
 
 const settings = config();
+/** Items claimed at once: graphile-worker's `localQueue.size` in its worker. */
+const CLAIM_SIZE = 500;
 // The `pg` the library itself resolves (the repository's), not the bench package's copy.
 const pg = createRequire(fileURLToPath(new URL('../../../src/postgres.ts', import.meta.url)))('pg') as Parameters<typeof countQueries>[0];
 const queries = countQueries(pg);
@@ -26,7 +28,7 @@ await store.queue('enrich').forEach(
     await work(settings.workMs);
     done(Number(item.slice('item-'.length)));
   },
-  { concurrency: settings.concurrency, batchSize: settings.concurrency * 8, leaseMs: 30_000 },
+  { concurrency: settings.concurrency, batchSize: CLAIM_SIZE, leaseMs: 30_000 },
 );
 await store.close();
 stopped(queries());
