@@ -39,7 +39,7 @@ describe('gs:// paths', () => {
     expect(() => new GcsStore({ bucket: 'runs', key: 'c.json', leaseTtlMs: 50 })).toThrow(/Expected `leaseTtlMs` to be/);
     expect(() => new GcsStore({ key: 'c.json' } as never)).toThrow(/Expected `bucket` to be a GCS bucket name/);
     expect(() => new GcsStore({ bucket: 'Bad Bucket', key: 'c.json' })).toThrow(/Expected `bucket` to be a GCS bucket name/);
-    expect(() => new GcsStore({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object name ending in \.json, \.yaml or \.yml, without empty, "\." or "\.\." path segments \(nor a leading "\/"\), got `"notes.txt"`/);
+    expect(() => new GcsStore({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object name ending in \.json, \.yaml or \.yml, without empty, "\." or "\.\." path segments \(nor a leading "\/"\), backslashes or control characters, got `"notes.txt"`/);
     expect(() => new GcsStore({ bucket: 'runs', key: 'c.json', storage: {} as never })).toThrow(/Expected `storage` to be a Storage from @google-cloud\/storage/);
     expect(() => new GcsStore({ bucket: 'runs', key: 'c.json', backups: 3 } as never)).toThrow(/Expected no `backups` together with `GcsStore`.*apply to checkpoint files only; GcsStore takes/);
     await expect(CheckpointManager.open({ path: 'gs://runs/c.json', fsyncIntervalMs: 5 })).rejects.toThrow(/apply to checkpoint files only/);

@@ -57,7 +57,7 @@ describe('s3:// paths', () => {
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', leaseTtlMs: 50 })).toThrow(/Expected `leaseTtlMs` to be/);
     expect(() => new S3Store({ key: 'c.json' } as never)).toThrow(/Expected `bucket` to be an S3 bucket name/);
     expect(() => new S3Store({ bucket: 'Bad_Bucket', key: 'c.json' })).toThrow(/Expected `bucket` to be an S3 bucket name/);
-    expect(() => new S3Store({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object key ending in \.json, \.yaml or \.yml, without empty, "\." or "\.\." path segments \(nor a leading "\/"\), got `"notes.txt"`/);
+    expect(() => new S3Store({ bucket: 'runs', key: 'notes.txt' })).toThrow(/Expected `key` to be an object key ending in \.json, \.yaml or \.yml, without empty, "\." or "\.\." path segments \(nor a leading "\/"\), backslashes or control characters, got `"notes.txt"`/);
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', client: {} as never })).toThrow(/Expected `client` to be an S3Client/);
     expect(() => new S3Store({ bucket: 'runs', key: 'c.json', unsafeSkipFencingProbe: 'yes' as never })).toThrow(/Expected `unsafeSkipFencingProbe` to be a boolean/);
     await expect(CheckpointManager.open({ path: 's3://runs/c.json', backups: 2 })).rejects.toThrow(/apply to checkpoint files only/);

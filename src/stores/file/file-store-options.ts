@@ -1,5 +1,5 @@
 import { CheckpointArgumentError } from '../../core/errors.js';
-import { checkOptions, closest, MAX_TIMER_MS, rules, type OptionRule } from '../../core/validate-options.js';
+import { checkOptions, closest, MAX_TIMER_MS, rules, type OptionRule, type OptionRules } from '../../core/validate-options.js';
 import { DURABILITIES, type Durability } from '../write-batcher.js';
 
 export type { Durability } from '../write-batcher.js';
@@ -173,14 +173,15 @@ export function environmentOptions(env: NodeJS.ProcessEnv = process.env): Enviro
 
 /**
  * `options` over the environment's: an option given in code (not `undefined`) wins over its
- * variable. Options the store does not take yet are left out. Anything but a plain object is
- * handed back as it is, for the store's own check to refuse.
+ * variable. Every variable is checked; those of options the store does not take (`takes`: its
+ * option rules; a bucket has no `backups`) are left out. Anything but a plain object is handed
+ * back as it is, for the store's own check to refuse.
  */
-export function withEnvironmentOptions<T extends FileStoreOptions>(options: T, env: NodeJS.ProcessEnv = process.env): T {
+export function withEnvironmentOptions<T extends object>(options: T, env: NodeJS.ProcessEnv = process.env, takes: OptionRules = FILE_STORE_OPTIONS): T {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
   const merged: Record<string, unknown> = {};
   for (const [option, value] of Object.entries(environmentOptions(env))) {
-    if (Object.hasOwn(FILE_STORE_OPTIONS, option)) merged[option] = value;
+    if (Object.hasOwn(takes, option)) merged[option] = value;
   }
   for (const key in options) {
     if (options[key] !== undefined) merged[key] = options[key];

@@ -19,14 +19,22 @@ const SEGMENT_NAME = /^(\d{10})-(\d{15})-(\d{15})$/;
 
 /**
  * Whether `key` names a snapshot the way every cloud stores it: ending in .json, .yaml or .yml,
- * with no empty, `.` or `..` path segment (a leading `/` is an empty one). SDKs resolve such
+ * with no empty, `.` or `..` path segment (a leading `/` is an empty one), no backslash and no
+ * control character. SDKs resolve such
  * segments in the request URL, so the objects would be written under another name than the one
  * they are later read by.
  */
-export const isSnapshotKey = (key: string): boolean => /\.(json|ya?ml)$/i.test(key) && !hasUnsafeSegment(key);
+export const isSnapshotKey = (key: string): boolean => /\.(json|ya?ml)$/i.test(key) && !hasUnsafeSegment(key) && !hasUnsafeCharacter(key);
 
 /** Whether `path` has an empty, `.` or `..` segment between its slashes, which SDKs would resolve away. */
 export const hasUnsafeSegment = (path: string): boolean => path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..');
+
+/**
+ * Whether `path` holds a backslash, which URL parsers (the Azure SDK's among them) turn into a
+ * `/`, or a control character (a NUL, a newline), which requests and listings do not carry as
+ * written: the objects would not be found by the name they were written under.
+ */
+export const hasUnsafeCharacter = (path: string): boolean => /[\\\u0000-\u001f\u007f]/.test(path);
 
 export const leaseKey = (key: string): string => `${key}.lease`;
 export const backupKey = (key: string): string => `${key}.bak`;

@@ -4,7 +4,7 @@ import { snapshotFormatFor, type SnapshotFormat } from '../file/snapshot-formats
 import type { ObjectBucket } from './bucket.js';
 import type { Cloud } from './clouds.js';
 import { isSnapshotKey } from './object-keys.js';
-import { FILE_STORE_OPTIONS, SHARED_DEFAULTS, type CorruptPolicy, type Durability } from '../file/file-store-options.js';
+import { FILE_STORE_OPTIONS, SHARED_DEFAULTS, withEnvironmentOptions, type CorruptPolicy, type Durability } from '../file/file-store-options.js';
 
 /**
  * What an acknowledged (awaited) mark survives in a bucket; the words mean what they mean for
@@ -106,7 +106,8 @@ export function rejectFileOnlyOptions(options: Record<string, unknown>, given: s
 /**
  * What `cloud`'s store class hands to ObjectStore's constructor: its `options` checked against
  * `optionRules` (from cloudStoreRules), the bucket `makeBucket` makes of them, the key and its
- * format, and the options every object store takes.
+ * format, and the options every object store takes, over those the environment sets.
+ * @throws CheckpointArgumentError for a bad option, or a bad CHECKPOINTER_* variable (even one for files only)
  */
 export function cloudStoreArguments<Options extends CloudStoreOptions>(
   cloud: Cloud,
@@ -116,7 +117,8 @@ export function cloudStoreArguments<Options extends CloudStoreOptions>(
 ): [ObjectBucket, string, SnapshotFormat, ObjectStoreOptions, string] {
   if (typeof options === 'object' && options !== null) rejectFileOnlyOptions(options as Record<string, unknown>, cloud.store, Object.keys(optionRules));
   checkOptions(options, optionRules, cloud.store);
-  const storeOptions = Object.fromEntries(Object.entries(options).filter(([option]) => Object.hasOwn(OBJECT_STORE_OPTIONS, option)));
+  // The deployment's CHECKPOINTER_* variables, as for a file: an option given in code wins.
+  const storeOptions = Object.fromEntries(Object.entries(withEnvironmentOptions(options, process.env, OBJECT_STORE_OPTIONS)).filter(([option]) => Object.hasOwn(OBJECT_STORE_OPTIONS, option)));
   return [makeBucket(options), options.key, snapshotFormatFor(options.key), storeOptions, cloud.store];
 }
 
@@ -129,7 +131,7 @@ export function cloudStoreRules<Own extends Record<string, OptionRule>>(cloud: C
   return {
     ...OBJECT_STORE_OPTIONS,
     [cloud.bucketOption]: { ...rule(cloud.expected, (value) => typeof value === 'string' && cloud.bucketName.test(value)), required: true },
-    key: { ...rule(`${cloud.object} ending in .json, .yaml or .yml, without empty, "." or ".." path segments (nor a leading "/")`, (value) => typeof value === 'string' && isSnapshotKey(value)), required: true },
+    key: { ...rule(`${cloud.object} ending in .json, .yaml or .yml, without empty, "." or ".." path segments (nor a leading "/"), backslashes or control characters`, (value) => typeof value === 'string' && isSnapshotKey(value)), required: true },
     ...own,
   };
 }

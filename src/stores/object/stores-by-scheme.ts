@@ -1,7 +1,7 @@
 import { CheckpointArgumentError, describeValue } from '../../core/errors.js';
 import { pickOptions, type OptionRules } from '../../core/validate-options.js';
 import type { CheckpointStore } from '../store.js';
-import { hasUnsafeSegment } from './object-keys.js';
+import { hasUnsafeCharacter, hasUnsafeSegment } from './object-keys.js';
 import { AzureBlobStore } from './azure-blob-store.js';
 import { AzureBucket } from './azure-bucket.js';
 import type { ObjectBucket } from './bucket.js';
@@ -61,7 +61,7 @@ export function parseObjectUrl(path: string, what = '`path`', shape = '<key>.jso
   if (path.trim() !== path) {
     throw new CheckpointArgumentError(`Expected ${what} without spaces around the URL, got ${describeValue(path)} — remove them; a local file of that name is reached as "./${path}"`);
   }
-  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)(?:\/(.*))?$/i.exec(path);
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)(?:\/(.*))?$/is.exec(path);
   const scheme = match?.[1]!.toLowerCase() ?? path.slice(0, Math.max(0, path.indexOf(':'))).toLowerCase();
   if (!Object.hasOwn(OBJECT_STORES_BY_SCHEME, scheme)) {
     const schemes = Object.keys(OBJECT_STORES_BY_SCHEME).map((known) => `${known}://`).join(', ');
@@ -84,6 +84,9 @@ export function parseObjectUrl(path: string, what = '`path`', shape = '<key>.jso
   // A prefix to list may end in "/"; a checkpoint's key is checked again, whole, by isSnapshotKey.
   if (key !== '' && hasUnsafeSegment(key.replace(/\/$/, ''))) {
     throw new CheckpointArgumentError(`Expected ${what} to have no empty, "." or ".." path segments in its key, got ${describeValue(path)} — the cloud's SDK would resolve them, and the checkpoint's objects would not be where they are read; write the key as it is meant`);
+  }
+  if (hasUnsafeCharacter(key)) {
+    throw new CheckpointArgumentError(`Expected ${what} to have no backslash or control character (a NUL, a newline…) in its key, got ${describeValue(path)} — the cloud's SDK would not send it as written, and the checkpoint's objects would not be where they are read; use "/" between the parts of a key`);
   }
   return { scheme, bucket: match[2]!, key };
 }
