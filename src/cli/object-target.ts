@@ -2,7 +2,8 @@ import { CheckpointCorruptError } from '../core/errors.js';
 import { CheckpointState } from '../core/state.js';
 import { snapshotFormatFor } from '../stores/file/snapshot-formats.js';
 import { backupKey, leaseKey, parseSegmentKey } from '../stores/object/object-keys.js';
-import { isLeaseLive, parseLease } from '../stores/object/lease.js';
+import { decodeRecord } from '../stores/file/journal.js';
+import { isLeaseLive, parseLease, type LeaseBody } from '../stores/object/lease.js';
 import { readObjectCheckpoint, type ObjectCheckpoint } from '../stores/object/read-object-checkpoint.js';
 import { parseObjectUrl, readOnlyBucket, type ObjectUrl } from '../stores/object/stores-by-scheme.js';
 import { CliError, NoCheckpointError } from './cli-error.js';
@@ -48,24 +49,38 @@ export async function readObjectTarget(target: ObjectTarget): Promise<ObjectChec
     throw new CliError(`${target.url}: expected the URL of a checkpoint's snapshot object, ending in .json, .yaml or .yml — "checkpoint-resume list ${target.url}" finds the checkpoints under a prefix`, ExitCode.usage);
   }
   const bucket = readOnlyBucket(url);
-  const read = await readObjectCheckpoint(bucket, url.key, format);
+  let read: ObjectCheckpoint;
+  try {
+    read = await readObjectCheckpoint(bucket, url.key, format);
+  } catch (error) {
+    if (error instanceof CheckpointCorruptError && (await readLease(bucket, url.key).catch(() => undefined))?.removed) throw removedError(target.url);
+    throw error;
+  }
   if (!read.snapshot) throw new NoCheckpointError(`${target.url}: no checkpoint here (no such object) — check the URL; a pipeline creates it on its first run`);
   const content = read.snapshot.content;
   const state = CheckpointState.fromDocument(content, Math.max(100, content.errors.length));
   for (const record of read.records) state.apply(record.change);
-  const lease = await bucket.get(leaseKey(url.key));
-  return { read, state, format: format.name, lock: lease ? leaseView(lease.body, `${target.url}.lease`) : null };
+  // A damaged lease keeps every run out, as damage does: it is reported as damage.
+  const lease = await readLease(bucket, url.key);
+  const lock = lease && !lease.released ? { pid: lease.owner.pid, host: lease.owner.host, since: lease.owner.since ?? null, alive: isLeaseLive(lease) } : null;
+  return { read, state, format: format.name, lock };
 }
 
-/** Who holds the lease, as `status` shows a lock; null when it was released (or is not a lease). */
-function leaseView(bytes: Uint8Array, where: string): LockView | null {
-  try {
-    const lease = parseLease(bytes, where);
-    if (lease.released) return null;
-    return { pid: lease.owner.pid, host: lease.owner.host, since: lease.owner.since ?? null, alive: isLeaseLive(lease) };
-  } catch {
-    return null;
-  }
+/** What is left of a checkpoint a run completed: segments a process that had lost its lease wrote late. */
+function removedError(url: string): NoCheckpointError {
+  return new NoCheckpointError(`${url}: no checkpoint here — a run completed it and removed it; segment objects that a process which had lost its lease wrote afterwards are left beside it, and the next run at this URL deletes them`);
+}
+
+/** The most of a lease object read: a lease is a few hundred bytes, and a larger object is none. */
+const LEASE_BYTES = 64 * 1024;
+
+/**
+ * The lease of checkpoint `key`, or undefined when there is none.
+ * @throws CheckpointCorruptError when the object is not a lease this library wrote (its message says what to do)
+ */
+async function readLease(bucket: ObjectBucket, key: string): Promise<LeaseBody | undefined> {
+  const bytes = await readStart(bucket, leaseKey(key), LEASE_BYTES);
+  return bytes && parseLease(bytes, `${bucket.location}/${leaseKey(key)}`);
 }
 
 /** The damage a backup stood in for, as the error a file checkpoint's damage is. */
@@ -104,23 +119,38 @@ export async function findCheckpointKeys(bucket: ObjectBucket, prefix: string): 
   }
   const found: string[] = [];
   for (const snapshot of candidates) {
-    const own = (sizes.has(snapshot) && sizes.has(leaseKey(snapshot)) && (await holdsLease(bucket, snapshot))) || [...sizes.keys()].some((key) => parseSegmentKey(snapshot, key) !== undefined);
+    const lease = sizes.has(leaseKey(snapshot)) ? await leaseOrNothing(bucket, snapshot) : undefined;
+    const segments = [...sizes.keys()].filter((key) => parseSegmentKey(snapshot, key) !== undefined);
+    // Segments beside a completed checkpoint's lease, with no snapshot or backup: late writes, nothing to list.
+    const leftovers = lease?.removed === true && !sizes.has(snapshot) && !sizes.has(backupKey(snapshot));
+    const own = (sizes.has(snapshot) && lease !== undefined) || (!leftovers && (await holdsSegment(bucket, segments)));
     if (own || (await backupVouchesFor(bucket, snapshot, sizes.get(snapshot)))) found.push(snapshot);
   }
   return found.sort();
 }
 
-/** Whether `<snapshot>.lease` is a lease this library wrote (a person's `notes.json.lease` is not). */
-async function holdsLease(bucket: ObjectBucket, snapshot: string): Promise<boolean> {
-  // A lease is a few hundred bytes; a person's object of that name may be anything.
-  const lease = await readStart(bucket, leaseKey(snapshot), HEAD_BYTES);
-  if (lease === undefined) return false;
+/** `<snapshot>.lease` if it is a lease this library wrote (a person's `notes.json.lease` is not). */
+async function leaseOrNothing(bucket: ObjectBucket, snapshot: string): Promise<LeaseBody | undefined> {
   try {
-    parseLease(lease, leaseKey(snapshot));
-    return true;
-  } catch {
-    return false;
+    return await readLease(bucket, snapshot);
+  } catch (error) {
+    if (error instanceof CheckpointCorruptError) return undefined;
+    throw error;
   }
+}
+
+/** Whether one of `segments` starts with a record this library wrote (a person's object of a segment's name does not). */
+async function holdsSegment(bucket: ObjectBucket, segments: readonly string[]): Promise<boolean> {
+  for (const key of segments) {
+    const head = await readStart(bucket, key, HEAD_BYTES);
+    const line = head && textOf(head).split('\n')[0]!;
+    try {
+      if (line && decodeRecord(line, key)) return true;
+    } catch {
+      return true; // Its checksum matches: the library wrote it, whatever its change says.
+    }
+  }
+  return false;
 }
 
 /**

@@ -175,7 +175,9 @@ export async function validateObject(target: ObjectTarget): Promise<ValidationRe
   } catch (error) {
     // A store error (no credentials, the bucket unreachable) is not a finding about the checkpoint.
     if (!(error instanceof CheckpointCorruptError)) throw error;
-    return report(format, problemsOf(error, location), null);
+    // A damaged lease keeps every run out, though the checkpoint itself is whole.
+    const lease = error.location.endsWith('.lease') ? `if no process is running on this checkpoint, delete ${error.location} and open it again` : undefined;
+    return report(format, problemsOf(error, location), null, [], lease);
   }
   const { state, read: found } = read;
   const problems: ValidationProblem[] = [];

@@ -92,4 +92,35 @@ describe('listing the checkpoints in a bucket', () => {
     await memory.create('runs/report.json', report);
     expect(await findCheckpointKeys(new WatchedBucket(memory, new Set(['runs/report.json'])), 'runs/')).toEqual(['runs/c.json']);
   });
+
+  it("does not list an object that only has a segment's name, nor a completed checkpoint's late segments", async () => {
+    const memory = new MemoryBucket();
+    await memory.create('runs/data.json', bytes('{"rows": []}'));
+    await memory.create('runs/data.json.segments/0000000001-000000000000001-000000000000001', bytes('garbage'));
+    await memory.create('runs/alone.json.segments/0000000001-000000000000001-000000000000001', bytes('garbage'));
+    // A checkpoint completed (removed), with a segment a holder that had lost its lease wrote afterwards.
+    const stale = await CheckpointManager.open({ store: new ObjectStore(memory, 'runs/done.json', jsonFormat, { durability: 'full' }), pipeline: 'p' });
+    await stale.markItemCompleted('step', 'a');
+    const segment = (await memory.list('runs/done.json.segments/'))[0]!;
+    const late = (await memory.get(segment.key))!.body;
+    await stale.complete();
+    await memory.create(segment.key.replace(/-\d{15}-\d{15}$/, '-000000000000009-000000000000009'), late);
+    expect(await findCheckpointKeys(memory, 'runs/')).toEqual([]);
+    // A real segment left alone (its snapshot and backup gone, no removal) is a damaged checkpoint to list.
+    await makeCheckpoint(memory, 'runs/lost.json');
+    await memory.create('runs/lost.json.segments/0000000009-000000000000009-000000000000009', late);
+    await memory.delete('runs/lost.json');
+    await memory.delete('runs/lost.json.bak');
+    expect(await findCheckpointKeys(memory, 'runs/')).toEqual(['runs/lost.json']);
+  });
+
+  it("reads only the first bytes of a huge object at a lease's name", async () => {
+    const memory = new MemoryBucket();
+    await makeCheckpoint(memory, 'runs/c.json');
+    await memory.delete('runs/c.json.lease');
+    await memory.create('runs/c.json.lease', Buffer.alloc(32 * 1024 * 1024, '1'));
+    const bucket = new WatchedBucket(memory, new Set(['runs/c.json.lease']));
+    await findCheckpointKeys(bucket, 'runs/');
+    expect(bucket.bytesRead).toBeLessThan(1024 * 1024);
+  });
 });

@@ -211,6 +211,45 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     expect(await blobText(container, 'runs/1/notes.json')).toBe(notes);
   });
 
+  it('a damaged lease, which keeps every run out, is reported as damage by status, validate and list', async () => {
+    const container = await azurite.createContainer();
+    const url = `az://${container}/runs/c.json`;
+    await makeCheckpoint(url);
+    await blobs(container).getBlockBlobClient('runs/c.json.lease').upload('garbage{', 8);
+    const [status, validate, list] = await Promise.all([cli(['status', url]), cli(['validate', url]), cli(['list', `az://${container}/runs/`, '--json'])]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain(`${url}.lease: not a lease this library wrote`);
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toContain(`INVALID: ${url}`);
+    expect(validate.stdout).toContain(`If no process is running on this checkpoint, delete ${url}.lease and open it again.`);
+    expect(JSON.parse(list.stdout)).toMatchObject({ checkpoints: [{ path: url, damaged: expect.stringContaining('not a lease this library wrote') }] });
+    // As the store, which refuses to open it.
+    await expect(CheckpointManager.open({ path: url, logger: quiet })).rejects.toThrow(`${url}.lease: not a lease this library wrote`);
+  });
+
+  it('a completed checkpoint with a segment written late beside it is no checkpoint, and not listed', async () => {
+    const container = await azurite.createContainer();
+    const url = `az://${container}/runs/done.json`;
+    // A first run (epoch 1) writes a segment, then a second run (epoch 2) completes the checkpoint,
+    // after which a segment of epoch 1 lands: what a first run that had lost its lease writes late.
+    const first = await CheckpointManager.open({ path: url, pipeline: 'train', durability: 'full', logger: quiet });
+    await first.markItemCompleted('enrich', 'doc-0');
+    const segments: string[] = [];
+    for await (const blob of blobs(container).listBlobsFlat({ prefix: 'runs/done.json.segments/' })) segments.push(blob.name);
+    const late = await blobText(container, segments.at(-1)!);
+    await first.close();
+    const second = await CheckpointManager.open({ path: url, pipeline: 'train', durability: 'full', logger: quiet });
+    await second.markItemCompleted('enrich', 'doc-1');
+    await second.complete();
+    const name = segments.at(-1)!.replace(/-\d{15}-\d{15}$/, '-000000000000099-000000000000099');
+    expect(name).toMatch(/segments\/0000000001-/);
+    await blobs(container).getBlockBlobClient(name).upload(late, Buffer.byteLength(late));
+    const [status, list] = await Promise.all([cli(['status', url]), cli(['list', `az://${container}/runs/`])]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain(`${url}: no checkpoint here — a run completed it and removed it`);
+    expect(list).toMatchObject({ code: 0, stdout: `No checkpoints under az://${container}/runs/.\n` });
+  });
+
   it('refuses what buckets do not have, and bad URLs, as usage errors (exit 2)', async () => {
     const container = await azurite.createContainer();
     const url = `az://${container}/c.json`;

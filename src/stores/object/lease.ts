@@ -15,6 +15,11 @@ export interface LeaseBody {
   expiresAt: string;
   /** Set when the holder closed the checkpoint: anyone may take it at once. */
   released?: boolean;
+  /**
+   * Set, with `released`, when the holder removed the checkpoint (`complete()`): the lease is
+   * kept, so that segments a holder that had lost it writes late are known for leftovers.
+   */
+  removed?: boolean;
   /** Counts the holder's writes, so that every lease body is unique (see conditional-writes.ts). */
   renewals: number;
 }
@@ -49,14 +54,17 @@ export class Lease {
   #renewing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lost: CheckpointLockLostError | undefined;
+  /** Whether the lease taken over was left by a removal: what is left of the checkpoint was written late. */
+  readonly tookOverRemoved: boolean;
 
-  private constructor(bucket: ObjectBucket, key: string, location: string, options: LeaseOptions, body: LeaseBody, version: string, sentAt: number) {
+  private constructor(bucket: ObjectBucket, key: string, location: string, options: LeaseOptions, body: LeaseBody, version: string, sentAt: number, tookOverRemoved: boolean) {
     this.#bucket = bucket;
     this.#key = leaseKey(key);
     this.#location = location;
     this.#options = options;
     this.#body = body;
     this.#version = version;
+    this.tookOverRemoved = tookOverRemoved;
     this.#lastRenewal = sentAt;
     this.#validUntil = sentAt + this.#trustMs();
     this.#timer = setInterval(() => void this.renew(), options.renewMs);
@@ -80,7 +88,7 @@ export class Lease {
       const bytes = encode(body);
       const version = found ? await replaceOwn(bucket, leaseKey(key), bytes, found.version) : await createOwn(bucket, leaseKey(key), bytes);
       // Another opener was faster: read again, to report it or to find its lease expired.
-      if (version !== undefined) return new Lease(bucket, key, location, options, body, version, sentAt);
+      if (version !== undefined) return new Lease(bucket, key, location, options, body, version, sentAt, current?.removed === true);
     }
     throw new CheckpointLockedError(location, {}, heldHint(location));
   }
@@ -150,21 +158,22 @@ export class Lease {
   }
 
   /** Stops renewing and marks the lease released (keeping its epoch), unless it was lost. */
-  async release(): Promise<void> {
+  async release(mark: { removed?: true } = {}): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#renewing;
     if (this.#lost) return;
-    const body = { ...this.#body, released: true, expiresAt: new Date().toISOString(), renewals: this.#body.renewals + 1 };
+    const body = { ...this.#body, released: true, ...mark, expiresAt: new Date().toISOString(), renewals: this.#body.renewals + 1 };
     await this.#bucket.replace(this.#key, encode(body), this.#version).catch(() => {});
   }
 
-  /** Stops renewing and deletes the lease object (the checkpoint was removed). */
+  /**
+   * Stops renewing and marks the lease released and removed (the checkpoint was removed). It is
+   * kept rather than deleted, with its epoch: a holder that lost the lease earlier may still write
+   * a segment late, and the next holder must know it for a leftover, not for a damaged checkpoint.
+   */
   async remove(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#renewing;
-    if (!this.#lost) await this.#bucket.delete(this.#key, this.#version);
+    await this.release({ removed: true });
   }
 }
 
@@ -173,7 +182,6 @@ const startedField = (): { started?: string } => {
   return started === undefined || started === 'zombie' ? {} : { started };
 };
 
-/** Live: not released, not expired, and (when its holder runs on this host) its holder still runs. */
 /** Whether a lease still keeps others out: not released, not expired, and not held by a process on this host that is gone. */
 export function isLeaseLive(lease: LeaseBody): boolean {
   if (lease.released || Date.parse(lease.expiresAt) <= Date.now()) return false;

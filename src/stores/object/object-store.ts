@@ -96,6 +96,7 @@ export class ObjectStore implements CheckpointStore {
    * of this holder's epoch: from then on, segments a previous holder writes late are never read.
    */
   async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
+    if (this.#lease!.tookOverRemoved) await this.#deleteLeftovers(session);
     for (let attempt = 1; ; attempt++) {
       const read = await this.#read(session);
       await this.#lease!.raiseEpochAbove(Math.max(read.snapshot?.epoch ?? 0, ...read.segments.map((segment) => segment.epoch)));
@@ -120,6 +121,19 @@ export class ObjectStore implements CheckpointStore {
         throw new CheckpointStoreError(this.location, `the snapshot kept changing while it was opened (${attempt} attempts): another process is still writing it although its lease ran out — stop it, then open again`);
       }
     }
+  }
+
+  /**
+   * Deletes the segments found beside a removed checkpoint (no snapshot, no backup): a holder that
+   * had lost its lease wrote them after the removal, and nothing it wrote then was acknowledged.
+   */
+  async #deleteLeftovers(session: StoreSession): Promise<void> {
+    const listed = await this.#bucket.list(this.#key);
+    if (listed.some((entry) => entry.key === this.#key || entry.key === backupKey(this.#key))) return;
+    const late = listed.flatMap((entry) => (parseSegmentKey(this.#key, entry.key) ? [entry.key] : []));
+    if (late.length === 0) return;
+    await this.#deleteAll(late);
+    session.emit('warning', { message: `${this.location}: deleted ${late.length} segment object(s) written after the checkpoint was completed and removed, by a process that had lost its lease before (nothing in them was acknowledged)` });
   }
 
   /**
