@@ -378,6 +378,35 @@ describe('ObjectStore', () => {
     expect(fourth.isItemCompleted('s', 'new')).toBe(true);
   });
 
+  it("keeps a removal's mark until the next holder has a snapshot: one that dies in between leaves the leftovers recognizable", async () => {
+    const bucket = new MemoryBucket();
+    const stale = await open(bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
+    await stale.markItemCompleted('s', 'before');
+    await expireLease(bucket);
+    const next = await open(bucket, { durability: 'full' });
+    await next.complete();
+    await stale.markItemCompleted('s', 'late').catch(() => {});
+    // A holder takes the lease over and fails before it deleted the leftovers (its listing fails: a
+    // kill -9 at that point leaves the same lease, only not released).
+    const failing: ObjectBucket = {
+      location: bucket.location,
+      get: (key) => bucket.get(key),
+      create: (key, body) => bucket.create(key, body),
+      replace: (key, body, version) => bucket.replace(key, body, version),
+      delete: (key, version) => bucket.delete(key, version),
+      list: () => Promise.reject(new Error('connection reset')),
+    };
+    await expect(open(failing)).rejects.toThrow('connection reset');
+    expect(JSON.parse(text(await bucket.get(`${KEY}.lease`)))).toMatchObject({ removed: true, epoch: 3 });
+    const third = await open(bucket);
+    expect(third.isItemCompleted('s', 'late')).toBe(false);
+    await third.markItemCompleted('s', 'new');
+    // Once it has a snapshot of its own, the mark is gone: late segments are of an older epoch now.
+    expect(JSON.parse(text(await bucket.get(`${KEY}.lease`))).removed).toBe(undefined);
+    await third.close();
+    expect((await open(bucket)).isItemCompleted('s', 'new')).toBe(true);
+  });
+
   it('segments beside a checkpoint whose snapshot and backup are gone, without a removal, are still damage', async () => {
     const bucket = new MemoryBucket();
     const cp = await open(bucket, { durability: 'full' });

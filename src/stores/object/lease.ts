@@ -82,7 +82,9 @@ export class Lease {
       const found = await bucket.get(leaseKey(key));
       const current = found && parseLease(found.body, `${location}.lease`);
       if (current && isLeaseLive(current)) throw new CheckpointLockedError(location, { pid: current.owner.pid, host: current.owner.host }, heldHint(location, current));
-      const body: LeaseBody = { owner, epoch: (current?.epoch ?? 0) + 1, expiresAt: '', renewals: 0 };
+      // A removal's mark stays until this holder has a snapshot of its own (see forgetRemoval):
+      // killed before, it leaves the next holder what it found.
+      const body: LeaseBody = { owner, epoch: (current?.epoch ?? 0) + 1, expiresAt: '', renewals: 0, ...(current?.removed === true ? { removed: true } : {}) };
       const sentAt = performance.now();
       body.expiresAt = new Date(Date.now() + options.ttlMs).toISOString();
       const bytes = encode(body);
@@ -118,6 +120,14 @@ export class Lease {
       this.#renewing = undefined;
     });
     return this.#renewing;
+  }
+
+  /** Drops the mark of a removal, once this holder wrote a snapshot: late segments are then of an older epoch than it. */
+  async forgetRemoval(): Promise<void> {
+    if (this.#body.removed !== true) return;
+    await this.#renewing;
+    const { removed: _, ...rest } = this.#body;
+    await this.#write({ ...rest, renewals: this.#body.renewals + 1 });
   }
 
   /** Raises the epoch above `epoch` (a snapshot or segment of a later epoch than the lease's was found). */

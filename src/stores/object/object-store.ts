@@ -111,6 +111,7 @@ export class ObjectStore implements CheckpointStore {
       this.#sequence = read.records.at(-1)?.sequence ?? read.snapshot.content.sequence;
       this.#snapshot = { version: read.snapshot.version, bytes: read.snapshot.bytes, sequence: read.snapshot.content.sequence, epoch: read.snapshot.epoch };
       if (await this.#putSnapshot(document)) {
+        await this.#lease!.forgetRemoval();
         if (read.recovered) {
           session.emit('recovered', { location: this.location, from: read.recovered.from, problems: read.recovered.problems });
         }
@@ -308,6 +309,7 @@ export class ObjectStore implements CheckpointStore {
       if (!(await this.#putSnapshot(document).catch((error: unknown) => Promise.reject(this.#storeError('could not save the checkpoint', error))))) {
         throw new CheckpointLockLostError(this.location, { cause: new Error('another process created the snapshot') });
       }
+      await this.#lease!.forgetRemoval();
       this.#fresh = false;
       this.#startTimers();
       this.#session?.emit('flush', { location: this.location, reason: 'save' });
