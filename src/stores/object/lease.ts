@@ -17,7 +17,8 @@ export interface LeaseBody {
   released?: boolean;
   /**
    * Set, with `released`, when the holder removed the checkpoint (`complete()`): the lease is
-   * kept, so that segments a holder that had lost it writes late are known for leftovers.
+   * kept, so that segments a holder that had lost it writes late are known for leftovers. The
+   * next holder keeps it until it has written a snapshot of its own.
    */
   removed?: boolean;
   /** Counts the holder's writes, so that every lease body is unique (see conditional-writes.ts). */
