@@ -9,7 +9,10 @@ import { leaseKey } from './object-keys.js';
 /** The lease object's content. */
 export interface LeaseBody {
   owner: Owner;
-  /** Raised by every new holder: segments carry it, so a stale holder's late writes are told apart. */
+  /**
+   * Raised by every new holder, to the clock's seconds at least: segments carry it, so a stale
+   * holder's late writes are told apart.
+   */
   epoch: number;
   /** Wall-clock time after which another process may take the lease over. */
   expiresAt: string;
@@ -33,6 +36,13 @@ export interface LeaseOptions {
 }
 
 const MAX_ACQUIRE_ATTEMPTS = 8;
+
+/**
+ * The epoch a new holder takes: above the lease's, and not below the clock's seconds, so that
+ * epochs keep rising even where the lease object was deleted. Restarting at 1 would let a late
+ * segment of an old epoch-1 holder pass for one of the new holder's.
+ */
+const nextEpoch = (current: number | undefined): number => Math.max((current ?? 0) + 1, Math.floor(Date.now() / 1000));
 const encode = (body: LeaseBody): Uint8Array => Buffer.from(`${JSON.stringify(body, null, 2)}\n`);
 
 /**
@@ -85,7 +95,7 @@ export class Lease {
       if (current && isLeaseLive(current)) throw new CheckpointLockedError(location, { pid: current.owner.pid, host: current.owner.host }, heldHint(location, current));
       // A removal's mark stays until this holder has a snapshot of its own (see forgetRemoval):
       // killed before, it leaves the next holder what it found.
-      const body: LeaseBody = { owner, epoch: (current?.epoch ?? 0) + 1, expiresAt: '', renewals: 0, ...(current?.removed === true ? { removed: true } : {}) };
+      const body: LeaseBody = { owner, epoch: nextEpoch(current?.epoch), expiresAt: '', renewals: 0, ...(current?.removed === true ? { removed: true } : {}) };
       const sentAt = performance.now();
       body.expiresAt = new Date(Date.now() + options.ttlMs).toISOString();
       const bytes = encode(body);
