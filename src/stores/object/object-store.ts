@@ -1,7 +1,6 @@
-import { CheckpointClosedError, CheckpointCorruptError, CheckpointError, CheckpointLockLostError, CheckpointStoreError, startedOverMessage, writeFailedError } from '../../core/errors.js';
+import { CheckpointClosedError, CheckpointError, CheckpointLockLostError, CheckpointStoreError, writeFailedError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
-import { corruptName } from '../file/fs-durable.js';
 import { encodeRecord } from '../file/journal.js';
 import { renderSnapshot, type SnapshotFormat } from '../file/snapshot-formats.js';
 import type { CheckpointStore, LoadedCheckpoint, StoreSession } from '../store.js';
@@ -11,7 +10,7 @@ import { createOwn, replaceOwn } from './conditional-writes.js';
 import { Lease } from './lease.js';
 import { backupKey, parseSegmentKey, segmentKey, segmentPrefix, type SegmentName } from './object-keys.js';
 import { resolveObjectStoreOptions, type ObjectStoreOptions, type ResolvedObjectStoreOptions } from './object-store-options.js';
-import { readObjectCheckpoint, type ObjectCheckpoint } from './read-object-checkpoint.js';
+import { deleteRemovalLeftovers, readOrStartOver } from './open-repairs.js';
 
 const RESOLVED = Promise.resolve();
 /** Opening retries when another process changed the snapshot while it was read (a holder whose lease just ran out). */
@@ -96,9 +95,10 @@ export class ObjectStore implements CheckpointStore {
    * of this holder's epoch: from then on, segments a previous holder writes late are never read.
    */
   async #load(session: StoreSession): Promise<LoadedCheckpoint | undefined> {
-    if (this.#lease!.tookOverRemoved) await this.#deleteLeftovers(session);
+    const opening = { bucket: this.#bucket, key: this.#key, location: this.location, lease: this.#lease!, session };
+    if (opening.lease.tookOverRemoved) await deleteRemovalLeftovers(opening);
     for (let attempt = 1; ; attempt++) {
-      const read = await this.#read(session);
+      const read = await readOrStartOver(opening, this.#format, this.#options.onCorrupt);
       await this.#lease!.raiseEpochAbove(Math.max(read.snapshot?.epoch ?? 0, ...read.segments.map((segment) => segment.epoch)));
       this.#backupVersion = read.backupVersion;
       if (!read.snapshot) {
@@ -121,47 +121,6 @@ export class ObjectStore implements CheckpointStore {
       if (attempt === OPEN_ATTEMPTS) {
         throw new CheckpointStoreError(this.location, `the snapshot kept changing while it was opened (${attempt} attempts): another process is still writing it although its lease ran out — stop it, then open again`);
       }
-    }
-  }
-
-  /**
-   * Deletes the segments found beside a removed checkpoint (no snapshot, no backup): a holder that
-   * had lost its lease wrote them after the removal, and nothing it wrote then was acknowledged.
-   */
-  async #deleteLeftovers(session: StoreSession): Promise<void> {
-    const listed = await this.#bucket.list(this.#key);
-    if (listed.some((entry) => entry.key === this.#key || entry.key === backupKey(this.#key))) return;
-    const late = listed.flatMap((entry) => (parseSegmentKey(this.#key, entry.key) ? [entry.key] : []));
-    if (late.length === 0) return;
-    await this.#deleteAll(late);
-    session.emit('warning', { message: `${this.location}: deleted ${late.length} segment object(s) written after the checkpoint was completed and removed, by a process that had lost its lease before (nothing in them was acknowledged)` });
-  }
-
-  /**
-   * The checkpoint as it is in the bucket. With `onCorrupt: 'restart'`, damage that the backup
-   * cannot repair keeps the snapshot and its backup aside (as `<key>.corrupt-<time>` and
-   * `<key>.bak.corrupt-<time>`) and reads as no checkpoint; the old segments are then of an
-   * older epoch than anything this holder writes, so they are never read again.
-   */
-  async #read(session: StoreSession): Promise<ObjectCheckpoint> {
-    try {
-      return await readObjectCheckpoint(this.#bucket, this.#key, this.#format);
-    } catch (error) {
-      if (!(error instanceof CheckpointCorruptError) || this.#options.onCorrupt !== 'restart') throw error;
-      const kept: string[] = [];
-      for (const key of [this.#key, backupKey(this.#key)]) {
-        const found = await this.#bucket.get(key);
-        if (!found) continue;
-        const aside = corruptName(key);
-        this.#lease!.assertHeld();
-        if ((await createOwn(this.#bucket, aside, found.body)) === undefined) throw new CheckpointStoreError(this.location, `could not keep ${key} aside as ${aside}: that object exists already`);
-        await this.#bucket.delete(key, found.version);
-        kept.push(`${this.#bucket.location}/${aside}`);
-      }
-      const where = kept.length > 0 ? `kept ${kept.join(', ')} aside` : 'nothing to keep aside';
-      session.emit('warning', { message: startedOverMessage(error, where), cause: error });
-      const listed = await this.#bucket.list(segmentPrefix(this.#key));
-      return { snapshot: undefined, backupVersion: undefined, records: [], segments: listed.flatMap((entry) => parseSegmentKey(this.#key, entry.key) ?? []) };
     }
   }
 
