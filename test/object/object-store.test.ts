@@ -69,6 +69,49 @@ async function expireLease(bucket: ObjectBucket): Promise<void> {
   await bucket.replace(`${KEY}.lease`, Buffer.from(JSON.stringify(body)), lease.version);
 }
 
+/**
+ * `bucket` as a holder sees it whose lease renewals wait while held (a holder frozen at its
+ * renewal), so that it writes on before it can notice that another process took the lease over.
+ */
+function heldRenewals(bucket: MemoryBucket): { bucket: ObjectBucket; hold(): void; release(): void } {
+  let gate: Promise<void> | undefined;
+  let open = (): void => {};
+  return {
+    bucket: {
+      location: bucket.location,
+      get: (key) => bucket.get(key),
+      create: (key, body) => bucket.create(key, body),
+      replace: async (key, body, version) => {
+        if (key.endsWith('.lease')) await gate;
+        return bucket.replace(key, body, version);
+      },
+      delete: (key, version) => bucket.delete(key, version),
+      list: (prefix) => bucket.list(prefix),
+    },
+    hold: () => void (gate = new Promise((resolve) => (open = resolve))),
+    release: () => open(),
+  };
+}
+
+/**
+ * A checkpoint that a second holder completed (removed), beside which the first holder, replaced
+ * before it noticed, then writes a late segment of `late`.
+ */
+async function removedWithLateSegment(): Promise<MemoryBucket> {
+  const bucket = new MemoryBucket();
+  const renewals = heldRenewals(bucket);
+  const stale = await open(renewals.bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
+  await stale.markItemCompleted('s', 'before');
+  renewals.hold();
+  await expireLease(bucket);
+  const next = await open(bucket, { durability: 'full' });
+  await next.markItemCompleted('s', 'by-next');
+  await next.complete();
+  await stale.markItemCompleted('s', 'late').catch(() => {});
+  renewals.release();
+  return bucket;
+}
+
 describe('ObjectStore', () => {
   it('keeps the snapshot the readable document, and a mark as one line of a segment, not a rewrite', async () => {
     const bucket = new CountingBucket(new MemoryBucket());
@@ -156,21 +199,24 @@ describe('ObjectStore', () => {
 
   it('never reads what a replaced holder writes late, and that holder acknowledges nothing more', async () => {
     const bucket = new MemoryBucket();
-    const stale = await open(bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
+    const renewals = heldRenewals(bucket);
+    const stale = await open(renewals.bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
     const staleEpoch = String(JSON.parse(text(await bucket.get(`${KEY}.lease`))).epoch).padStart(10, '0');
     await stale.markItemCompleted('s', 'before');
+    renewals.hold();
     await expireLease(bucket);
     const next = await open(bucket, { durability: 'full' });
     expect(next.isItemCompleted('s', 'before')).toBe(true);
     await next.markItemCompleted('s', 'by-next');
-    // The stale holder has not yet noticed (its renewal is due): what it writes now must never be read.
+    // The stale holder cannot have noticed (its renewals wait): what it writes now must never be read.
     await stale.markItemCompleted('s', 'late').catch(() => {});
     const staleSegments = (await keysOf(bucket, `${KEY}.segments/`)).filter((key) => key.includes(`/${staleEpoch}-`));
     const written = await Promise.all(staleSegments.map(async (key) => text(await bucket.get(key))));
     expect(written.some((body) => body.includes('"late"'))).toBe(true);
     // Its next renewal finds the lease replaced: from then on every mark is refused.
+    renewals.release();
     let attempt = 0;
-    await expect.poll(async () => stale.markItemCompleted('s', `late-${++attempt}`).then(() => 'acknowledged', (error: unknown) => error)).toBeInstanceOf(CheckpointLockLostError);
+    await expect.poll(async () => stale.markItemCompleted('s', `late-${++attempt}`).then(() => 'acknowledged', (error: unknown) => error), { timeout: 60_000 }).toBeInstanceOf(CheckpointLockLostError);
     await next.close();
     const third = await open(bucket);
     expect(third.isItemCompleted('s', 'before')).toBe(true);
@@ -360,15 +406,7 @@ describe('ObjectStore', () => {
   });
 
   it('a segment a replaced holder writes after the next one completed is a leftover the next run deletes, not damage', async () => {
-    const bucket = new MemoryBucket();
-    const stale = await open(bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
-    await stale.markItemCompleted('s', 'before');
-    await expireLease(bucket);
-    const next = await open(bucket, { durability: 'full' });
-    await next.markItemCompleted('s', 'by-next');
-    await next.complete();
-    // The stale holder has not noticed yet: its late segment lands beside the removed checkpoint.
-    await stale.markItemCompleted('s', 'late').catch(() => {});
+    const bucket = await removedWithLateSegment();
     expect((await keysOf(bucket, `${KEY}.segments/`)).length).toBe(1);
     const warnings: string[] = [];
     const third = await CheckpointManager.open({ store: new ObjectStore(bucket, KEY, jsonFormat, {}), pipeline: 'p', on: { warning: (event) => warnings.push(event.message) } });
@@ -384,13 +422,7 @@ describe('ObjectStore', () => {
   });
 
   it("keeps a removal's mark until the next holder has a snapshot: one that dies in between leaves the leftovers recognizable", async () => {
-    const bucket = new MemoryBucket();
-    const stale = await open(bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
-    await stale.markItemCompleted('s', 'before');
-    await expireLease(bucket);
-    const next = await open(bucket, { durability: 'full' });
-    await next.complete();
-    await stale.markItemCompleted('s', 'late').catch(() => {});
+    const bucket = await removedWithLateSegment();
     // A holder takes the lease over and fails before it deleted the leftovers (its listing fails: a
     // kill -9 at that point leaves the same lease, only not released).
     const failing: ObjectBucket = {
@@ -414,8 +446,10 @@ describe('ObjectStore', () => {
 
   it('keeps epochs rising where the lease object was deleted: a late segment of an old holder is never taken for the new one', async () => {
     const bucket = new MemoryBucket();
-    const stale = await open(bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
+    const renewals = heldRenewals(bucket);
+    const stale = await open(renewals.bucket, { durability: 'full', leaseRenewMs: 10, leaseTtlMs: 600_000 });
     for (let n = 0; n < 6; n++) await stale.markItemCompleted('s', `before-${n}`);
+    renewals.hold();
     await expireLease(bucket);
     const next = await open(bucket, { durability: 'full' });
     await next.complete();
@@ -426,6 +460,7 @@ describe('ObjectStore', () => {
     const fresh = await open(bucket, { durability: 'full' }).finally(() => vi.useRealTimers());
     for (let n = 0; n < 2; n++) await fresh.markItemCompleted('s', `new-${n}`);
     await stale.markItemCompleted('s', 'late').catch(() => {});
+    renewals.release();
     for (let n = 2; n < 12; n++) await fresh.markItemCompleted('s', `new-${n}`);
     await fresh.close();
     const after = await open(bucket);
