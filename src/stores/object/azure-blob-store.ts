@@ -1,17 +1,10 @@
-import { AzureBucket, type AzureServiceClient } from './azure-bucket.js';
+import { AzureBucket, type AzureBucketOptions } from './azure-bucket.js';
 import { AZURE } from './clouds.js';
 import { ObjectStore } from './object-store.js';
 import { clientRule, cloudStoreArguments, cloudStoreRules, type CloudStoreOptions } from './object-store-options.js';
 
-export interface AzureBlobStoreOptions extends CloudStoreOptions {
-  /** The container (it must exist). */
-  container: string;
-  /**
-   * A `BlobServiceClient` from `@azure/storage-blob`, e.g. built with `@azure/identity`
-   * credentials; else one is made from `AZURE_STORAGE_CONNECTION_STRING`.
-   */
-  client?: AzureServiceClient;
-}
+/** The options of {@link AzureBlobStore}: those of every object store, the key, and the container with its client. */
+export type AzureBlobStoreOptions = CloudStoreOptions & AzureBucketOptions;
 
 const AZURE_OPTIONS = cloudStoreRules(AZURE, { client: clientRule('a BlobServiceClient', 'getContainerClient') });
 

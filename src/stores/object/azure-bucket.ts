@@ -23,9 +23,14 @@ export interface AzureServiceClient {
   getContainerClient(containerName: string): unknown;
 }
 
+/** Where an Azure checkpoint is, and the client to reach it by. */
 export interface AzureBucketOptions {
+  /** The container (it must exist). */
   container: string;
-  /** A client built by the caller (with its own credentials); else one from `AZURE_STORAGE_CONNECTION_STRING`. */
+  /**
+   * A `BlobServiceClient` from `@azure/storage-blob`, e.g. built with `@azure/identity`
+   * credentials; else one is made from `AZURE_STORAGE_CONNECTION_STRING`.
+   */
   client?: AzureServiceClient | undefined;
 }
 

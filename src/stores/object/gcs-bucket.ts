@@ -22,9 +22,15 @@ export interface GcsStorageLike {
   bucket(name: string): unknown;
 }
 
+/** Where a GCS checkpoint is, and the client to reach it by. */
 export interface GcsBucketOptions {
+  /** The bucket (it must exist). */
   bucket: string;
-  /** A client built by the caller; else one from the SDK's standard configuration (default credentials, STORAGE_EMULATOR_HOST). */
+  /**
+   * A `Storage` from `@google-cloud/storage`; else one is made from the SDK's standard
+   * configuration (application default credentials, `GOOGLE_APPLICATION_CREDENTIALS`,
+   * `STORAGE_EMULATOR_HOST`).
+   */
   storage?: GcsStorageLike | undefined;
 }
 

@@ -1,18 +1,10 @@
-import { GcsBucket, type GcsStorageLike } from './gcs-bucket.js';
+import { GcsBucket, type GcsBucketOptions } from './gcs-bucket.js';
 import { GCS } from './clouds.js';
 import { ObjectStore } from './object-store.js';
 import { clientRule, cloudStoreArguments, cloudStoreRules, type CloudStoreOptions } from './object-store-options.js';
 
-export interface GcsStoreOptions extends CloudStoreOptions {
-  /** The bucket (it must exist). */
-  bucket: string;
-  /**
-   * A `Storage` from `@google-cloud/storage`; else one is made from the SDK's standard
-   * configuration (application default credentials, `GOOGLE_APPLICATION_CREDENTIALS`,
-   * `STORAGE_EMULATOR_HOST`).
-   */
-  storage?: GcsStorageLike;
-}
+/** The options of {@link GcsStore}: those of every object store, the key, and the bucket with its client. */
+export type GcsStoreOptions = CloudStoreOptions & GcsBucketOptions;
 
 const GCS_OPTIONS = cloudStoreRules(GCS, { storage: clientRule('a Storage from @google-cloud/storage', 'bucket') });
 

@@ -31,15 +31,25 @@ export interface S3ClientLike {
   send(command: unknown): Promise<unknown>;
 }
 
+/** Where an S3 checkpoint is, and the client to reach it by. */
 export interface S3BucketOptions {
+  /** The bucket (it must exist). */
   bucket: string;
   /** Where the fencing probe's object goes (the checkpoint's key: where the credentials surely may write). */
   probePrefix?: string | undefined;
-  /** A client built by the caller; else one from the SDK's standard configuration (environment, profiles, roles). */
+  /**
+   * An `S3Client` from `@aws-sdk/client-s3`; else one is made from the SDK's standard
+   * configuration (`AWS_REGION`, `AWS_ENDPOINT_URL_S3`, keys, profiles, roles), path-style when
+   * `AWS_S3_FORCE_PATH_STYLE=true`.
+   */
   client?: S3ClientLike | undefined;
   /**
-   * Skips the proof, at first use, that the server honours `If-None-Match` and `If-Match` (see
-   * {@link probeConditionalWrites}). On a server that ignores them, two writers can both write.
+   * Skip the check, when the store is opened, that the server refuses a conditional write whose
+   * condition does not hold (see {@link probeConditionalWrites}). Some S3-compatible servers
+   * (s3rver) ignore `If-None-Match` and `If-Match`: the check refuses them, since on them two
+   * processes can both write the checkpoint. Set it only if you make sure yourself that one
+   * process at a time writes it.
+   * @default false
    */
   unsafeSkipFencingProbe?: boolean | undefined;
 }

@@ -2,26 +2,10 @@ import { rules } from '../../core/validate-options.js';
 import { S3 } from './clouds.js';
 import { ObjectStore } from './object-store.js';
 import { clientRule, cloudStoreArguments, cloudStoreRules, type CloudStoreOptions } from './object-store-options.js';
-import { S3Bucket, type S3ClientLike } from './s3-bucket.js';
+import { S3Bucket, type S3BucketOptions } from './s3-bucket.js';
 
-export interface S3StoreOptions extends CloudStoreOptions {
-  /** The bucket (it must exist). */
-  bucket: string;
-  /**
-   * An `S3Client` from `@aws-sdk/client-s3`; else one is made from the SDK's standard
-   * configuration (`AWS_REGION`, `AWS_ENDPOINT_URL_S3`, keys, profiles, roles), path-style when
-   * `AWS_S3_FORCE_PATH_STYLE=true`.
-   */
-  client?: S3ClientLike;
-  /**
-   * Skip the check, when the store is opened, that the server refuses a conditional write whose
-   * condition does not hold. Some S3-compatible servers (s3rver) ignore `If-None-Match` and
-   * `If-Match`: the check refuses them, since on them two processes can both write the checkpoint.
-   * Set it only if you make sure yourself that one process at a time writes it.
-   * @default false
-   */
-  unsafeSkipFencingProbe?: boolean;
-}
+/** The options of {@link S3Store}: those of every object store, the key, and the bucket with its client. */
+export type S3StoreOptions = CloudStoreOptions & Omit<S3BucketOptions, 'probePrefix'>;
 
 const S3_OPTIONS = cloudStoreRules(S3, { client: clientRule('an S3Client', 'send'), unsafeSkipFencingProbe: rules.boolean });
 
