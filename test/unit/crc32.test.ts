@@ -14,4 +14,14 @@ describe('crc32 of a journal record', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => crc32(text) === reference(text)), { numRuns: 5000 });
     fc.assert(fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), (text) => crc32(text) === reference(text)), { numRuns: 5000 });
   });
+
+  it('of a range of a longer text is the CRC-32 of that range alone', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 60 }), (before, text, after) => {
+        const whole = before + text + after;
+        return crc32(whole, before.length, before.length + text.length) === reference(text);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });

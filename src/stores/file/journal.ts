@@ -1,103 +1,15 @@
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CheckpointCorruptError } from '../../core/errors.js';
-import type { CheckpointChange, ItemChange } from '../../core/model.js';
-import { parseChange } from '../../core/schema.js';
-import { CRC32_START, crc32, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
 import { filesBeside } from './fs-durable.js';
+import { decodeLine, type JournalRecord } from './journal-record.js';
+
+export { decodeRecord, encodeRecord, type JournalRecord } from './journal-record.js';
 
 const fdatasyncAsync = promisify(fdatasync);
-
-export interface JournalRecord {
-  sequence: number;
-  change: CheckpointChange;
-}
-
-/**
- * One record a line: `<crc32 hex> {"n":<sequence>,...change}`. The checksum recognises a torn
- * or damaged line; the sequence number tells which records a snapshot already contains.
- */
-export function encodeRecord(sequence: number, change: CheckpointChange): string {
-  if (isPlainItem(change)) {
-    const line = plainItemRecord(sequence, change);
-    if (line !== undefined) return line;
-  }
-  const json = `{"n":${sequence},${JSON.stringify(change).slice(1)}`;
-  return `${hex8(crc32(json))} ${json}\n`;
-}
-
-/**
- * The record of one line written by {@link encodeRecord}; `undefined` for a line that is torn or
- * damaged (its checksum does not match, or it is not a record). `where` names the line in errors.
- * @throws CheckpointCorruptError when the checksum matches but the change is not valid
- */
-export function decodeRecord(line: string, where: string): JournalRecord | undefined {
-  const space = line.indexOf(' ');
-  const json = line.slice(space + 1);
-  if (space !== 8 || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
-  const plain = PLAIN_ITEM_LINE.exec(json);
-  if (plain) {
-    const [, n, step, key, status, attempts, at] = plain as unknown as [string, string, string, string, ItemChange['status'], string, string];
-    return { sequence: Number(n), change: { op: 'item', step, key, status, attempts: Number(attempts), at: Number(at) } };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  const { n, ...change } = raw as { n: unknown };
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return undefined;
-  return { sequence: n, change: parseChange(change, where) };
-}
-
-/**
- * The text {@link plainItemRecord} writes: a plain item mark whose step and key are verbatim
- * ASCII, with integer numbers as JSON.stringify writes them. Such a line is read without
- * JSON.parse and the schema: what it matches is exactly what they would accept and give (a
- * step of 1 to 1,024 characters, a known status, attempts a non-negative integer), so any other
- * line takes the general path. This is the hot path of reopening after a crash.
- */
-const VERBATIM = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]';
-const PLAIN_ITEM_LINE = new RegExp(
-  `^\\{"n":(0|[1-9]\\d{0,14}),"op":"item","step":"(${VERBATIM}{1,1024})","key":"(${VERBATIM}*)","status":"(pending|in_progress|completed|failed|dead_letter)","attempts":(0|[1-9]\\d{0,14}),"at":(0|-?[1-9]\\d{0,15})\\}$`,
-);
-
-/** An item mark without error or result: nearly every record. */
-const isPlainItem = (change: CheckpointChange): change is ItemChange =>
-  change.op === 'item' && change.error === undefined && change.result === undefined && Number.isFinite(change.at) && Number.isFinite(change.attempts);
-
-/**
- * A plain item mark is written out directly, in the key order JSON.stringify gives for the
- * manager's change objects (the same text), with its checksum taken piece by piece as the
- * pieces are made: a key JSON writes as it is costs no JSON.stringify, and no string is read
- * twice. This is the hot path of every mark, hundreds of thousands of times a second.
- * @returns undefined when the step or the key needs escaping or is not ASCII: the generic path
- */
-function plainItemRecord(sequence: number, change: ItemChange): string | undefined {
-  const prefix = itemPrefix(change.step);
-  if (prefix === undefined) return undefined;
-  const head = `{"n":${sequence}`;
-  const tail = `","status":"${change.status}","attempts":${change.attempts},"at":${change.at}}`;
-  const keyed = updateCrc32Verbatim(updateCrc32Ascii(updateCrc32Ascii(CRC32_START, head), prefix), change.key);
-  if (keyed === undefined) return undefined;
-  const crc = finishCrc32(updateCrc32Ascii(keyed, tail));
-  return `${hex8(crc)} ${head}${prefix}${change.key}${tail}\n`;
-}
-
-/** `,"op":"item","step":"<step>","key":"` for each step (or undefined if the name is not verbatim ASCII), made once. */
-const itemPrefixes = new Map<string, string | undefined>();
-function itemPrefix(step: string): string | undefined {
-  if (itemPrefixes.has(step)) return itemPrefixes.get(step);
-  const prefix = updateCrc32Verbatim(CRC32_START, step) === undefined ? undefined : `,"op":"item","step":"${step}","key":"`;
-  if (itemPrefixes.size < 1000) itemPrefixes.set(step, prefix);
-  return prefix;
-}
-
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-const hex8 = (n: number): string => HEX[n >>> 24]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
 
 export interface ReadJournal {
   records: JournalRecord[];
@@ -112,45 +24,69 @@ export interface ReadJournal {
  * followed by good ones means the file was damaged in place, which is an error.
  */
 export async function readJournal(file: string): Promise<ReadJournal> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0 };
     throw error;
   }
   const records: JournalRecord[] = [];
-  let validChars = 0;
+  let validBytes = 0;
   let tornLines = 0;
   let firstBad: number | undefined;
-  let start = 0;
   let lineNumber = 0;
-  while (start < text.length) {
-    lineNumber++;
-    const end = text.indexOf('\n', start);
-    const complete = end !== -1;
-    const line = text.slice(start, complete ? end : text.length);
-    const record = complete ? decodeRecord(line, `${file} line ${lineNumber}`) : undefined;
-    const next = complete ? end + 1 : text.length;
-    if (record) {
-      if (firstBad !== undefined) {
-        throw new CheckpointCorruptError(`${file}`, [{ path: `line ${firstBad}`, message: 'damaged record (checksum mismatch) followed by valid records' }], {
-          hint: 'the journal was modified or damaged in place; move it aside to resume from the snapshot alone, restore a backup, or start over with { onCorrupt: \'restart\' }',
-        });
+  let last = 0;
+  for (let from = 0; from < bytes.length; ) {
+    const to = endOfPiece(bytes, from);
+    // A journal is nearly always ASCII, whose bytes are its characters: latin1 is the cheap way to decode it.
+    const ascii = isAscii(bytes.subarray(from, to));
+    const text = bytes.toString(ascii ? 'latin1' : 'utf8', from, to);
+    let validChars = -1;
+    for (let start = 0; start < text.length; ) {
+      lineNumber++;
+      const end = text.indexOf('\n', start);
+      const complete = end !== -1;
+      const record = complete ? decodeLine(text, start, end, file, lineNumber) : undefined;
+      const next = complete ? end + 1 : text.length;
+      if (record) {
+        if (firstBad !== undefined) {
+          throw new CheckpointCorruptError(`${file}`, [{ path: `line ${firstBad}`, message: 'damaged record (checksum mismatch) followed by valid records' }], {
+            hint: 'the journal was modified or damaged in place; move it aside to resume from the snapshot alone, restore a backup, or start over with { onCorrupt: \'restart\' }',
+          });
+        }
+        if (records.length > 0 && record.sequence <= last) {
+          throw new CheckpointCorruptError(file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${last}` }]);
+        }
+        records.push(record);
+        last = record.sequence;
+        validChars = next;
+      } else {
+        firstBad ??= lineNumber;
+        tornLines++;
       }
-      const last = records[records.length - 1];
-      if (last && record.sequence <= last.sequence) {
-        throw new CheckpointCorruptError(file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${last.sequence}` }]);
-      }
-      records.push(record);
-      validChars = next;
-    } else {
-      firstBad ??= lineNumber;
-      tornLines++;
+      start = next;
     }
-    start = next;
+    if (validChars !== -1) validBytes = from + (ascii ? validChars : Buffer.byteLength(text.slice(0, validChars)));
+    from = to;
   }
-  return { records, validBytes: Buffer.byteLength(text.slice(0, validChars)), tornLines };
+  return { records, validBytes, tornLines };
+}
+
+/**
+ * A journal is decoded a piece of whole lines at a time: V8 keeps a string of this size on its
+ * heap, where it is read fastest; Node makes a bigger latin1 string outside it.
+ */
+const PIECE_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/** Where the piece of `bytes` from `from` ends: after the last newline within PIECE_BYTES (a longer line whole), or at the end. */
+function endOfPiece(bytes: Buffer, from: number): number {
+  if (bytes.length - from <= PIECE_BYTES) return bytes.length;
+  const cut = bytes.lastIndexOf(NEWLINE, from + PIECE_BYTES - 1);
+  if (cut >= from) return cut + 1;
+  const lineEnd = bytes.indexOf(NEWLINE, from + PIECE_BYTES);
+  return lineEnd === -1 ? bytes.length : lineEnd + 1;
 }
 
 const SEALED = '.sealed-';

@@ -52,10 +52,7 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
   const journals = await Promise.all(journalFiles.map((file) => readJournal(file)));
   // A crash between rewriting the journal at open and deleting the sealed journals leaves the
   // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
-  const records: JournalRecord[] = [];
-  for (const record of journals.flatMap((journal) => journal.records)) {
-    if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
-  }
+  const records = journals.length === 1 ? journals[0]!.records : inSequence(journals.map((journal) => journal.records));
   const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
   const journalFilesInUse = journalFiles.filter((_, i) => journals[i]!.records.length > 0 || journals[i]!.tornLines > 0);
   const journalLeft = records.length > 0 || (emptyJournalCounts && (tornLines > 0 || journalFiles.some((file) => existsSync(file))));
@@ -66,11 +63,20 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
     journalFiles,
     journalFilesInUse,
     records,
-    changes: records.filter((record) => record.sequence > since),
+    changes: (records[0]?.sequence ?? 0) > since ? records : records.filter((record) => record.sequence > since),
     tornLines,
     since,
     sequence: Math.max(since, records.at(-1)?.sequence ?? 0),
   };
+}
+
+/** The records of journals read in order, each sequence number once (each journal is in order already). */
+function inSequence(journals: readonly JournalRecord[][]): JournalRecord[] {
+  const records: JournalRecord[] = [];
+  for (const record of journals.flat()) {
+    if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
+  }
+  return records;
 }
 
 /** A checkpoint as read from disk, without writing or locking anything. */

@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CheckpointCorruptError } from '../../src/core/errors.js';
+import type { CheckpointChange } from '../../src/core/model.js';
+import { encodeRecord, readJournal } from '../../src/stores/file/journal.js';
+import { tempDir } from './helpers.js';
+
+// readJournal decodes a journal a piece of whole lines at a time (64 KiB, ASCII pieces as latin1):
+// these journals cross many pieces, with lines longer than one and characters that are not ASCII.
+const key = fc.oneof(
+  fc.constantFrom('doc/0000001.json', 'é', '😀 emoji', 'a"b\\c', ''),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.integer({ min: 60_000, max: 140_000 }).map((length) => 'x'.repeat(length)),
+);
+const change = fc.oneof(
+  { weight: 8, arbitrary: key.map((k): CheckpointChange => ({ op: 'item', step: 'enrich', key: k, status: 'completed', attempts: 1, at: 1_764_000_000_000 })) },
+  { weight: 1, arbitrary: key.map((note): CheckpointChange => ({ op: 'item', step: 's', key: 'k', status: 'completed', attempts: 2, at: 5, result: { note } })) },
+);
+
+function journalOf(changes: readonly CheckpointChange[]): { file: string; text: string } {
+  const file = join(tempDir(), 'cp.json.journal');
+  const text = changes.map((c, i) => encodeRecord(i + 1, c)).join('');
+  writeFileSync(file, text);
+  return { file, text };
+}
+
+describe('reading a journal', () => {
+  it('reads back every record of a journal of many pieces, long lines and any characters, and counts its bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 400 }), async (changes) => {
+        const { file } = journalOf(changes);
+        const read = await readJournal(file);
+        expect(read.records).toEqual(changes.map((c, i) => ({ sequence: i + 1, change: c })));
+        expect(read).toMatchObject({ validBytes: statSync(file).size, tornLines: 0 });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('drops a torn last record after pieces that are not ASCII, and counts the good bytes exactly', async () => {
+    const changes: CheckpointChange[] = Array.from({ length: 3000 }, (_, i) => ({ op: 'item', step: 'enrich', key: i % 7 === 0 ? `ключ-${i}-😀` : `doc/${i}.json`, status: 'completed', attempts: 1, at: i }));
+    const { file, text } = journalOf(changes);
+    const torn = encodeRecord(3001, { op: 'item', step: 'enrich', key: 'é-last', status: 'completed', attempts: 1, at: 1 });
+    writeFileSync(file, text + torn.slice(0, -7));
+    const read = await readJournal(file);
+    expect(read.records).toHaveLength(3000);
+    expect(read.tornLines).toBe(1);
+    expect(read.validBytes).toBe(Buffer.byteLength(text));
+  });
+
+  it('a record damaged in a later piece, with good records after it, is corruption naming its line', async () => {
+    const changes: CheckpointChange[] = Array.from({ length: 3000 }, (_, i) => ({ op: 'item', step: 'enrich', key: `doc/${i}.json`, status: 'completed', attempts: 1, at: i }));
+    const { file, text } = journalOf(changes);
+    const lines = text.split('\n');
+    lines[2400] = lines[2400]!.replace('doc/2400', 'doc/2401');
+    writeFileSync(file, lines.join('\n'));
+    const error = await readJournal(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckpointCorruptError);
+    expect((error as CheckpointCorruptError).problems[0]?.path).toBe('line 2401');
+  });
+});
