@@ -12,7 +12,8 @@ function documentWith(keys: string[]): CheckpointDocument {
   return { ...document, steps: { big: { completedItems: keys }, empty: { completedItems: [] } } };
 }
 
-const keys = (count: number): string[] => Array.from({ length: count }, (_, i) => (i % 1000 === 7 ? `odd "key" \\ ${i} é` : `item-${i}`));
+const ODD_KEYS = ['odd "key" \\ é', 'line\nbreak\r\ttab', '\u2028 😀 \ud800', '  indented'];
+const keys = (count: number): string[] => Array.from({ length: count }, (_, i) => (i % 1000 === 7 ? `${ODD_KEYS[(i / 1000) % ODD_KEYS.length | 0]} ${i}` : `item-${i}`));
 
 describe.each([jsonFormat, yamlFormat])('the $name snapshot format', (format) => {
   it('renders a list in chunks that, joined, are exactly the list rendered whole', () => {
