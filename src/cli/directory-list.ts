@@ -134,6 +134,12 @@ export function describeLock(lock: StatusReport['lock']): string {
   return lock.alive === false ? `left by ${who} (no longer running)` : `held by ${who}`;
 }
 
+/** The Lock column: who holds it; unknown for a checkpoint that could not be read at all (its lock was not read either). */
+function lockCell(checkpoint: FileCheckpointListing, style: Output['style']): string {
+  if (checkpoint.items === null && checkpoint.damaged !== null) return style.dim('unknown');
+  return checkpoint.running ? style.yellow(describeLock(checkpoint.lock)) : describeLock(checkpoint.lock);
+}
+
 export function printDirectoryList(report: DirectoryListReport, out: Output, now: number): void {
   const { style } = out;
   if (report.checkpoints.length === 0) {
@@ -149,7 +155,7 @@ export function printDirectoryList(report: DirectoryListReport, out: Output, now
       ...(items ? itemCells(items, style) : ['', '', '']),
       total === null ? style.dim('-') : `${total} (${percent}%)`,
       checkpoint.updatedAt ? formatTime(checkpoint.updatedAt, now) : '',
-      checkpoint.running ? style.yellow(describeLock(checkpoint.lock)) : describeLock(checkpoint.lock),
+      lockCell(checkpoint, style),
       check,
     ];
   });

@@ -216,13 +216,17 @@ describe('the CLI on checkpoints in a bucket (az:// on Azurite)', () => {
     const url = `az://${container}/runs/c.json`;
     await makeCheckpoint(url);
     await blobs(container).getBlockBlobClient('runs/c.json.lease').upload('garbage{', 8);
-    const [status, validate, list] = await Promise.all([cli(['status', url]), cli(['validate', url]), cli(['list', `az://${container}/runs/`, '--json'])]);
+    const [status, validate, list, table] = await Promise.all([cli(['status', url]), cli(['validate', url]), cli(['list', `az://${container}/runs/`, '--json']), cli(['list', `az://${container}/runs/`])]);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain(`${url}.lease: not a lease this library wrote`);
     expect(validate.code).toBe(1);
     expect(validate.stdout).toContain(`INVALID: ${url}`);
     expect(validate.stdout).toContain(`If no process is running on this checkpoint, delete ${url}.lease and open it again.`);
     expect(JSON.parse(list.stdout)).toMatchObject({ checkpoints: [{ path: url, damaged: expect.stringContaining('not a lease this library wrote') }] });
+    // Its lock was not read: the table does not call it free.
+    const row = table.stdout.split('\n').find((line) => line.includes(url))!;
+    expect(row).toContain('unknown');
+    expect(row).not.toContain('free');
     // As the store, which refuses to open it.
     await expect(CheckpointManager.open({ path: url, logger: quiet })).rejects.toThrow(`${url}.lease: not a lease this library wrote`);
   });
