@@ -60,6 +60,30 @@ describe("a work queue's forEach in one worker", () => {
   });
 });
 
+describe('claiming ahead', () => {
+  it('the next batch is claimed once half of this one has started, not when it has run out', async () => {
+    const store = postgres.store();
+    const queue = store.queue('s');
+    let started = 0;
+    const startedAtClaim: number[] = [];
+    const claim = queue.claim.bind(queue);
+    vi.spyOn(queue, 'claim').mockImplementation((options) => {
+      startedAtClaim.push(started);
+      return claim(options);
+    });
+    const items = Array.from({ length: 40 }, (_, i) => `item-${i}`);
+    const report = await queue.forEach(items, async () => {
+      started++;
+    }, { concurrency: 1, batchSize: 10 });
+    expect(report.completed).toBe(40);
+    // The first claim before any item; the second once half of the first batch has started, while the rest waits.
+    expect(startedAtClaim[0]).toBe(0);
+    expect(startedAtClaim[1]).toBeGreaterThan(0);
+    expect(startedAtClaim[1]).toBeLessThanOrEqual(6);
+    await store.close();
+  });
+});
+
 describe('completions in a claimed run', () => {
   it('an item frees its slot once handled: the next one runs while its completion waits to commit, and it counts once committed', async () => {
     const pipeline = postgres.unique('slot');

@@ -91,8 +91,9 @@ class ClaimedRun<T> {
     const heartbeat = this.#startHeartbeat();
     try {
       while (!this.#fatal && !signal?.aborted) {
-        // Claim ahead: the next batch is asked for while the last of this one runs.
-        if (this.#waiting.length < concurrency && !this.#claiming && !this.#drained && this.#committing.size < batchSize * COMMITTING_BATCHES) this.#claimAhead();
+        // Claim ahead: the next batch is asked for once half of this one has started, so that it
+        // is there before the last of this one is done, even when items take no time.
+        if (this.#waiting.length < Math.max(concurrency, batchSize / 2) && !this.#claiming && !this.#drained && this.#committing.size < batchSize * COMMITTING_BATCHES) this.#claimAhead();
         while (this.#waiting.length > 0 && this.#inFlight.size < concurrency) this.#start(this.#waiting.shift()!);
         if (this.#inFlight.size > 0 || this.#claiming) {
           await Promise.race([...this.#inFlight, ...(this.#claiming ? [this.#claiming] : [])]);
