@@ -13,7 +13,7 @@ import { fsyncDirectory, removeFiles, removeIfExists, removeStaleTemporaryFiles,
 import { JournalWriter } from './journal-writer.js';
 import { encodeRecord, sealedJournals, type JournalRecord } from './journal.js';
 import { WriteFence } from './lock-owner.js';
-import { openFiles } from './read-checkpoint.js';
+import { openFiles } from './open-files.js';
 import { ownBackups } from './snapshot-file.js';
 import { formatForPath, jsonFormat, yamlFormat, type SnapshotFormat } from './snapshot-formats.js';
 
