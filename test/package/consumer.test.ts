@@ -4,11 +4,12 @@
  * `@types/node` — the README's TypeScript samples as written. And every docs link of the README
  * is a file in the package.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
@@ -20,11 +21,16 @@ const { name } = JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { 
 let root: string;
 let unpacked: string;
 
-beforeAll(() => {
+// Asynchronous: a build can take minutes on a loaded machine, and a test worker whose event loop is
+// blocked that long misses its test runner's replies.
+const run = promisify(execFile);
+
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'checkpointer-consumer-'));
   // `npm pack` builds first (prepack), as a publish would.
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', root], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
-  execFileSync('tar', ['-xzf', join(root, tarball), '-C', root]);
+  const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', root], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const tarball = stdout.trim().split('\n').at(-1)!;
+  await run('tar', ['-xzf', join(root, tarball), '-C', root]);
   unpacked = join(root, 'package');
 });
 
@@ -56,11 +62,11 @@ function asModule(sample: string, index: number, withNodeTypes: boolean): string
   return `${imports.join('\n')}\n${declarations}${console}\nexport async function sample${index}(): Promise<void> {\n${body.join('\n')}\n}\n`;
 }
 
-function project(kind: 'esm' | 'commonjs', withNodeTypes: boolean): string {
+async function project(kind: 'esm' | 'commonjs', withNodeTypes: boolean): Promise<string> {
   const directory = join(root, `${kind}-${withNodeTypes ? 'node-types' : 'no-node-types'}`);
   mkdirSync(join(directory, 'node_modules'), { recursive: true });
   // Its own copy: a symlink would let TypeScript find the repository's node_modules/@types.
-  if (!existsSync(join(directory, 'node_modules', name))) execFileSync('cp', ['-r', unpacked, join(directory, 'node_modules', name)]);
+  if (!existsSync(join(directory, 'node_modules', name))) await run('cp', ['-r', unpacked, join(directory, 'node_modules', name)]);
   writeFileSync(join(directory, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: kind === 'esm' ? 'module' : 'commonjs' }));
   writeFileSync(
     join(directory, 'tsconfig.json'),
@@ -109,7 +115,7 @@ describe(`the packed ${name}`, () => {
   for (const kind of ['esm', 'commonjs'] as const) {
     for (const withNodeTypes of [false, true]) {
       it(`compiles the README samples strictly (${kind}, ${withNodeTypes ? 'with' : 'without'} @types/node)`, async () => {
-        const directory = project(kind, withNodeTypes);
+        const directory = await project(kind, withNodeTypes);
         expect(readdirSync(directory).filter((file) => file.startsWith('sample-')).length).toBe(samples().length);
         const { status, output } = await compile(directory);
         expect(output).toBe('');
