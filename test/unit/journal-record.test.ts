@@ -54,9 +54,9 @@ describe('journal records', () => {
     const general = (line: string): unknown => {
       try {
         const { n, ...change } = JSON.parse(line.slice(9)) as { n: number };
-        return Number.isSafeInteger(n) ? { sequence: n, change: parseChange(change, 'line') } : undefined;
-      } catch (error) {
-        return error instanceof SyntaxError ? undefined : 'refused';
+        return Number.isSafeInteger(n) && n >= 0 ? { sequence: n, change: parseChange(change, 'line') } : 'refused';
+      } catch {
+        return 'refused';
       }
     };
     const withChecksum = (json: string): string => `${zlibCrc32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}`;

@@ -13,7 +13,7 @@ import { fsyncDirectory, removeFiles, removeIfExists, removeStaleTemporaryFiles,
 import { JournalWriter } from './journal-writer.js';
 import { encodeRecord, sealedJournals, type JournalRecord } from './journal.js';
 import { WriteFence } from './lock-owner.js';
-import { openFiles } from './open-files.js';
+import { keepTornTails, openFiles } from './open-files.js';
 import { ownBackups } from './snapshot-file.js';
 import { formatForPath, jsonFormat, yamlFormat, type SnapshotFormat } from './snapshot-formats.js';
 
@@ -99,6 +99,7 @@ export class FileStore implements CheckpointStore {
     const rewrite = this.#options.lock && (!loaded.tidy || this.#lock?.tookOverLiveHolder === true);
     // A new checkpoint gets its snapshot before its journal (in save): a journal without a
     // snapshot beside it then always means damage, never "not written yet".
+    await keepTornTails(loaded, this.location, rewrite, session);
     if (!loaded.document) {
       this.#fresh = true;
       return undefined;

@@ -1,4 +1,6 @@
 import type { CheckpointChange, ItemChange } from '../../core/model.js';
+import { CheckpointCorruptError } from '../../core/errors.js';
+import { isJsonObject } from '../../core/json.js';
 import { parseChange } from '../../core/schema.js';
 import { CRC32_START, crc32, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
 
@@ -22,8 +24,8 @@ export function encodeRecord(sequence: number, change: CheckpointChange): string
 
 /**
  * The record of one line written by {@link encodeRecord}; `undefined` for a line that is torn or
- * damaged (its checksum does not match, or it is not a record). `where` names the line in errors.
- * @throws CheckpointCorruptError when the checksum matches but the change is not valid
+ * damaged (its checksum does not match). `where` names the line in errors.
+ * @throws CheckpointCorruptError when the checksum matches but the line is not a valid record
  */
 export const decodeRecord = (line: string, where: string): JournalRecord | undefined => decodeLine(line, 0, line.length, where);
 
@@ -36,15 +38,20 @@ export function decodeLine(text: string, start: number, end: number, where: stri
   if (end <= json || text.charCodeAt(json - 1) !== SPACE || readHex8(text, start) !== crc32(text, json, end)) return undefined;
   const plain = readPlainItem(text, json, end);
   if (plain) return plain;
+  // The checksum matches: the line is as it was written, so what it holds is not torn but wrong.
+  const location = lineNumber === undefined ? where : `${where} line ${lineNumber}`;
   let raw: unknown;
   try {
     raw = JSON.parse(text.slice(json, end));
-  } catch {
-    return undefined;
+  } catch (error) {
+    throw new CheckpointCorruptError(location, [{ path: '', message: `not JSON (${(error as Error).message})` }]);
   }
-  const { n, ...change } = raw as { n: unknown };
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return undefined;
-  return { sequence: n, change: parseChange(change, lineNumber === undefined ? where : `${where} line ${lineNumber}`) };
+  if (!isJsonObject(raw)) throw new CheckpointCorruptError(location, [{ path: '', message: 'expected a JSON object' }]);
+  const { n, ...change } = raw;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new CheckpointCorruptError(location, [{ path: 'n', message: `expected a sequence number (a non-negative integer), received ${JSON.stringify(n) ?? 'nothing'}` }]);
+  }
+  return { sequence: n, change: parseChange(change, location) };
 }
 
 const SPACE = 0x20;

@@ -13,65 +13,110 @@ const fdatasyncAsync = promisify(fdatasync);
 
 export interface ReadJournal {
   records: JournalRecord[];
-  /** Bytes of valid records; anything after them is a torn tail. */
+  /** Bytes up to the end of the last valid record. */
   validBytes: number;
-  /** Damaged lines at the end (a write cut short by a crash), dropped. */
+  /**
+   * Lines after the last record that a crash cut short, dropped: the last line without its
+   * newline, or lines holding zero bytes (a power cut can keep a file's new size but not the data
+   * written into it).
+   */
   tornLines: number;
+  /** The bytes after the last record when `tornLines` > 0: what a torn write left. */
+  tornTail?: Buffer;
+  /** Whether the file holds just its records, one line each: no torn tail, blank line or CRLF line ending. */
+  tidy: boolean;
 }
 
 /**
- * Reads a journal. Damaged lines at the end are a torn write and are dropped; a damaged line
- * followed by good ones means the file was damaged in place, which is an error.
+ * Reads a journal. What a crash can leave at its end — a last line cut short, lines of zero
+ * bytes — is a torn write and is dropped. Any other damaged line (a flipped bit, an edit) is
+ * damage in place, an error: the record it held was acknowledged, and dropping it would lose it
+ * without a word. Blank lines are skipped and a CRLF line ending is read as LF (an editor's or a
+ * copy's doing; the records themselves are intact).
+ * @throws CheckpointCorruptError for a damaged line, or a torn one followed by good records
  */
 export async function readJournal(file: string): Promise<ReadJournal> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0, tidy: true };
     throw error;
   }
-  const records: JournalRecord[] = [];
-  let validBytes = 0;
-  let tornLines = 0;
-  let firstBad: number | undefined;
-  let lineNumber = 0;
-  let last = 0;
+  const reader = new JournalReader(file);
   for (let from = 0; from < bytes.length; ) {
     const to = endOfPiece(bytes, from);
+    reader.readPiece(bytes, from, to);
+    from = to;
+  }
+  const { records, validBytes, tornLines, tidy } = reader;
+  return tornLines > 0 ? { records, validBytes, tornLines, tornTail: bytes.subarray(validBytes), tidy: false } : { records, validBytes, tornLines, tidy };
+}
+
+const DAMAGE_HINT =
+  'the journal was changed or damaged in place (an edit, a disk error); `checkpoint-resume validate` lists what is damaged. Restore the journal from a copy, move it aside to resume from the snapshot alone (what it recorded since is done again), or start over with { onCorrupt: \'restart\' }';
+
+/** The state of reading one journal, a piece of whole lines at a time. */
+class JournalReader {
+  readonly records: JournalRecord[] = [];
+  validBytes = 0;
+  tornLines = 0;
+  tidy = true;
+  #firstTorn: number | undefined;
+  #lineNumber = 0;
+
+  constructor(readonly file: string) {}
+
+  /** Reads the lines of `bytes` from `from` to `to`, which ends after a newline or at the end of the file. */
+  readPiece(bytes: Buffer, from: number, to: number): void {
     // A journal is nearly always ASCII, whose bytes are its characters: latin1 is the cheap way to decode it.
     const ascii = isAscii(bytes.subarray(from, to));
     const text = bytes.toString(ascii ? 'latin1' : 'utf8', from, to);
     let validChars = -1;
     for (let start = 0; start < text.length; ) {
-      lineNumber++;
       const end = text.indexOf('\n', start);
-      const complete = end !== -1;
-      const record = complete ? decodeLine(text, start, end, file, lineNumber) : undefined;
-      const next = complete ? end + 1 : text.length;
-      if (record) {
-        if (firstBad !== undefined) {
-          throw new CheckpointCorruptError(`${file}`, [{ path: `line ${firstBad}`, message: 'damaged record (checksum mismatch) followed by valid records' }], {
-            hint: 'the journal was modified or damaged in place; move it aside to resume from the snapshot alone, restore a backup, or start over with { onCorrupt: \'restart\' }',
-          });
-        }
-        if (records.length > 0 && record.sequence <= last) {
-          throw new CheckpointCorruptError(file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${last}` }]);
-        }
-        records.push(record);
-        last = record.sequence;
-        validChars = next;
-      } else {
-        firstBad ??= lineNumber;
-        tornLines++;
-      }
+      const next = end === -1 ? text.length : end + 1;
+      if (this.#readLine(text, start, end === -1 ? text.length : end, end !== -1)) validChars = next;
       start = next;
     }
-    if (validChars !== -1) validBytes = from + (ascii ? validChars : Buffer.byteLength(text.slice(0, validChars)));
-    from = to;
+    if (validChars !== -1) this.validBytes = from + (ascii ? validChars : Buffer.byteLength(text.slice(0, validChars)));
   }
-  return { records, validBytes, tornLines };
+
+  /** Reads the line of `text` from `start` to `end` (its newline excluded); true if it is a record. */
+  #readLine(text: string, start: number, end: number, complete: boolean): boolean {
+    const lineNumber = ++this.#lineNumber;
+    if (complete && (end === start || (end === start + 1 && text.charCodeAt(start) === CR))) {
+      this.tidy = false; // a blank line
+      return false;
+    }
+    const crlf = complete && text.charCodeAt(end - 1) === CR;
+    if (crlf) this.tidy = false;
+    // A last line without its newline is a write cut short — unless it is a whole record (its
+    // newline cut off, or removed by an editor): then it is kept, and the file rewritten.
+    const record = decodeLine(text, start, crlf ? end - 1 : end, this.file, lineNumber);
+    if (record && !complete) this.tidy = false;
+    if (record) {
+      if (this.#firstTorn !== undefined) this.#damaged(this.#firstTorn, 'torn record (cut short, or zero bytes) followed by valid records');
+      const last = this.records.at(-1)?.sequence;
+      if (last !== undefined && record.sequence <= last) {
+        throw new CheckpointCorruptError(this.file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${last}` }], { hint: DAMAGE_HINT });
+      }
+      this.records.push(record);
+      return true;
+    }
+    const zeroes = text.indexOf('\0', start);
+    if (complete && (zeroes === -1 || zeroes >= end)) this.#damaged(lineNumber, 'damaged record (checksum mismatch)');
+    this.#firstTorn ??= lineNumber;
+    this.tornLines++;
+    return false;
+  }
+
+  #damaged(lineNumber: number, message: string): never {
+    throw new CheckpointCorruptError(this.file, [{ path: `line ${lineNumber}`, message }], { hint: DAMAGE_HINT });
+  }
 }
+
+const CR = 0x0d;
 
 /**
  * A journal is decoded a piece of whole lines at a time: V8 keeps a string of this size on its

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { CheckpointCorruptError, startedOverMessage } from '../../core/errors.js';
 import { isJsonObject, type JsonValue } from '../../core/json.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
@@ -7,7 +8,7 @@ import type { StoreSession } from '../store.js';
 import type { CorruptPolicy } from './file-store-options.js';
 import { corruptName, renameIfExists } from './fs-durable.js';
 import { sealedJournals, type JournalRecord } from './journal.js';
-import { readCheckpointFiles } from './read-checkpoint.js';
+import { readCheckpointFiles, type TornTail } from './read-checkpoint.js';
 import { findBackups } from './snapshot-file.js';
 import type { SnapshotFormat } from './snapshot-formats.js';
 
@@ -22,6 +23,10 @@ export interface OpenedFiles {
   snapshotBytes: number;
   /** Whether the journal files hold exactly `records`; if not, the journal should be rewritten to hold just those. */
   tidy: boolean;
+  /** Damaged lines at the end of the journal files (a write cut short by a crash), dropped. */
+  tornLines: number;
+  /** The bytes they were: kept aside ({@link keepTornTails}) before a rewrite drops them. */
+  tornTails: TornTail[];
 }
 
 /**
@@ -38,8 +43,28 @@ export async function openFiles(path: string, location: string, format: Snapshot
   } catch (error) {
     if (!(error instanceof CheckpointCorruptError) || onCorrupt !== 'restart') throw error;
     await startOver(path, error, session);
-    return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true };
+    return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true, tornLines: 0, tornTails: [] };
   }
+}
+
+/**
+ * Says that the torn lines at the end of the journal are dropped; when `keep` (the journal is
+ * about to be rewritten without them), first writes their bytes to `<journal>.corrupt-<time>`:
+ * a torn write is what a crash leaves, but the same bytes could be damage that only looks like
+ * one, and the library never throws away bytes it cannot prove are garbage.
+ */
+export async function keepTornTails(opened: OpenedFiles, location: string, keep: boolean, session: StoreSession): Promise<void> {
+  if (opened.tornLines === 0) return;
+  const kept: string[] = [];
+  if (keep) {
+    for (const { file, bytes } of opened.tornTails) {
+      const copy = corruptName(file);
+      await writeFileAtomic(copy, bytes, { fsync: true });
+      kept.push(copy);
+    }
+  }
+  const where = kept.length > 0 ? `; its ${opened.tornTails.reduce((sum, tail) => sum + tail.bytes.length, 0)} byte(s) are kept in ${kept.join(', ')}` : '';
+  session.emit('warning', { message: `${location}: dropped ${opened.tornLines} torn record(s) at the end of the journal (a write cut short by a crash)${where}` });
 }
 
 /** Moves every file of the checkpoint aside, the backups too: a good backup of the abandoned run must not stand in for the new one later. */
@@ -58,7 +83,6 @@ async function recoverFiles(path: string, location: string, format: SnapshotForm
   // The lock holder reads: a journal file, even an empty one, is written only after its
   // checkpoint's first snapshot, so a snapshot missing beside one was lost, not never written.
   const read = await readCheckpointFiles(path, format, true);
-  if (read.tornLines > 0) session.emit('warning', { message: `${location}: dropped ${read.tornLines} torn record(s) at the end of the journal (a write cut short by a crash)` });
   const { snapshot, since, changes } = read;
   // Every change has the next sequence number: a hole means records were lost (a line deleted,
   // an older snapshot put in place). After a recovery from a backup, a hole before the first
@@ -94,7 +118,9 @@ async function recoverFiles(path: string, location: string, format: SnapshotForm
     records: changes,
     sequence: read.sequence,
     snapshotBytes: snapshot?.bytes ?? 0,
-    tidy: read.journalFiles.length === 1 && read.tornLines === 0 && changes.length === read.records.length,
+    tidy: read.journalFiles.length === 1 && read.journalsTidy && changes.length === read.records.length,
+    tornLines: read.tornLines,
+    tornTails: read.tornTails,
   };
 }
 

@@ -9,6 +9,12 @@ export { findBackups } from './snapshot-file.js';
 export { snapshotFormatFor } from './snapshot-formats.js';
 export { readLockHolder } from './lock-owner.js';
 
+/** What a torn write left at the end of a journal file. */
+export interface TornTail {
+  file: string;
+  bytes: Buffer;
+}
+
 /** What the files of a file checkpoint hold, read without writing, renaming or locking anything. */
 export interface CheckpointFiles extends SnapshotOrBackup {
   /** The journal files looked at: the sealed ones (left by an unfinished compaction) first, then the journal. */
@@ -21,6 +27,10 @@ export interface CheckpointFiles extends SnapshotOrBackup {
   changes: JournalRecord[];
   /** Damaged lines at the end of a journal (a write cut short by a crash); they are dropped. */
   tornLines: number;
+  /** The bytes those lines were, by journal file. */
+  tornTails: TornTail[];
+  /** Whether every journal file holds just its records, one line each. */
+  journalsTidy: boolean;
   /** The last journal sequence the snapshot holds (0 without one). */
   since: number;
   /** The last sequence number the snapshot or the journal holds. */
@@ -48,6 +58,7 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
   // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
   const records = journals.length === 1 ? journals[0]!.records : inSequence(journals.map((journal) => journal.records));
   const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
+  const tornTails = journals.flatMap(({ tornTail }, i) => (tornTail ? [{ file: journalFiles[i]!, bytes: tornTail }] : []));
   const journalFilesInUse = journalFiles.filter((_, i) => journals[i]!.records.length > 0 || journals[i]!.tornLines > 0);
   const journalLeft = records.length > 0 || (emptyJournalCounts && (tornLines > 0 || journalFiles.some((file) => existsSync(file))));
   const found = await readSnapshotOrBackup(path, format, findBackups(path).map((backup) => backup.path), journalLeft);
@@ -59,6 +70,8 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
     records,
     changes: (records[0]?.sequence ?? 0) > since ? records : records.filter((record) => record.sequence > since),
     tornLines,
+    tornTails,
+    journalsTidy: journals.every((journal) => journal.tidy),
     since,
     sequence: Math.max(since, records.at(-1)?.sequence ?? 0),
   };
