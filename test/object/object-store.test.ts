@@ -63,24 +63,28 @@ class CountingBucket implements ObjectBucket {
 
 /** Lets a test pretend the lease ran out, as it would after the holder froze past its time to live. */
 async function expireLease(bucket: ObjectBucket): Promise<void> {
-  const lease = (await bucket.get(`${KEY}.lease`))!;
-  const body = JSON.parse(text(lease)) as { expiresAt: string };
-  body.expiresAt = new Date(0).toISOString();
-  await bucket.replace(`${KEY}.lease`, Buffer.from(JSON.stringify(body)), lease.version);
+  // A renewal that was already on its way may replace the lease between the read and the write: read again then.
+  for (;;) {
+    const lease = (await bucket.get(`${KEY}.lease`))!;
+    const body = JSON.parse(text(lease)) as { expiresAt: string };
+    body.expiresAt = new Date(0).toISOString();
+    if ((await bucket.replace(`${KEY}.lease`, Buffer.from(JSON.stringify(body)), lease.version)) !== undefined) return;
+  }
 }
 
 /**
  * `bucket` as a holder sees it whose lease renewals wait while held (a holder frozen at its
  * renewal), so that it writes on before it can notice that another process took the lease over.
  */
-function heldRenewals(bucket: MemoryBucket): { bucket: ObjectBucket; hold(): void; release(): void } {
+function heldRenewals(bucket: MemoryBucket): { bucket: ObjectBucket; hold(): void; release(): void; created(): Promise<void> } {
   let gate: Promise<void> | undefined;
   let open = (): void => {};
+  let onCreated = (): void => {};
   return {
     bucket: {
       location: bucket.location,
       get: (key) => bucket.get(key),
-      create: (key, body) => bucket.create(key, body),
+      create: (key, body) => bucket.create(key, body).finally(() => onCreated()),
       replace: async (key, body, version) => {
         if (key.endsWith('.lease')) await gate;
         return bucket.replace(key, body, version);
@@ -90,7 +94,21 @@ function heldRenewals(bucket: MemoryBucket): { bucket: ObjectBucket; hold(): voi
     },
     hold: () => void (gate = new Promise((resolve) => (open = resolve))),
     release: () => open(),
+    created: () => new Promise((resolve) => (onCreated = resolve)),
   };
+}
+
+/**
+ * A mark of the replaced holder while its renewals are held: its segment is written, but the mark
+ * may also wait for a renewal (one is due when a loaded machine delayed the timer) — so the
+ * renewals are released once the segment is there, and the mark is awaited after.
+ */
+async function lateMark(stale: CheckpointManager, renewals: ReturnType<typeof heldRenewals>, key: string): Promise<void> {
+  const written = renewals.created();
+  const mark = stale.markItemCompleted('s', key).catch(() => {});
+  await Promise.race([written, mark]);
+  renewals.release();
+  await mark;
 }
 
 /**
@@ -107,8 +125,7 @@ async function removedWithLateSegment(): Promise<MemoryBucket> {
   const next = await open(bucket, { durability: 'full' });
   await next.markItemCompleted('s', 'by-next');
   await next.complete();
-  await stale.markItemCompleted('s', 'late').catch(() => {});
-  renewals.release();
+  await lateMark(stale, renewals, 'late');
   return bucket;
 }
 
@@ -209,12 +226,11 @@ describe('ObjectStore', () => {
     expect(next.isItemCompleted('s', 'before')).toBe(true);
     await next.markItemCompleted('s', 'by-next');
     // The stale holder cannot have noticed (its renewals wait): what it writes now must never be read.
-    await stale.markItemCompleted('s', 'late').catch(() => {});
+    await lateMark(stale, renewals, 'late');
     const staleSegments = (await keysOf(bucket, `${KEY}.segments/`)).filter((key) => key.includes(`/${staleEpoch}-`));
     const written = await Promise.all(staleSegments.map(async (key) => text(await bucket.get(key))));
     expect(written.some((body) => body.includes('"late"'))).toBe(true);
     // Its next renewal finds the lease replaced: from then on every mark is refused.
-    renewals.release();
     let attempt = 0;
     await expect.poll(async () => stale.markItemCompleted('s', `late-${++attempt}`).then(() => 'acknowledged', (error: unknown) => error), { timeout: 60_000 }).toBeInstanceOf(CheckpointLockLostError);
     await next.close();
@@ -459,8 +475,7 @@ describe('ObjectStore', () => {
     await bucket.delete(`${KEY}.lease`);
     const fresh = await open(bucket, { durability: 'full' }).finally(() => vi.useRealTimers());
     for (let n = 0; n < 2; n++) await fresh.markItemCompleted('s', `new-${n}`);
-    await stale.markItemCompleted('s', 'late').catch(() => {});
-    renewals.release();
+    await lateMark(stale, renewals, 'late');
     for (let n = 2; n < 12; n++) await fresh.markItemCompleted('s', `new-${n}`);
     await fresh.close();
     const after = await open(bucket);
