@@ -64,6 +64,7 @@ class JournalReader {
   tidy = true;
   #firstTorn: number | undefined;
   #lineNumber = 0;
+  #lastSequence = -1;
 
   constructor(readonly file: string) {}
 
@@ -97,11 +98,11 @@ class JournalReader {
     if (record && !complete) this.tidy = false;
     if (record) {
       if (this.#firstTorn !== undefined) this.#damaged(this.#firstTorn, 'torn record (cut short, or zero bytes) followed by valid records');
-      const last = this.records.at(-1)?.sequence;
-      if (last !== undefined && record.sequence <= last) {
-        throw new CheckpointCorruptError(this.file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${last}` }], { hint: DAMAGE_HINT });
+      if (record.sequence <= this.#lastSequence) {
+        throw new CheckpointCorruptError(this.file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${this.#lastSequence}` }], { hint: DAMAGE_HINT });
       }
       this.records.push(record);
+      this.#lastSequence = record.sequence;
       return true;
     }
     const zeroes = text.indexOf('\0', start);
