@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
-import type { Durability } from '../../src/manager/options.js';
+import type { Durability } from '../../src/stores/write-batcher.js';
 import { crc32 } from '../../src/stores/file/crc32.js';
 import { validateCheckpoint } from '../../src/cli/validate-command.js';
 import { filesIn, open, openRecorded, tempDir } from './helpers.js';
