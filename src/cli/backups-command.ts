@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { CheckpointCorruptError, CheckpointError, describeProblem } from '../core/errors.js';
 import type { CheckpointDocument } from '../core/model.js';
 import { FileLock } from '../stores/file/file-lock.js';
-import { fsyncDirectory, renameIfExists, replaceFile } from '../stores/file/fs-durable.js';
+import { fsyncDirectory, renameIfExists, replaceFile, unusedAsideName } from '../stores/file/fs-durable.js';
 import { sealedJournals } from '../stores/file/journal.js';
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
 import { readSnapshot } from '../stores/file/snapshot-file.js';
@@ -139,10 +139,9 @@ export async function restoreBackup(location: string, index: number): Promise<Re
     } catch {
       damaged = true;
     }
-    const suffix = `.${damaged ? 'corrupt' : 'replaced'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const movedAside: string[] = [];
     for (const from of [location, `${location}.journal`, ...sealedJournals(`${location}.journal`)]) {
-      const to = `${from}${suffix}`;
+      const to = unusedAsideName(from, damaged ? 'corrupt' : 'replaced');
       if (await renameIfExists(from, to)) movedAside.push(to);
     }
     await replaceFile(file, text);

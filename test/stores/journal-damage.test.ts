@@ -4,9 +4,9 @@
  * only what a crash can leave (a last line cut short, lines of zero bytes at the end) is dropped,
  * and even those bytes are kept aside before the journal is rewritten.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
 import type { Durability } from '../../src/stores/write-batcher.js';
 import { crc32 } from '../../src/stores/file/crc32.js';
@@ -95,13 +95,81 @@ describe('a journal damaged after its records were acknowledged', () => {
     expect(readFileSync(join(path, '..', copy!)).equals(zeroed.subarray(lastGood))).toBe(true);
   });
 
-  it('with zero bytes followed by good records (a lost block mid-file) is an error', async () => {
+  it('with a lost block followed by good records (zero bytes mid-file) is an error', async () => {
     const { path, journal } = await leftByKill();
     const zeroed = Buffer.from(journal);
-    zeroed.fill(0, 1000, 1100);
+    zeroed.fill(0, 4096, 8192);
     writeFileSync(`${path}.journal`, zeroed);
     const error = await openError(path);
     expect(error.problems[0]?.message).toBe('torn record (cut short, or zero bytes) followed by valid records');
+  });
+
+  it('with one zero byte in its last complete line (a flipped bit, not a lost block) is an error', async () => {
+    const { path, journal } = await leftByKill();
+    const flipped = Buffer.from(journal);
+    flipped[flipped.length - 30] = 0;
+    writeFileSync(`${path}.journal`, flipped);
+    const error = await openError(path);
+    expect(error.problems[0]).toEqual({ path: `line ${KEYS.length}`, message: 'damaged record (checksum mismatch)' });
+  });
+
+  it('with CR line endings (no LF at all) is an error, not one torn line', async () => {
+    const { path, journal } = await leftByKill();
+    const converted = journal.toString('latin1').replaceAll('\n', '\r');
+    writeFileSync(`${path}.journal`, converted, 'latin1');
+    const error = await openError(path);
+    expect(error.problems[0]?.path).toBe('line 1');
+    expect(readFileSync(`${path}.journal`, 'latin1')).toBe(converted);
+    expect(corruptCopies(path)).toEqual([]);
+  });
+
+  it('with CRLF endings and its last LF cut off keeps the last record', async () => {
+    const { path, journal } = await leftByKill();
+    writeFileSync(`${path}.journal`, journal.toString('latin1').replaceAll('\n', '\r\n').slice(0, -1), 'latin1');
+    const { cp, logs } = await openRecorded({ path });
+    expect(cp.pendingItems('s', KEYS)).toEqual([]);
+    expect(logs).toEqual([]);
+  });
+
+  it('with the case of a checksum digit flipped (bit 5) is an error', async () => {
+    const { path, journal } = await leftByKill();
+    const flipped = Buffer.from(journal);
+    // The first checksum digit that is a letter, made uppercase; or a digit made a control character.
+    const at = flipped.subarray(0, 8).findIndex((byte) => byte >= 0x61);
+    flipped[at === -1 ? 0 : at]! ^= 0x20;
+    writeFileSync(`${path}.journal`, flipped);
+    const error = await openError(path);
+    expect(error.problems[0]?.path).toBe('line 1');
+  });
+
+  it('torn, then written by a store without the lock and no holder: the tail is kept aside and cut, and the new marks are read back', async () => {
+    const { path, journal } = await leftByKill();
+    writeFileSync(`${path}.journal`, journal.subarray(0, -7));
+    const { cp, logs } = await openRecorded({ path, lock: false });
+    expect(logs.join('\n')).toMatch(/dropped 1 torn record\(s\).*kept in/);
+    await cp.markItemCompleted('s', 'new-1');
+    await cp.markItemCompleted('s', 'new-2');
+    await cp.close();
+    const again = await open({ path });
+    expect(again.pendingItems('s', [...KEYS, 'new-1', 'new-2'])).toEqual([KEYS.at(-1)]);
+    expect(corruptCopies(path)).toHaveLength(1);
+  });
+
+  it("never replaces a file already named like the copy it keeps aside (a person's, or one kept in the same millisecond)", async () => {
+    const { path, journal } = await leftByKill();
+    writeFileSync(`${path}.journal`, journal.subarray(0, -7));
+    const now = new Date('2026-12-06T12:00:00.000Z');
+    vi.useFakeTimers({ toFake: ['Date'], now });
+    try {
+      const taken = `${path}.journal.corrupt-2026-12-06T12-00-00-000Z`;
+      writeFileSync(taken, 'a person\'s notes');
+      const { logs } = await openRecorded({ path });
+      expect(readFileSync(taken, 'utf8')).toBe('a person\'s notes');
+      expect(logs.join('\n')).toContain(`kept in ${taken}-2`);
+      expect(readFileSync(`${taken}-2`).equals(journal.subarray(journal.lastIndexOf(0x0a, journal.length - 2) + 1, -7))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('with a blank line at the end (an editor) keeps every record without a warning', async () => {
@@ -133,13 +201,18 @@ describe('a journal damaged after its records were acknowledged', () => {
     expect(error.problems[0]).toEqual({ path: 'n', message: 'expected a sequence number (a non-negative integer), received "8"' });
   });
 
-  it('a torn tail read without the lock is only reported: no copy is written beside a running checkpoint', async () => {
-    const { path, journal } = await leftByKill();
-    writeFileSync(`${path}.journal`, journal.subarray(0, -7));
+  it('a torn tail read without the lock beside a running holder is only reported: no copy is written, nothing is cut', async () => {
+    const { path } = await leftByKill();
+    const holder = await open({ path });
+    // What a reader may see while the holder is in the middle of a write: the start of a record.
+    appendFileSync(`${path}.journal`, '0badf00d {"n":999,"op":"item"');
+    const before = readFileSync(`${path}.journal`);
     const { cp, logs } = await openRecorded({ path, lock: false });
-    expect(cp.pendingItems('s', KEYS)).toEqual([KEYS.at(-1)]);
+    expect(cp.pendingItems('s', KEYS)).toEqual([]);
     expect(logs.join('\n')).toMatch(/dropped 1 torn record\(s\) at the end of the journal \(a write cut short by a crash\)$/m);
     expect(corruptCopies(path)).toEqual([]);
-    expect(existsSync(`${path}.journal`)).toBe(true);
+    expect(readFileSync(`${path}.journal`).equals(before)).toBe(true);
+    await cp.close();
+    await holder.close();
   });
 });

@@ -75,9 +75,45 @@ export async function renameIfExists(from: string, to: string): Promise<boolean>
   }
 }
 
-/** `file.corrupt-2026-11-25T14-38-48-000Z`: where a damaged file is moved for a person to look at. */
-export function corruptName(file: string): string {
-  return `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+const asideStamp = (): string => new Date().toISOString().replace(/[:.]/g, '-');
+
+/** `key.corrupt-2026-11-25T14-38-48-000Z`: where a damaged object is kept for a person to look at (created only if no object has that key). */
+export function corruptName(key: string): string {
+  return `${key}.corrupt-${asideStamp()}`;
+}
+
+/**
+ * `file.corrupt-2026-11-25T14-38-48-000Z` (or `.replaced-…`): where a file is moved or copied for
+ * a person to look at — with `-2`, `-3`… after it when a file of that name exists already (a
+ * person's, or one kept earlier in the same millisecond): what is there is never replaced.
+ */
+export function unusedAsideName(file: string, kind: 'corrupt' | 'replaced' = 'corrupt'): string {
+  const base = `${file}.${kind}-${asideStamp()}`;
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if (!pathExists(name)) return name;
+  }
+}
+
+function pathExists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Writes `data` to a new file, durably; fails with EEXIST rather than replace one. The caller fsyncs the directory. */
+export async function createFileDurably(file: string, data: Uint8Array): Promise<void> {
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 const STAGING = '.checkpointer-next';

@@ -59,11 +59,11 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 
-/** The 8 hex digits at `start` (either case), or -1. */
+/** The 8 lowercase hex digits at `start` (as {@link hex8} writes them), or -1. */
 function readHex8(text: string, start: number): number {
   let value = 0;
   for (let i = start; i < start + 8; i++) {
-    const unit = text.charCodeAt(i) | 0x20; // folds A-F to a-f
+    const unit = text.charCodeAt(i);
     const digit = unit >= 0x30 && unit <= 0x39 ? unit - 0x30 : unit >= 0x61 && unit <= 0x66 ? unit - 0x57 : -1;
     if (digit === -1) return -1;
     value = value * 16 + digit;

@@ -90,7 +90,7 @@ class JournalReader {
       this.tidy = false; // a blank line
       return false;
     }
-    const crlf = complete && text.charCodeAt(end - 1) === CR;
+    const crlf = text.charCodeAt(end - 1) === CR;
     if (crlf) this.tidy = false;
     // A last line without its newline is a write cut short — unless it is a whole record (its
     // newline cut off, or removed by an editor): then it is kept, and the file rewritten.
@@ -105,8 +105,7 @@ class JournalReader {
       this.#lastSequence = record.sequence;
       return true;
     }
-    const zeroes = text.indexOf('\0', start);
-    if (complete && (zeroes === -1 || zeroes >= end)) this.#damaged(lineNumber, 'damaged record (checksum mismatch)');
+    if (!(complete ? holdsLostBlock(text, start, end) : isCutShort(text, start, end))) this.#damaged(lineNumber, 'damaged record (checksum mismatch)');
     this.#firstTorn ??= lineNumber;
     this.tornLines++;
     return false;
@@ -118,6 +117,29 @@ class JournalReader {
 }
 
 const CR = 0x0d;
+/** The smallest block a disk writes: a write a power cut lost reads back as at least this many zero bytes. */
+const SECTOR_BYTES = 512;
+const LOST_BLOCK = '\0'.repeat(SECTOR_BYTES);
+
+/**
+ * Whether a complete line that is not a record is what a power cut leaves: a block of the file
+ * lost (zero bytes, the file's size kept), the lines it held merged into one. A stray zero byte
+ * in a line is a flipped bit, not a lost block.
+ */
+function holdsLostBlock(text: string, start: number, end: number): boolean {
+  const at = text.indexOf(LOST_BLOCK, start);
+  return at !== -1 && at + SECTOR_BYTES <= end;
+}
+
+/**
+ * Whether the last line, without its newline, can be what a write cut short leaves: the start of
+ * the record being written, or zero bytes — anything but a line with a CR inside, which is
+ * records whose line endings were converted to CR (the writer never writes one).
+ */
+function isCutShort(text: string, start: number, end: number): boolean {
+  const cr = text.indexOf('\r', start);
+  return cr === -1 || cr >= end - 1;
+}
 
 /**
  * A journal is decoded a piece of whole lines at a time: V8 keeps a string of this size on its

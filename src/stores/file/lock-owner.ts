@@ -132,6 +132,11 @@ export class WriteFence {
     this.#lockLost = error;
   }
 
+  /** Whether writes are refused because a holder was seen beside this lock-free store. */
+  get readOnly(): boolean {
+    return this.#readOnly !== undefined;
+  }
+
   /** Without the lock: from the moment a holder is seen, only read. */
   lookForHolder(): void {
     if (this.#locked || this.#readOnly) return;

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
 import { CheckpointCorruptError, startedOverMessage } from '../../core/errors.js';
 import { isJsonObject, type JsonValue } from '../../core/json.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
 import { CheckpointState } from '../../core/state.js';
 import type { StoreSession } from '../store.js';
 import type { CorruptPolicy } from './file-store-options.js';
-import { corruptName, renameIfExists } from './fs-durable.js';
+import { createFileDurably, renameIfExists, unusedAsideName } from './fs-durable.js';
 import { sealedJournals, type JournalRecord } from './journal.js';
 import { readCheckpointFiles, type TornTail } from './read-checkpoint.js';
 import { findBackups } from './snapshot-file.js';
@@ -58,8 +57,8 @@ export async function keepTornTails(opened: OpenedFiles, location: string, keep:
   const kept: string[] = [];
   if (keep) {
     for (const { file, bytes } of opened.tornTails) {
-      const copy = corruptName(file);
-      await writeFileAtomic(copy, bytes, { fsync: true });
+      const copy = unusedAsideName(file);
+      await createFileDurably(copy, bytes);
       kept.push(copy);
     }
   }
@@ -72,7 +71,7 @@ async function startOver(path: string, error: CheckpointCorruptError, session: S
   const journal = `${path}.journal`;
   const moved: string[] = [];
   for (const file of [path, ...sealedJournals(journal), journal, ...findBackups(path).map((backup) => backup.path)]) {
-    const to = corruptName(file);
+    const to = unusedAsideName(file);
     if (await renameIfExists(file, to)) moved.push(to);
   }
   const where = moved.length > 0 ? `moved ${moved.join(', ')} aside` : 'nothing to move aside';
@@ -97,7 +96,7 @@ async function recoverFiles(path: string, location: string, format: SnapshotForm
     // Counted before the damaged file is moved aside: what it held that the backup and the
     // journal do not is what this recovery cannot bring back.
     const lostItems = await countLostItems(path, format, document, changes.map((record) => record.change));
-    const movedTo = corruptName(path);
+    const movedTo = unusedAsideName(path);
     const moved = await renameIfExists(path, movedTo);
     const lost = lostChanges(since, changes[0]?.sequence, read.from);
     const problems = lost ? [...read.damage.problems, { path: '', message: lost }] : read.damage.problems;
@@ -144,7 +143,7 @@ function assertNoMissingRecords(journal: string, records: readonly { sequence: n
     const next = records[i]!.sequence;
     if (next === after + 1) continue;
     const missing = next - after - 1 === 1 ? `record ${after + 1} is` : `records ${after + 1}…${next - 1} are`;
-    throw new CheckpointCorruptError(journal, [{ path: 'records', message: `${missing} missing: the journal goes from ${i === 1 ? `the snapshot's ${after}` : after} to ${next} (a line deleted, or an older snapshot put in place)` }], {
+    throw new CheckpointCorruptError(journal, [{ path: '', message: `${missing} missing: the journal goes from ${i === 1 ? `the snapshot's ${after}` : after} to ${next} (a line deleted, or an older snapshot put in place)` }], {
       hint: 'what was lost cannot be read back: move the journal aside to resume from the snapshot alone (the lost items are done again), or start over with { onCorrupt: \'restart\' }',
     });
   }
