@@ -100,9 +100,9 @@ export class FileStore implements CheckpointStore {
     // new file, so that nothing it writes late is ever read.
     const writer = this.#options.lock || !this.#fence.readOnly;
     const rewrite = writer && (!loaded.tidy || this.#lock?.tookOverLiveHolder === true);
+    await keepTornTails(loaded, this.location, rewrite, session);
     // A new checkpoint gets its snapshot before its journal (in save): a journal without a
     // snapshot beside it then always means damage, never "not written yet".
-    await keepTornTails(loaded, this.location, rewrite, session);
     if (!loaded.document) {
       this.#fresh = true;
       return undefined;
