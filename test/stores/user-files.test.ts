@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckpointStoreError } from '../../src/index.js';
 import { writeSnapshot } from '../../src/stores/file/snapshot-file.js';
 import { jsonFormat } from '../../src/stores/file/snapshot-formats.js';
-import { filesIn, open, tempDir } from './helpers.js';
+import { filesIn, open, openHearing, tempDir, twoRuns } from './helpers.js';
 
 /** Files a person might keep beside a checkpoint, with names like the library's own temporary files. */
 const USER_FILES = ['cp.json.1', 'cp.json.20240101', 'cp.json.journal.7', 'cp.json.journal.123456789', 'cp.json.bak.notes'];
@@ -121,5 +121,29 @@ describe('files beside the checkpoint that the library did not create', () => {
     })).rejects.toThrow('lock lost');
     expect(readFileSync(path, 'utf8')).toBe(now);
     expect(filesIn(directory).filter((name) => name.includes('checkpointer-next'))).toEqual([]);
+  });
+});
+
+describe('files named like what the library keeps aside', () => {
+  it("a person's file with the name a damaged snapshot would be moved to stays as it is; the snapshot goes beside it", async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    await twoRuns(path);
+    const damaged = readFileSync(path, 'utf8').replace('"c"', '"C"');
+    writeFileSync(path, damaged);
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-06T12:00:00.000Z') });
+    try {
+      const taken = `${path}.corrupt-2026-12-06T12-00-00-000Z`;
+      writeFileSync(taken, 'mine');
+      writeFileSync(`${taken}-2`, 'mine too');
+      const { cp, recovered } = await openHearing({ path });
+      await cp.close();
+      expect(recovered[0]?.movedTo).toBe(`${taken}-3`);
+      expect(readFileSync(taken, 'utf8')).toBe('mine');
+      expect(readFileSync(`${taken}-2`, 'utf8')).toBe('mine too');
+      expect(readFileSync(`${taken}-3`, 'utf8')).toBe(damaged);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
