@@ -7,7 +7,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { CheckpointCorruptError } from '../../src/core/errors.js';
+import { CheckpointCorruptError, CheckpointStoreError } from '../../src/core/errors.js';
 import type { Durability } from '../../src/stores/write-batcher.js';
 import { crc32 } from '../../src/stores/file/crc32.js';
 import { validateCheckpoint } from '../../src/cli/validate-command.js';
@@ -142,17 +142,33 @@ describe('a journal damaged after its records were acknowledged', () => {
     expect(error.problems[0]?.path).toBe('line 1');
   });
 
-  it('torn, then written by a store without the lock and no holder: the tail is kept aside and cut, and the new marks are read back', async () => {
+  it('torn, then opened without the lock and no holder: read, every write refused (it would land after the torn bytes) until an open with the lock repairs it', async () => {
     const { path, journal } = await leftByKill();
-    writeFileSync(`${path}.journal`, journal.subarray(0, -7));
-    const { cp, logs } = await openRecorded({ path, lock: false });
-    expect(logs.join('\n')).toMatch(/dropped 1 torn record\(s\).*kept in/);
-    await cp.markItemCompleted('s', 'new-1');
-    await cp.markItemCompleted('s', 'new-2');
-    await cp.close();
-    const again = await open({ path });
-    expect(again.pendingItems('s', [...KEYS, 'new-1', 'new-2'])).toEqual([KEYS.at(-1)]);
+    const torn = journal.subarray(0, -7);
+    writeFileSync(`${path}.journal`, torn);
+    const reader = await open({ path, lock: false });
+    expect(reader.pendingItems('s', KEYS)).toEqual([KEYS.at(-1)]);
+    const refused = await reader.markItemCompleted('s', 'new-1').then(() => undefined, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(CheckpointStoreError);
+    expect((refused as Error).message).toContain('its journal ends in a torn write');
+    await reader.close();
+    expect(readFileSync(`${path}.journal`).equals(torn)).toBe(true);
+    expect(corruptCopies(path)).toEqual([]);
+    const writer = await open({ path });
+    await writer.markItemCompleted('s', 'new-1');
+    await writer.close();
+    const again = await open({ path, lock: false });
+    expect(again.pendingItems('s', [...KEYS, 'new-1'])).toEqual([KEYS.at(-1)]);
+    await again.markItemCompleted('s', 'new-2');
     expect(corruptCopies(path)).toHaveLength(1);
+  });
+
+  it('whose last record lost its newline, opened without the lock: read in full, writes refused', async () => {
+    const { path, journal } = await leftByKill();
+    writeFileSync(`${path}.journal`, journal.subarray(0, -1));
+    const reader = await open({ path, lock: false });
+    expect(reader.pendingItems('s', KEYS)).toEqual([]);
+    await expect(reader.markItemCompleted('s', 'new')).rejects.toBeInstanceOf(CheckpointStoreError);
   });
 
   it("never replaces a file already named like the copy it keeps aside (a person's, or one kept in the same millisecond)", async () => {

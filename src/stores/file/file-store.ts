@@ -93,13 +93,13 @@ export class FileStore implements CheckpointStore {
     const loaded = await openFiles(this.path, this.location, this.#format, this.#options.onCorrupt, session);
     this.#sequence = loaded.sequence;
     this.#compaction.found(loaded.snapshotBytes, loaded.document);
-    // Beside a holder, a store without the lock only reads: rewriting the holder's journal would
-    // lose records. Otherwise a journal that is not tidy is rewritten before anything is appended
-    // to it (a record appended after a torn tail would be damaged with it). A holder taken over on
-    // another host may still be running and append to the journal it has open: give the journal a
-    // new file, so that nothing it writes late is ever read.
-    const writer = this.#options.lock || !this.#fence.readOnly;
-    const rewrite = writer && (!loaded.tidy || this.#lock?.tookOverLiveHolder === true);
+    // Without the lock another process may be writing: rewriting its journal would lose records.
+    // So without the lock a journal that ends in a torn write is only read: a record appended
+    // after it would be damaged with it. A holder taken over on another host may still be running
+    // and append to the journal it has open: give the journal a new file, so that nothing it
+    // writes late is ever read.
+    const rewrite = this.#options.lock && (!loaded.tidy || this.#lock?.tookOverLiveHolder === true);
+    if (!this.#options.lock && !loaded.appendable) this.#fence.refuseWrites('its journal ends in a torn write, which only a store holding the lock may repair (a record appended after it would be damaged too) — open it once with the lock (the default) to write');
     await keepTornTails(loaded, this.location, rewrite, session);
     // A new checkpoint gets its snapshot before its journal (in save): a journal without a
     // snapshot beside it then always means damage, never "not written yet".

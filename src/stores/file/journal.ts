@@ -25,6 +25,8 @@ export interface ReadJournal {
   tornTail?: Buffer;
   /** Whether the file holds just its records, one line each: no torn tail, blank line or CRLF line ending. */
   tidy: boolean;
+  /** Whether a record appended to the file would be read: it ends after a complete record (no torn tail, no missing newline). */
+  appendable: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function readJournal(file: string): Promise<ReadJournal> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0, tidy: true };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0, tidy: true, appendable: true };
     throw error;
   }
   const reader = new JournalReader(file);
@@ -50,7 +52,8 @@ export async function readJournal(file: string): Promise<ReadJournal> {
     from = to;
   }
   const { records, validBytes, tornLines, tidy } = reader;
-  return tornLines > 0 ? { records, validBytes, tornLines, tornTail: bytes.subarray(validBytes), tidy: false } : { records, validBytes, tornLines, tidy };
+  if (tornLines > 0) return { records, validBytes, tornLines, tornTail: bytes.subarray(validBytes), tidy: false, appendable: false };
+  return { records, validBytes, tornLines, tidy, appendable: !reader.endsMidLine };
 }
 
 const DAMAGE_HINT =
@@ -62,6 +65,8 @@ class JournalReader {
   validBytes = 0;
   tornLines = 0;
   tidy = true;
+  /** Whether the last line is a record without its newline. */
+  endsMidLine = false;
   #firstTorn: number | undefined;
   #lineNumber = 0;
   #lastSequence = -1;
@@ -95,7 +100,10 @@ class JournalReader {
     // A last line without its newline is a write cut short — unless it is a whole record (its
     // newline cut off, or removed by an editor): then it is kept, and the file rewritten.
     const record = decodeLine(text, start, crlf ? end - 1 : end, this.file, lineNumber);
-    if (record && !complete) this.tidy = false;
+    if (record && !complete) {
+      this.endsMidLine = true;
+      this.tidy = false;
+    }
     if (record) {
       if (this.#firstTorn !== undefined) this.#damaged(this.#firstTorn, 'torn record (cut short, or zero bytes) followed by valid records');
       if (record.sequence <= this.#lastSequence) {

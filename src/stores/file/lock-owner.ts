@@ -132,9 +132,9 @@ export class WriteFence {
     this.#lockLost = error;
   }
 
-  /** Whether writes are refused because a holder was seen beside this lock-free store. */
-  get readOnly(): boolean {
-    return this.#readOnly !== undefined;
+  /** Without the lock: refuses every write from now on, saying `why`. */
+  refuseWrites(why: string): void {
+    this.#readOnly ??= new CheckpointStoreError(this.#location, `opened with { lock: false }: it can be read, and every write is refused: ${why}`);
   }
 
   /** Without the lock: from the moment a holder is seen, only read. */

@@ -22,6 +22,8 @@ export interface OpenedFiles {
   snapshotBytes: number;
   /** Whether the journal files hold exactly `records`; if not, the journal should be rewritten to hold just those. */
   tidy: boolean;
+  /** Whether a record appended to the journal as it is would be read; if not, it must be rewritten first. */
+  appendable: boolean;
   /** Damaged lines at the end of the journal files (a write cut short by a crash), dropped. */
   tornLines: number;
   /** The bytes they were: kept aside ({@link keepTornTails}) before a rewrite drops them. */
@@ -42,7 +44,7 @@ export async function openFiles(path: string, location: string, format: Snapshot
   } catch (error) {
     if (!(error instanceof CheckpointCorruptError) || onCorrupt !== 'restart') throw error;
     await startOver(path, error, session);
-    return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true, tornLines: 0, tornTails: [] };
+    return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true, appendable: true, tornLines: 0, tornTails: [] };
   }
 }
 
@@ -118,6 +120,7 @@ async function recoverFiles(path: string, location: string, format: SnapshotForm
     sequence: read.sequence,
     snapshotBytes: snapshot?.bytes ?? 0,
     tidy: read.journalFiles.length === 1 && read.journalsTidy && changes.length === read.records.length,
+    appendable: read.journalAppendable,
     tornLines: read.tornLines,
     tornTails: read.tornTails,
   };

@@ -31,6 +31,8 @@ export interface CheckpointFiles extends SnapshotOrBackup {
   tornTails: TornTail[];
   /** Whether every journal file holds just its records, one line each. */
   journalsTidy: boolean;
+  /** Whether a record appended to the journal would be read: it ends after a complete record. */
+  journalAppendable: boolean;
   /** The last journal sequence the snapshot holds (0 without one). */
   since: number;
   /** The last sequence number the snapshot or the journal holds. */
@@ -72,6 +74,7 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
     tornLines,
     tornTails,
     journalsTidy: journals.every((journal) => journal.tidy),
+    journalAppendable: journals.at(-1)!.appendable,
     since,
     sequence: Math.max(since, records.at(-1)?.sequence ?? 0),
   };
