@@ -17,8 +17,8 @@ export interface ReadJournal {
   validBytes: number;
   /**
    * Lines after the last record that a crash cut short, dropped: the last line without its
-   * newline, or lines holding zero bytes (a power cut can keep a file's new size but not the data
-   * written into it).
+   * newline, or lines holding a lost block of 512 or more zero bytes (a power cut can keep a
+   * file's new size but not the data written into it).
    */
   tornLines: number;
   /** The bytes after the last record when `tornLines` > 0: what a torn write left. */
@@ -30,8 +30,8 @@ export interface ReadJournal {
 }
 
 /**
- * Reads a journal. What a crash can leave at its end — a last line cut short, lines of zero
- * bytes — is a torn write and is dropped. Any other damaged line (a flipped bit, an edit) is
+ * Reads a journal. What a crash can leave at its end — a last line cut short, lines holding a
+ * lost block of zero bytes — is a torn write and is dropped. Any other damaged line (a flipped bit, an edit) is
  * damage in place, an error: the record it held was acknowledged, and dropping it would lose it
  * without a word. Blank lines are skipped and a CRLF line ending is read as LF (an editor's or a
  * copy's doing; the records themselves are intact).
