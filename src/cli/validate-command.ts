@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { CheckpointCorruptError, CheckpointError, describeProblem, type CheckpointErrorCode } from '../core/errors.js';
 import { parseDocument } from '../core/schema.js';
 import { CheckpointState } from '../core/state.js';
-import { readJournal, sealedJournals, type JournalRecord } from '../stores/file/journal.js';
+import { JournalRecords, readJournal, sealedJournals } from '../stores/file/journal.js';
 import { findBackups, snapshotFormatFor } from '../stores/file/read-checkpoint.js';
 import { readSnapshot, type ReadSnapshot } from '../stores/file/snapshot-file.js';
 import { BUCKET_DAMAGE_HINT } from '../stores/object/read-object-checkpoint.js';
@@ -68,17 +68,19 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
   const journalPath = `${file}.journal`;
   const sealed = sealedJournals(journalPath);
   if (sealed.length) warnings.push(`${sealed.length} sealed journal(s) left by an unfinished compaction; they are folded in on the next open`);
-  const records: JournalRecord[] = [];
+  const journals: JournalRecords[] = [];
   for (const journal of [...sealed, journalPath]) {
     try {
       const read = await readJournal(journal);
-      records.push(...read.records);
+      journals.push(read.records);
       if (read.tornLines) warnings.push(`${journal}: ${read.tornLines} damaged line(s) at the end (a write cut short by a crash); they are dropped on the next open`);
     } catch (error) {
       problems.push(...problemsOf(error, journal));
     }
   }
 
+  // Each sequence number once, as an open reads them (a crash can leave a record in a sealed journal and the journal both).
+  const records = JournalRecords.inSequence(journals);
   let snapshot: ReadSnapshot | undefined;
   try {
     snapshot = await readSnapshot(file, format);
@@ -92,7 +94,7 @@ export async function validateCheckpoint(location: string): Promise<ValidationRe
 
   let summary: ValidationReport['summary'] = null;
   if (snapshot) {
-    const newer = records.filter((record) => record.sequence > snapshot.content.sequence);
+    const newer = records.after(snapshot.content.sequence);
     let expected = snapshot.content.sequence + 1;
     for (const record of newer) {
       if (record.sequence !== expected) {

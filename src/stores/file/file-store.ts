@@ -11,7 +11,7 @@ import { FileLock } from './file-lock.js';
 import { resolvedOptions, withEnvironmentOptions, type FileStoreOptions, type ResolvedFileStoreOptions } from './file-store-options.js';
 import { fsyncDirectory, removeFiles, removeIfExists, removeStaleTemporaryFiles, replaceFile } from './fs-durable.js';
 import { JournalWriter } from './journal-writer.js';
-import { encodeRecord, sealedJournals, type JournalRecord } from './journal.js';
+import { encodeRecord, sealedJournals, type JournalRecords } from './journal.js';
 import { WriteFence } from './lock-owner.js';
 import { keepTornTails, openFiles } from './open-files.js';
 import { ownBackups } from './snapshot-file.js';
@@ -108,14 +108,14 @@ export class FileStore implements CheckpointStore {
       return undefined;
     }
     await this.#startJournal(rewrite ? loaded.records : undefined);
-    return { document: loaded.document, changes: loaded.records.map((record) => record.change) };
+    return { document: loaded.document, changes: loaded.records.changes() };
   }
 
   /** Opens the journal for appending; first rewrites it to hold just `records`, if given. */
-  async #startJournal(records: JournalRecord[] | undefined): Promise<void> {
+  async #startJournal(records: JournalRecords | undefined): Promise<void> {
     if (records) {
       // Atomically, through a staging file of the library's own name.
-      await replaceFile(this.#journalPath, records.map((record) => encodeRecord(record.sequence, record.change)).join(''));
+      await replaceFile(this.#journalPath, Array.from(records, (record) => encodeRecord(record.sequence, record.change)).join(''));
       crashPoint('open:after-journal-rewrite');
       for (const sealed of sealedJournals(this.#journalPath)) await removeIfExists(sealed);
       await fsyncDirectory(this.path);

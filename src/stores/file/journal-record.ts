@@ -2,11 +2,15 @@ import type { CheckpointChange, ItemChange } from '../../core/model.js';
 import { CheckpointCorruptError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json.js';
 import { parseChange } from '../../core/schema.js';
-import { CRC32_START, crc32, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
+import { ITEM_STATUSES, type JournalRecord } from './journal-records.js';
+import { CRC32_START, crc32, crc32OfBytes, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
 
-export interface JournalRecord {
-  sequence: number;
-  change: CheckpointChange;
+export type { JournalRecord } from './journal-records.js';
+
+/** Where {@link decodeLine} puts the record it reads: a plain item mark in parts, any other change whole. */
+export interface RecordSink {
+  pushItem(sequence: number, step: string, key: string, status: number, attempts: number, at: number): void;
+  push(sequence: number, change: CheckpointChange): void;
 }
 
 /**
@@ -27,22 +31,31 @@ export function encodeRecord(sequence: number, change: CheckpointChange): string
  * damaged (its checksum does not match). `where` names the line in errors.
  * @throws CheckpointCorruptError when the checksum matches but the line is not a valid record
  */
-export const decodeRecord = (line: string, where: string): JournalRecord | undefined => decodeLine(line, 0, line.length, where);
+export function decodeRecord(line: string, where: string): JournalRecord | undefined {
+  const bytes = Buffer.from(line);
+  let record: JournalRecord | undefined;
+  decodeLine(bytes, 0, bytes.length, where, undefined, {
+    pushItem: (sequence, step, key, status, attempts, at) => (record = { sequence, change: { op: 'item', step, key, status: ITEM_STATUSES[status]!, attempts, at } }),
+    push: (sequence, change) => (record = { sequence, change }),
+  });
+  return record;
+}
 
 /**
- * {@link decodeRecord} of the line of `text` from `start` to `end` (its newline excluded), read in
- * place; errors name it `<where> line <lineNumber>` (just `where` without a number).
+ * {@link decodeRecord} of the line of `bytes` from `start` to `end` (its newline excluded), read
+ * in place into `into`: the checksum is taken over the bytes as written; errors name it
+ * `<where> line <lineNumber>` (just `where` without a number).
+ * @returns whether the line is a record (else it is torn or damaged, and `into` is left as it was)
  */
-export function decodeLine(text: string, start: number, end: number, where: string, lineNumber?: number): JournalRecord | undefined {
+export function decodeLine(bytes: Buffer, start: number, end: number, where: string, lineNumber: number | undefined, into: RecordSink): boolean {
   const json = start + 9;
-  if (end <= json || text.charCodeAt(json - 1) !== SPACE || readHex8(text, start) !== crc32(text, json, end)) return undefined;
-  const plain = readPlainItem(text, json, end);
-  if (plain) return plain;
+  if (end <= json || bytes[json - 1] !== SPACE || readHex8(bytes, start) !== crc32OfBytes(bytes, json, end)) return false;
+  if (readPlainItem(bytes, json, end, into)) return true;
   // The checksum matches: the line is as it was written, so what it holds is not torn but wrong.
   const location = lineNumber === undefined ? where : `${where} line ${lineNumber}`;
   let raw: unknown;
   try {
-    raw = JSON.parse(text.slice(json, end));
+    raw = JSON.parse(bytes.toString('utf8', json, end));
   } catch (error) {
     throw new CheckpointCorruptError(location, [{ path: '', message: `not JSON (${(error as Error).message})` }]);
   }
@@ -51,7 +64,8 @@ export function decodeLine(text: string, start: number, end: number, where: stri
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
     throw new CheckpointCorruptError(location, [{ path: 'n', message: `expected a sequence number (a non-negative integer), received ${JSON.stringify(n) ?? 'nothing'}` }]);
   }
-  return { sequence: n, change: parseChange(change, location) };
+  into.push(n, parseChange(change, location));
+  return true;
 }
 
 const SPACE = 0x20;
@@ -60,10 +74,10 @@ const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 
 /** The 8 lowercase hex digits at `start` (as {@link hex8} writes them), or -1. */
-function readHex8(text: string, start: number): number {
+function readHex8(bytes: Buffer, start: number): number {
   let value = 0;
   for (let i = start; i < start + 8; i++) {
-    const unit = text.charCodeAt(i);
+    const unit = bytes[i]!;
     const digit = unit >= 0x30 && unit <= 0x39 ? unit - 0x30 : unit >= 0x61 && unit <= 0x66 ? unit - 0x57 : -1;
     if (digit === -1) return -1;
     value = value * 16 + digit;
@@ -71,16 +85,18 @@ function readHex8(text: string, start: number): number {
   return value;
 }
 
-/** The item status at `at` in `text`, followed by its closing quote; told by its first letter. */
-function statusAt(text: string, at: number): ItemChange['status'] | undefined {
-  const status = STATUS_BY_INITIAL[text.charCodeAt(at) - 0x61];
-  return status !== undefined && text.startsWith(status, at) && text.charCodeAt(at + status.length) === QUOTE ? status : undefined;
-}
+/** The index in ITEM_STATUSES of each status, by its first letter (each is the only one with its letter). */
+const STATUS_BY_INITIAL: (number | undefined)[] = [];
+for (const [index, status] of ITEM_STATUSES.entries()) STATUS_BY_INITIAL[status.charCodeAt(0) - 0x61] = index;
 
-const STATUS_BY_INITIAL: (ItemChange['status'] | undefined)[] = [];
-for (const status of ['completed', 'pending', 'in_progress', 'failed', 'dead_letter'] as const satisfies readonly ItemChange['status'][]) {
-  STATUS_BY_INITIAL[status.charCodeAt(0) - 0x61] = status;
-}
+const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+const RECORD_START = ascii('{"n":');
+const ITEM_STEP = ascii(',"op":"item","step":"');
+const KEY = ascii('","key":"');
+const STATUS = ascii('","status":"');
+const ATTEMPTS = ascii('","attempts":');
+const AT = ascii(',"at":');
+const RECORD_END = ascii('}');
 
 /**
  * Reads the text {@link plainItemRecord} writes, in place: a plain item mark whose step and key
@@ -89,43 +105,46 @@ for (const status of ['completed', 'pending', 'in_progress', 'failed', 'dead_let
  * step of 1 to 1,024 characters, a known status, attempts a non-negative integer), and any other
  * line — `undefined` here — takes the general path. This is the hot path of reopening after a
  * crash: no regular expression, and no string made but the key (and the step, once per run of
- * records of the same step).
+ * records of the same step), each a string of its own (not a slice of a bigger one, which would
+ * keep all of it alive as long as the checkpoint holds the key).
  */
-function readPlainItem(text: string, start: number, end: number): JournalRecord | undefined {
-  const line = new LineReader(text, start);
-  if (!line.literal('{"n":')) return undefined;
+function readPlainItem(bytes: Buffer, start: number, end: number, into: RecordSink): boolean {
+  const line = new LineReader(bytes, start, end);
+  if (!line.literal(RECORD_START)) return false;
   const sequence = line.integer(15, false);
-  if (sequence === -1 || !line.literal(',"op":"item","step":"')) return undefined;
+  if (sequence === -1 || !line.literal(ITEM_STEP)) return false;
   const step = line.verbatim(1, 1024, lastStep);
-  if (step === undefined || !line.literal('","key":"')) return undefined;
+  if (step === undefined || !line.literal(KEY)) return false;
   const key = line.verbatim(0, Infinity, undefined);
-  if (key === undefined || !line.literal('","status":"')) return undefined;
-  const status = statusAt(text, line.at);
-  if (status === undefined) return undefined;
-  line.at += status.length;
-  if (!line.literal('","attempts":')) return undefined;
+  if (key === undefined || !line.literal(STATUS)) return false;
+  const status = line.status();
+  if (status === -1 || !line.literal(ATTEMPTS)) return false;
   const attempts = line.integer(15, false);
-  if (attempts === -1 || !line.literal(',"at":')) return undefined;
+  if (attempts === -1 || !line.literal(AT)) return false;
   const at = line.integer(16, true);
-  if (Number.isNaN(at) || !line.literal('}') || line.at !== end) return undefined;
+  if (Number.isNaN(at) || !line.literal(RECORD_END) || line.at !== end) return false;
   lastStep = step;
-  return { sequence, change: { op: 'item', step, key, status, attempts, at } };
+  into.pushItem(sequence, step, key, status, attempts, at);
+  return true;
 }
 
 /** The step of the last plain record read: the next record's step is nearly always the same string. */
 let lastStep: string | undefined;
 
-/** A cursor over one line of a journal's text. */
+/** A cursor over the bytes of one line, from `at` to `end`. */
 class LineReader {
   constructor(
-    readonly text: string,
+    readonly bytes: Buffer,
     public at: number,
+    readonly end: number,
   ) {}
 
-  /** Steps over `expected` if the text goes on with it. */
-  literal(expected: string): boolean {
-    if (!this.text.startsWith(expected, this.at)) return false;
-    this.at += expected.length;
+  /** Steps over `expected` if the line goes on with it. */
+  literal(expected: Uint8Array): boolean {
+    const { bytes, at } = this;
+    if (at + expected.length > this.end) return false;
+    for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+    this.at = at + expected.length;
     return true;
   }
 
@@ -134,20 +153,19 @@ class LineReader {
    * digits, negative only if `signed`. @returns the number, or -1 (NaN when `signed`) for none
    */
   integer(maxDigits: number, signed: boolean): number {
-    const { text } = this;
-    const negative = signed && text.charCodeAt(this.at) === MINUS;
+    const { bytes, end } = this;
+    const negative = signed && this.at < end && bytes[this.at] === MINUS;
     const first = negative ? this.at + 1 : this.at;
     let i = first;
     let value = 0;
-    for (let unit = text.charCodeAt(i); unit >= 0x30 && unit <= 0x39 && i - first < maxDigits; unit = text.charCodeAt(++i)) value = value * 10 + (unit - 0x30);
+    for (; i < end && i - first < maxDigits && bytes[i]! >= 0x30 && bytes[i]! <= 0x39; i++) value = value * 10 + (bytes[i]! - 0x30);
     const digits = i - first;
     const none = signed ? Number.NaN : -1;
-    if (digits === 0 || (text.charCodeAt(first) === 0x30 && (digits > 1 || negative))) return none;
-    const next = text.charCodeAt(i);
-    if (next >= 0x30 && next <= 0x39) return none; // more digits than allowed
+    if (digits === 0 || (bytes[first] === 0x30 && (digits > 1 || negative))) return none;
+    if (i < end && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) return none; // more digits than allowed
     this.at = i;
     // Up to 15 digits the sum is exact; a 16th may round, so it is read as JSON.parse reads it.
-    if (digits > 15) value = Number(text.slice(first, i));
+    if (digits > 15) value = Number(bytes.toString('latin1', first, i));
     return negative ? -value : value;
   }
 
@@ -156,17 +174,34 @@ class LineReader {
    * characters, up to the closing quote, which is not stepped over; `same` when it is that string.
    */
   verbatim(min: number, max: number, same: string | undefined): string | undefined {
-    const { text } = this;
+    const { bytes, end } = this;
     const start = this.at;
     let i = start;
-    for (let unit = text.charCodeAt(i); unit !== QUOTE; unit = text.charCodeAt(++i)) {
-      if (!(unit >= SPACE && unit <= 0x7e) || unit === BACKSLASH) return undefined; // NaN at the end of the text too
+    for (; i < end && bytes[i] !== QUOTE; i++) {
+      const unit = bytes[i]!;
+      if (unit < SPACE || unit > 0x7e || unit === BACKSLASH) return undefined;
     }
     const length = i - start;
-    if (length < min || length > max) return undefined;
+    if (i === end || length < min || length > max) return undefined;
     this.at = i;
-    return same !== undefined && same.length === length && text.startsWith(same, start) ? same : text.slice(start, i);
+    return same !== undefined && same.length === length && isSame(bytes, start, same) ? same : bytes.toString('latin1', start, i);
   }
+
+  /** An item status followed by its closing quote, told by its first letter. @returns its index in ITEM_STATUSES, or -1 */
+  status(): number {
+    const index = STATUS_BY_INITIAL[this.bytes[this.at]! - 0x61];
+    if (index === undefined) return -1;
+    const status = ITEM_STATUSES[index]!;
+    if (this.at + status.length >= this.end || this.bytes[this.at + status.length] !== QUOTE || !isSame(this.bytes, this.at, status)) return -1;
+    this.at += status.length;
+    return index;
+  }
+}
+
+/** Whether the bytes from `start` are the ASCII text `same` (the caller knows what follows it). */
+function isSame(bytes: Buffer, start: number, same: string): boolean {
+  for (let i = 0; i < same.length; i++) if (bytes[start + i] !== same.charCodeAt(i)) return false;
+  return true;
 }
 
 /** An item mark without error or result: nearly every record. */

@@ -1,18 +1,19 @@
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { isAscii } from 'node:buffer';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CheckpointCorruptError } from '../../core/errors.js';
 import { filesBeside } from './fs-durable.js';
-import { decodeLine, type JournalRecord } from './journal-record.js';
+import { decodeLine } from './journal-record.js';
+import { JournalRecords, RecordColumns } from './journal-records.js';
 
-export { decodeRecord, encodeRecord, type JournalRecord } from './journal-record.js';
+export { decodeRecord, encodeRecord } from './journal-record.js';
+export { JournalRecords, type JournalRecord } from './journal-records.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
 export interface ReadJournal {
-  records: JournalRecord[];
+  records: JournalRecords;
   /** Bytes up to the end of the last valid record. */
   validBytes: number;
   /**
@@ -38,22 +39,67 @@ export interface ReadJournal {
  * @throws CheckpointCorruptError for a damaged line, or a torn one followed by good records
  */
 export async function readJournal(file: string): Promise<ReadJournal> {
-  let bytes: Buffer;
+  let handle: FileHandle;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validBytes: 0, tornLines: 0, tidy: true, appendable: true };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: JournalRecords.empty, validBytes: 0, tornLines: 0, tidy: true, appendable: true };
     throw error;
   }
-  const reader = new JournalReader(file);
-  for (let from = 0; from < bytes.length; ) {
-    const to = endOfPiece(bytes, from);
-    reader.readPiece(bytes, from, to);
-    from = to;
+  try {
+    const reader = new JournalReader(file);
+    const size = await readLines(handle, (bytes, start, end, complete, offset) => reader.readLine(bytes, start, end, complete, offset));
+    const { validBytes, tornLines, tidy } = reader;
+    const records = JournalRecords.of(reader.records);
+    if (tornLines === 0) return { records, validBytes, tornLines, tidy, appendable: !reader.endsMidLine };
+    const tornTail = Buffer.alloc(size - validBytes);
+    await handle.read(tornTail, 0, tornTail.length, validBytes);
+    return { records, validBytes, tornLines, tornTail, tidy: false, appendable: false };
+  } finally {
+    await handle.close();
   }
-  const { records, validBytes, tornLines, tidy } = reader;
-  if (tornLines > 0) return { records, validBytes, tornLines, tornTail: bytes.subarray(validBytes), tidy: false, appendable: false };
-  return { records, validBytes, tornLines, tidy, appendable: !reader.endsMidLine };
+}
+
+/**
+ * A journal is read a chunk at a time into one buffer, used again for every chunk: reading a big
+ * journal whole would take as much fresh memory as the file, which costs more than reading it.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+const NEWLINE = 0x0a;
+
+/**
+ * Calls `line` for each line of the file open in `handle`, in order: `bytes` from `start` to
+ * `end` (the newline excluded), `complete` unless it is a last line without a newline, `offset`
+ * the file position of `bytes[0]`. The bytes are only valid during the call.
+ * @returns the file's size
+ */
+async function readLines(handle: FileHandle, line: (bytes: Buffer, start: number, end: number, complete: boolean, offset: number) => void): Promise<number> {
+  let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  let offset = 0; // the file position of buffer[0]
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      // A line longer than the buffer: make room for more of it.
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, filled);
+      buffer = bigger;
+    }
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
+    const scanned = filled;
+    filled += bytesRead;
+    let start = 0;
+    for (let end = buffer.indexOf(NEWLINE, scanned); end !== -1 && end < filled; end = buffer.indexOf(NEWLINE, start)) {
+      line(buffer, start, end, true, offset);
+      start = end + 1;
+    }
+    if (bytesRead === 0) {
+      if (start < filled) line(buffer, start, filled, false, offset);
+      return offset + filled;
+    }
+    buffer.copyWithin(0, start, filled);
+    offset += start;
+    filled -= start;
+  }
 }
 
 const DAMAGE_HINT =
@@ -61,7 +107,7 @@ const DAMAGE_HINT =
 
 /** The state of reading one journal, a piece of whole lines at a time. */
 class JournalReader {
-  readonly records: JournalRecord[] = [];
+  readonly records = new RecordColumns();
   validBytes = 0;
   tornLines = 0;
   tidy = true;
@@ -73,50 +119,34 @@ class JournalReader {
 
   constructor(readonly file: string) {}
 
-  /** Reads the lines of `bytes` from `from` to `to`, which ends after a newline or at the end of the file. */
-  readPiece(bytes: Buffer, from: number, to: number): void {
-    // A journal is nearly always ASCII, whose bytes are its characters: latin1 is the cheap way to decode it.
-    const ascii = isAscii(bytes.subarray(from, to));
-    const text = bytes.toString(ascii ? 'latin1' : 'utf8', from, to);
-    let validChars = -1;
-    for (let start = 0; start < text.length; ) {
-      const end = text.indexOf('\n', start);
-      const next = end === -1 ? text.length : end + 1;
-      if (this.#readLine(text, start, end === -1 ? text.length : end, end !== -1)) validChars = next;
-      start = next;
-    }
-    if (validChars !== -1) this.validBytes = from + (ascii ? validChars : Buffer.byteLength(text.slice(0, validChars)));
-  }
-
-  /** Reads the line of `text` from `start` to `end` (its newline excluded); true if it is a record. */
-  #readLine(text: string, start: number, end: number, complete: boolean): boolean {
+  /** Reads the line of `bytes` from `start` to `end` (its newline excluded) at file position `offset` + `start`. */
+  readLine(bytes: Buffer, start: number, end: number, complete: boolean, offset: number): void {
     const lineNumber = ++this.#lineNumber;
-    if (complete && (end === start || (end === start + 1 && text.charCodeAt(start) === CR))) {
+    if (complete && (end === start || (end === start + 1 && bytes[start] === CR))) {
       this.tidy = false; // a blank line
-      return false;
+      return;
     }
-    const crlf = text.charCodeAt(end - 1) === CR;
+    const crlf = bytes[end - 1] === CR;
     if (crlf) this.tidy = false;
     // A last line without its newline is a write cut short — unless it is a whole record (its
     // newline cut off, or removed by an editor): then it is kept, and the file rewritten.
-    const record = decodeLine(text, start, crlf ? end - 1 : end, this.file, lineNumber);
-    if (record && !complete) {
-      this.endsMidLine = true;
-      this.tidy = false;
-    }
-    if (record) {
-      if (this.#firstTorn !== undefined) this.#damaged(this.#firstTorn, 'torn record (cut short, or zero bytes) followed by valid records');
-      if (record.sequence <= this.#lastSequence) {
-        throw new CheckpointCorruptError(this.file, [{ path: `line ${lineNumber}`, message: `sequence ${record.sequence} does not follow ${this.#lastSequence}` }], { hint: DAMAGE_HINT });
+    if (decodeLine(bytes, start, crlf ? end - 1 : end, this.file, lineNumber, this.records)) {
+      const sequence = this.records.sequence(this.records.length - 1);
+      if (!complete) {
+        this.endsMidLine = true;
+        this.tidy = false;
       }
-      this.records.push(record);
-      this.#lastSequence = record.sequence;
-      return true;
+      if (this.#firstTorn !== undefined) this.#damaged(this.#firstTorn, 'torn record (cut short, or zero bytes) followed by valid records');
+      if (sequence <= this.#lastSequence) {
+        throw new CheckpointCorruptError(this.file, [{ path: `line ${lineNumber}`, message: `sequence ${sequence} does not follow ${this.#lastSequence}` }], { hint: DAMAGE_HINT });
+      }
+      this.#lastSequence = sequence;
+      this.validBytes = offset + (complete ? end + 1 : end);
+      return;
     }
-    if (!(complete ? holdsLostBlock(text, start, end) : isCutShort(text, start, end))) this.#damaged(lineNumber, 'damaged record (checksum mismatch)');
+    if (!(complete ? holdsLostBlock(bytes, start, end) : isCutShort(bytes, start, end))) this.#damaged(lineNumber, 'damaged record (checksum mismatch)');
     this.#firstTorn ??= lineNumber;
     this.tornLines++;
-    return false;
   }
 
   #damaged(lineNumber: number, message: string): never {
@@ -127,15 +157,15 @@ class JournalReader {
 const CR = 0x0d;
 /** The smallest block a disk writes: a write a power cut lost reads back as at least this many zero bytes. */
 const SECTOR_BYTES = 512;
-const LOST_BLOCK = '\0'.repeat(SECTOR_BYTES);
+const LOST_BLOCK = Buffer.alloc(SECTOR_BYTES);
 
 /**
  * Whether a complete line that is not a record is what a power cut leaves: a block of the file
  * lost (zero bytes, the file's size kept), the lines it held merged into one. A stray zero byte
  * in a line is a flipped bit, not a lost block.
  */
-function holdsLostBlock(text: string, start: number, end: number): boolean {
-  const at = text.indexOf(LOST_BLOCK, start);
+function holdsLostBlock(bytes: Buffer, start: number, end: number): boolean {
+  const at = bytes.indexOf(LOST_BLOCK, start);
   return at !== -1 && at + SECTOR_BYTES <= end;
 }
 
@@ -144,25 +174,9 @@ function holdsLostBlock(text: string, start: number, end: number): boolean {
  * the record being written, or zero bytes — anything but a line with a CR inside, which is
  * records whose line endings were converted to CR (the writer never writes one).
  */
-function isCutShort(text: string, start: number, end: number): boolean {
-  const cr = text.indexOf('\r', start);
+function isCutShort(bytes: Buffer, start: number, end: number): boolean {
+  const cr = bytes.indexOf(CR, start);
   return cr === -1 || cr >= end - 1;
-}
-
-/**
- * A journal is decoded a piece of whole lines at a time: V8 keeps a string of this size on its
- * heap, where it is read fastest; Node makes a bigger latin1 string outside it.
- */
-const PIECE_BYTES = 64 * 1024;
-const NEWLINE = 0x0a;
-
-/** Where the piece of `bytes` from `from` ends: after the last newline within PIECE_BYTES (a longer line whole), or at the end. */
-function endOfPiece(bytes: Buffer, from: number): number {
-  if (bytes.length - from <= PIECE_BYTES) return bytes.length;
-  const cut = bytes.lastIndexOf(NEWLINE, from + PIECE_BYTES - 1);
-  if (cut >= from) return cut + 1;
-  const lineEnd = bytes.indexOf(NEWLINE, from + PIECE_BYTES);
-  return lineEnd === -1 ? bytes.length : lineEnd + 1;
 }
 
 const SEALED = '.sealed-';

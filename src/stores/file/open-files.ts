@@ -6,7 +6,7 @@ import { CheckpointState } from '../../core/state.js';
 import type { StoreSession } from '../store.js';
 import type { CorruptPolicy } from './file-store-options.js';
 import { createFileDurably, renameIfExists, unusedAsideName } from './fs-durable.js';
-import { sealedJournals, type JournalRecord } from './journal.js';
+import { JournalRecords, sealedJournals } from './journal.js';
 import { readCheckpointFiles, type TornTail } from './read-checkpoint.js';
 import { findBackups } from './snapshot-file.js';
 import type { SnapshotFormat } from './snapshot-formats.js';
@@ -15,7 +15,7 @@ export interface OpenedFiles {
   /** The snapshot's document, if there is one. */
   document: CheckpointDocument | undefined;
   /** The journal's records after the snapshot, in order, each sequence number once. */
-  records: JournalRecord[];
+  records: JournalRecords;
   /** The last sequence number the snapshot or the journal holds. */
   sequence: number;
   /** The size of the snapshot read. */
@@ -44,7 +44,7 @@ export async function openFiles(path: string, location: string, format: Snapshot
   } catch (error) {
     if (!(error instanceof CheckpointCorruptError) || onCorrupt !== 'restart') throw error;
     await startOver(path, error, session);
-    return { document: undefined, records: [], sequence: 0, snapshotBytes: 0, tidy: true, appendable: true, tornLines: 0, tornTails: [] };
+    return { document: undefined, records: JournalRecords.empty, sequence: 0, snapshotBytes: 0, tidy: true, appendable: true, tornLines: 0, tornTails: [] };
   }
 }
 
@@ -88,7 +88,7 @@ async function recoverFiles(path: string, location: string, format: SnapshotForm
   // Every change has the next sequence number: a hole means records were lost (a line deleted,
   // an older snapshot put in place). After a recovery from a backup, a hole before the first
   // record is expected and reported as lost below.
-  assertNoMissingRecords(`${path}.journal`, read.damage ? changes : [{ sequence: since }, ...changes]);
+  assertNoMissingRecords(`${path}.journal`, read.damage ? undefined : since, changes.sequences());
   let document: CheckpointDocument | undefined;
   if (snapshot) {
     const { sequence: _sequence, ...content } = snapshot.content;
@@ -97,10 +97,10 @@ async function recoverFiles(path: string, location: string, format: SnapshotForm
   if (read.damage) {
     // Counted before the damaged file is moved aside: what it held that the backup and the
     // journal do not is what this recovery cannot bring back.
-    const lostItems = await countLostItems(path, format, document, changes.map((record) => record.change));
+    const lostItems = await countLostItems(path, format, document, changes.changes());
     const movedTo = unusedAsideName(path);
     const moved = await renameIfExists(path, movedTo);
-    const lost = lostChanges(since, changes[0]?.sequence, read.from);
+    const lost = lostChanges(since, changes.firstSequence, read.from);
     const problems = lost ? [...read.damage.problems, { path: '', message: lost }] : read.damage.problems;
     session.emit('recovered', {
       location,
@@ -140,15 +140,19 @@ function lostChanges(backupSequence: number, firstRecord: number | undefined, ba
   return `loaded ${backup} (up to change ${backupSequence}) and the journal from change ${firstRecord}: ${lost} change(s) in between (${backupSequence + 1}…${firstRecord - 1}) were only in the damaged snapshot and are lost`;
 }
 
-function assertNoMissingRecords(journal: string, records: readonly { sequence: number }[]): void {
-  for (let i = 1; i < records.length; i++) {
-    const after = records[i - 1]!.sequence;
-    const next = records[i]!.sequence;
-    if (next === after + 1) continue;
-    const missing = next - after - 1 === 1 ? `record ${after + 1} is` : `records ${after + 1}…${next - 1} are`;
-    throw new CheckpointCorruptError(journal, [{ path: '', message: `${missing} missing: the journal goes from ${i === 1 ? `the snapshot's ${after}` : after} to ${next} (a line deleted, or an older snapshot put in place)` }], {
-      hint: 'what was lost cannot be read back: move the journal aside to resume from the snapshot alone (the lost items are done again), or start over with { onCorrupt: \'restart\' }',
-    });
+/** Every sequence number follows the one before it, the first the snapshot's `since` (unless that is not known). */
+function assertNoMissingRecords(journal: string, since: number | undefined, sequences: Iterable<number>): void {
+  let after = since;
+  let fromSnapshot = since !== undefined;
+  for (const next of sequences) {
+    if (after !== undefined && next !== after + 1) {
+      const missing = next - after - 1 === 1 ? `record ${after + 1} is` : `records ${after + 1}…${next - 1} are`;
+      throw new CheckpointCorruptError(journal, [{ path: '', message: `${missing} missing: the journal goes from ${fromSnapshot ? `the snapshot's ${after}` : after} to ${next} (a line deleted, or an older snapshot put in place)` }], {
+        hint: 'what was lost cannot be read back: move the journal aside to resume from the snapshot alone (the lost items are done again), or start over with { onCorrupt: \'restart\' }',
+      });
+    }
+    fromSnapshot = false;
+    after = next;
   }
 }
 
@@ -170,7 +174,7 @@ async function countLostItems(
   damagedFile: string,
   format: SnapshotFormat,
   recovered: CheckpointDocument | undefined,
-  changes: readonly CheckpointChange[],
+  changes: Iterable<CheckpointChange>,
 ): Promise<LostItems | undefined> {
   const damagedSteps = await readCompletedLeniently(damagedFile, format);
   if (!damagedSteps) return undefined;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { CheckpointCorruptError } from '../../core/errors.js';
 import type { CheckpointChange, CheckpointDocument } from '../../core/model.js';
-import { readJournal, sealedJournals, type JournalRecord } from './journal.js';
+import { JournalRecords, readJournal, sealedJournals } from './journal.js';
 import { findBackups, readSnapshotOrBackup, type SnapshotOrBackup } from './snapshot-file.js';
 import { snapshotFormatFor, type SnapshotFormat } from './snapshot-formats.js';
 
@@ -22,9 +22,9 @@ export interface CheckpointFiles extends SnapshotOrBackup {
   /** Those of `journalFiles` that hold records or torn lines. */
   journalFilesInUse: string[];
   /** Every valid record of the journal files, in order, each sequence number once. */
-  records: JournalRecord[];
+  records: JournalRecords;
   /** The records newer than the snapshot: the changes to replay over it. */
-  changes: JournalRecord[];
+  changes: JournalRecords;
   /** Damaged lines at the end of a journal (a write cut short by a crash); they are dropped. */
   tornLines: number;
   /** The bytes those lines were, by journal file. */
@@ -58,7 +58,7 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
   const journals = await Promise.all(journalFiles.map((file) => readJournal(file)));
   // A crash between rewriting the journal at open and deleting the sealed journals leaves the
   // same records in both: keep each sequence number once, so they are not applied (or rewritten) twice.
-  const records = journals.length === 1 ? journals[0]!.records : inSequence(journals.map((journal) => journal.records));
+  const records = JournalRecords.inSequence(journals.map((journal) => journal.records));
   const tornLines = journals.reduce((sum, journal) => sum + journal.tornLines, 0);
   const tornTails = journals.flatMap(({ tornTail }, i) => (tornTail ? [{ file: journalFiles[i]!, bytes: tornTail }] : []));
   const journalFilesInUse = journalFiles.filter((_, i) => journals[i]!.records.length > 0 || journals[i]!.tornLines > 0);
@@ -70,23 +70,14 @@ export async function readCheckpointFiles(path: string, format: SnapshotFormat, 
     journalFiles,
     journalFilesInUse,
     records,
-    changes: (records[0]?.sequence ?? 0) > since ? records : records.filter((record) => record.sequence > since),
+    changes: records.after(since),
     tornLines,
     tornTails,
     journalsTidy: journals.every((journal) => journal.tidy),
     journalAppendable: journals.at(-1)!.appendable,
     since,
-    sequence: Math.max(since, records.at(-1)?.sequence ?? 0),
+    sequence: Math.max(since, records.lastSequence ?? 0),
   };
-}
-
-/** The records of journals read in order, each sequence number once (each journal is in order already). */
-function inSequence(journals: readonly JournalRecord[][]): JournalRecord[] {
-  const records: JournalRecord[] = [];
-  for (const record of journals.flat()) {
-    if (record.sequence > (records.at(-1)?.sequence ?? 0)) records.push(record);
-  }
-  return records;
 }
 
 /** A checkpoint as read from disk, without writing or locking anything. */
@@ -128,7 +119,7 @@ export async function readCheckpoint(path: string): Promise<CheckpointOnDisk | u
   const { sequence, ...document } = snapshot.content;
   return {
     document,
-    changes: changes.map((record) => record.change),
+    changes: [...changes.changes()],
     snapshotFile: files.from,
     snapshotSequence: sequence,
     snapshotBytes: snapshot.bytes,
@@ -137,7 +128,7 @@ export async function readCheckpoint(path: string): Promise<CheckpointOnDisk | u
       files: files.journalFilesInUse,
       records: files.records.length,
       tornLines: files.tornLines,
-      ...(changes[0] ? { firstNewSequence: changes[0].sequence } : {}),
+      ...(changes.firstSequence === undefined ? {} : { firstNewSequence: changes.firstSequence }),
     },
   };
 }
