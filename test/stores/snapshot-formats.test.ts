@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckpointArgumentError, CheckpointCorruptError } from '../../src/core/errors.js';
 import type { CheckpointDocument } from '../../src/core/model.js';
@@ -15,12 +16,28 @@ function documentWith(keys: string[]): CheckpointDocument {
 const ODD_KEYS = ['odd "key" \\ é', 'line\nbreak\r\ttab', '\u2028 😀 \ud800', '  indented'];
 const keys = (count: number): string[] => Array.from({ length: count }, (_, i) => (i % 1000 === 7 ? `${ODD_KEYS[(i / 1000) % ODD_KEYS.length | 0]} ${i}` : `item-${i}`));
 
+/** A list as the formats define it, each key as JSON.stringify writes it. */
+const reference = {
+  JSON: (keys: readonly string[], indent: string): string => (keys.length === 0 ? '[]' : `[\n${keys.map((key) => `${indent}  ${JSON.stringify(key)}`).join(',\n')}\n${indent}]`),
+  YAML: (keys: readonly string[], indent: string): string => (keys.length === 0 ? '[]' : `\n${keys.map((key) => `${indent}  - ${JSON.stringify(key)}`).join('\n')}`),
+};
+
 describe.each([jsonFormat, yamlFormat])('the $name snapshot format', (format) => {
+  it('renders any keys to the bytes of each as JSON.stringify writes it', () => {
+    const key = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom(...ODD_KEYS, 'doc/0000001.json', '', '\u007f', '~'));
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 30 }), fc.constantFrom('', '    ', '      '), (list, indent) => {
+        expect(format.items(list, indent).toString()).toBe(reference[format.name as 'JSON' | 'YAML'](list, indent));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('renders a list in chunks that, joined, are exactly the list rendered whole', () => {
     const list = keys(10);
     const pieces = [list.slice(0, 3), list.slice(3, 4), list.slice(4)];
-    const joined = pieces.map((piece, i) => format.items(piece, '    ', { first: i === 0, last: i === pieces.length - 1 })).join('');
-    expect(joined).toBe(format.items(list, '    '));
+    const joined = Buffer.concat(pieces.map((piece, i) => format.items(piece, '    ', { first: i === 0, last: i === pieces.length - 1 })));
+    expect(joined.toString()).toBe(format.items(list, '    ').toString());
   });
 
   it(`reads back a snapshot of ${MANY} items rendered in chunks, checksum and all`, async () => {

@@ -5,6 +5,7 @@ import { isJsonObject } from '../../core/json.js';
 import type { CheckpointDocument } from '../../core/model.js';
 import { parseDocument } from '../../core/schema.js';
 import { continueCrc32 } from './crc32.js';
+import { renderKeyList } from './key-list.js';
 
 /** Where a piece of a completed-item list rendered in chunks stands: the first, the last, both or neither. */
 export interface ListChunk {
@@ -25,9 +26,10 @@ export interface SnapshotFormat {
   skeleton(document: object): string;
   /**
    * Renders a completed-item list (or, for a long one rendered in chunks, the piece `chunk` of
-   * it) for the line indented by `indent`. The pieces of one list, joined, are the whole list.
+   * it) for the line indented by `indent`, as UTF-8 bytes. The pieces of one list, joined, are
+   * the whole list.
    */
-  items(keys: readonly string[], indent: string, chunk?: ListChunk): string;
+  items(keys: readonly string[], indent: string, chunk?: ListChunk): Buffer;
   /**
    * The checksum line this format writes (e.g. `  "checksum": "crc32:1a2b3c4d",\n`) and how many
    * bytes of a rendering without one come before it. It is the first field, so that a file cut
@@ -61,10 +63,9 @@ export const jsonFormat: SnapshotFormat = {
   parse: (text) => JSON.parse(text) as unknown,
   skeleton: (document) => `${JSON.stringify(document, null, 2)}\n`,
   items: (keys, indent, chunk = WHOLE_LIST) => {
-    if (keys.length === 0 && chunk.first && chunk.last) return '[]';
+    if (keys.length === 0 && chunk.first && chunk.last) return Buffer.from('[]');
     // A list rendered in chunks is one `[...]`: only the first chunk opens it, only the last closes it.
-    const body = keys.map((key) => `${indent}  ${JSON.stringify(key)}`).join(',\n');
-    return `${chunk.first ? '[\n' : ',\n'}${body}${chunk.last ? `\n${indent}]` : ''}`;
+    return renderKeyList(keys, { lead: chunk.first ? '[\n' : ',\n', before: `${indent}  `, between: ',\n', tail: chunk.last ? `\n${indent}]` : '' });
   },
   checksumLine: (checksum) => ({ offset: 2, line: `  "checksum": "${checksum}",\n` }),
   findChecksum: (text) => {
@@ -98,7 +99,7 @@ export const yamlFormat: SnapshotFormat = {
   // JSON strings are valid YAML double-quoted scalars, and much faster to produce. A block list
   // has no brackets: its chunks join as they are.
   items: (keys, indent, chunk = WHOLE_LIST) =>
-    keys.length === 0 && chunk.first && chunk.last ? '[]' : `\n${keys.map((key) => `${indent}  - ${JSON.stringify(key)}`).join('\n')}`,
+    keys.length === 0 && chunk.first && chunk.last ? Buffer.from('[]') : renderKeyList(keys, { lead: '\n', before: `${indent}  - `, between: '\n', tail: '' }),
   checksumLine: (checksum) => ({ offset: 0, line: `checksum: ${checksum}\n` }),
   findChecksum: (text) => {
     const match = YAML_CHECKSUM_LINE.exec(text);
@@ -148,8 +149,8 @@ export async function renderSnapshot(format: SnapshotFormat, document: Checkpoin
   const skeleton = format.skeleton({ version, sequence, ...rest, steps });
   const parts: Buffer[] = [];
   let crc = 0;
-  const add = (text: string): void => {
-    const bytes = Buffer.from(text);
+  const add = (text: string | Buffer): void => {
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
     crc = continueCrc32(crc, bytes);
     parts.push(bytes);
   };
