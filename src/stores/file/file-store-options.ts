@@ -54,8 +54,10 @@ export interface FileStoreOptions {
   onCorrupt?: CorruptPolicy;
   /**
    * The journal is compacted into a new snapshot once it is larger than the snapshot and at
-   * least this many bytes.
-   * @default 1048576
+   * least this many bytes. The default, 4 MiB (about 32,000 item marks), replays in a few tens
+   * of milliseconds after a crash, and spares a small checkpoint a compaction — each one a
+   * rewrite of the whole snapshot and a few fsyncs — every few thousand marks.
+   * @default 4194304
    */
   minCompactBytes?: number;
   /**
@@ -93,8 +95,10 @@ export const SHARED_DEFAULTS = {
   batchSize: 100,
   batchIntervalMs: 1000,
   onCorrupt: 'fail',
-  minCompactBytes: 1 << 20,
 } as const satisfies Partial<ResolvedFileStoreOptions>;
+
+/** `minCompactBytes` of a file store (object stores fold their segments from 1 MiB: each segment is a request on open). */
+const DEFAULT_MIN_COMPACT_BYTES = 4 << 20;
 
 /**
  * The options checked (unknown keys and bad values are a CheckpointArgumentError) and with
@@ -110,7 +114,7 @@ export function resolvedOptions(options: FileStoreOptions): ResolvedFileStoreOpt
     backups: options.backups ?? DEFAULT_BACKUPS,
     lock: options.lock ?? true,
     onCorrupt: options.onCorrupt ?? SHARED_DEFAULTS.onCorrupt,
-    minCompactBytes: options.minCompactBytes ?? SHARED_DEFAULTS.minCompactBytes,
+    minCompactBytes: options.minCompactBytes ?? DEFAULT_MIN_COMPACT_BYTES,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 30_000,
   };
 }

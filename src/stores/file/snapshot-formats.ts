@@ -29,7 +29,7 @@ export interface SnapshotFormat {
    * it) for the line indented by `indent`, as UTF-8 bytes. The pieces of one list, joined, are
    * the whole list.
    */
-  items(keys: readonly string[], indent: string, chunk?: ListChunk): Buffer;
+  items(keys: readonly string[], indent: string, chunk?: ListChunk): Uint8Array;
   /**
    * The checksum line this format writes (e.g. `  "checksum": "crc32:1a2b3c4d",\n`) and how many
    * bytes of a rendering without one come before it. It is the first field, so that a file cut
@@ -147,9 +147,9 @@ export async function renderSnapshot(format: SnapshotFormat, document: Checkpoin
   );
   const { version, ...rest } = document;
   const skeleton = format.skeleton({ version, sequence, ...rest, steps });
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let crc = 0;
-  const add = (text: string | Buffer): void => {
+  const add = (text: string | Uint8Array): void => {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text;
     crc = continueCrc32(crc, bytes);
     parts.push(bytes);

@@ -146,7 +146,7 @@ export function resolveObjectStoreOptions(options: ObjectStoreOptions, subject: 
     durability: options.durability ?? SHARED_DEFAULTS.durability,
     batchSize: options.batchSize ?? SHARED_DEFAULTS.batchSize,
     batchIntervalMs: options.batchIntervalMs ?? SHARED_DEFAULTS.batchIntervalMs,
-    minCompactBytes: options.minCompactBytes ?? SHARED_DEFAULTS.minCompactBytes,
+    minCompactBytes: options.minCompactBytes ?? 1 << 20,
     maxSegments: options.maxSegments ?? 500,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 60_000,
     leaseTtlMs: options.leaseTtlMs ?? 30_000,
