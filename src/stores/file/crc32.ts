@@ -73,7 +73,12 @@ export const finishCrc32 = (state: number): number => (state ^ -1) >>> 0;
 /** Continues a CRC-32 over `text`, which must be ASCII (its UTF-16 units are then its UTF-8 bytes). */
 export function updateCrc32Ascii(state: number, text: string): number {
   let crc = state;
-  for (let i = 0; i < text.length; i++) crc = TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  let i = 0;
+  for (; i + 4 <= text.length; i += 4) {
+    crc ^= text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24);
+    crc = T3[crc & 0xff]! ^ T2[(crc >>> 8) & 0xff]! ^ T1[(crc >>> 16) & 0xff]! ^ T0[crc >>> 24]!;
+  }
+  for (; i < text.length; i++) crc = TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
   return crc;
 }
 
@@ -82,13 +87,11 @@ export function updateCrc32Ascii(state: number, text: string): number {
  * printable, no `"` and no `\`. @returns the new state, or undefined for any other text
  */
 export function updateCrc32Verbatim(state: number, text: string): number | undefined {
-  let crc = state;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit < 0x20 || unit > 0x7e || unit === 0x22 || unit === 0x5c) return undefined;
-    crc = TABLE[(crc ^ unit) & 0xff]! ^ (crc >>> 8);
   }
-  return crc;
+  return updateCrc32Ascii(state, text);
 }
 
 /**

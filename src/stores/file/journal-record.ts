@@ -219,12 +219,26 @@ function plainItemRecord(sequence: number, change: ItemChange): string | undefin
   const prefix = itemPrefix(change.step);
   if (prefix === undefined) return undefined;
   const head = `{"n":${sequence}`;
-  const tail = `","status":"${change.status}","attempts":${change.attempts},"at":${change.at}}`;
+  const tail = itemTail(change);
   const keyed = updateCrc32Verbatim(updateCrc32Ascii(updateCrc32Ascii(CRC32_START, head), prefix), change.key);
   if (keyed === undefined) return undefined;
   const crc = finishCrc32(updateCrc32Ascii(keyed, tail));
   return `${hex8(crc)} ${head}${prefix}${change.key}${tail}\n`;
 }
+
+/**
+ * `","status":…,"at":…}`, the same for the marks of one millisecond: the last one is kept, as
+ * turning a timestamp into its digits costs more than the rest of the line.
+ */
+function itemTail(change: ItemChange): string {
+  const { status, attempts, at } = change;
+  if (at !== lastTail.at || attempts !== lastTail.attempts || status !== lastTail.status) {
+    lastTail = { status, attempts, at, text: `","status":"${status}","attempts":${attempts},"at":${at}}` };
+  }
+  return lastTail.text;
+}
+
+let lastTail = { status: '', attempts: Number.NaN, at: Number.NaN, text: '' };
 
 /** `,"op":"item","step":"<step>","key":"` for each step (or undefined if the name is not verbatim ASCII), made once. */
 const itemPrefixes = new Map<string, string | undefined>();
