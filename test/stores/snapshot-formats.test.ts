@@ -50,6 +50,15 @@ describe.each([jsonFormat, yamlFormat])('the $name snapshot format', (format) =>
     expect(content.steps.empty!.completedItems).toEqual([]);
   });
 
+  it('reads a snapshot an editor saved with a byte order mark (its checksum line removed) as it reads it without one', async () => {
+    const rendered = Buffer.from(await renderSnapshot(format, documentWith(['a', 'é', 'doc/1.json']), 3)).toString();
+    const found = format.findChecksum(rendered)!;
+    const edited = rendered.slice(0, found.start) + rendered.slice(found.end);
+    const withMark = parseSnapshot(Buffer.from(`\ufeff${edited}`), format, 'marked.snapshot');
+    expect(withMark).toEqual(parseSnapshot(Buffer.from(edited), format, 'plain.snapshot'));
+    expect(withMark.steps.big!.completedItems).toEqual(['a', 'é', 'doc/1.json']);
+  });
+
   it('refuses a rendered snapshot with one byte changed, naming the checksum', async () => {
     const bytes = await renderSnapshot(format, documentWith(keys(30)), 1);
     const at = bytes.indexOf('item-12');
