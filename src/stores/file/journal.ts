@@ -105,7 +105,7 @@ async function readLines(handle: FileHandle, line: (bytes: Buffer, start: number
 const DAMAGE_HINT =
   'the journal was changed or damaged in place (an edit, a disk error); `checkpoint-resume validate` lists what is damaged. Restore the journal from a copy, move it aside to resume from the snapshot alone (what it recorded since is done again), or start over with { onCorrupt: \'restart\' }';
 
-/** The state of reading one journal, a piece of whole lines at a time. */
+/** The state of reading one journal, a line at a time. */
 class JournalReader {
   readonly records = new RecordColumns();
   validBytes = 0;
