@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { isVerbatim } from './json-verbatim.js';
 
 const TABLE = new Int32Array(256);
 for (let n = 0; n < 256; n++) {
@@ -89,7 +90,7 @@ export function updateCrc32Ascii(state: number, text: string): number {
 export function updateCrc32Verbatim(state: number, text: string): number | undefined {
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
-    if (unit < 0x20 || unit > 0x7e || unit === 0x22 || unit === 0x5c) return undefined;
+    if (!isVerbatim(unit)) return undefined;
   }
   return updateCrc32Ascii(state, text);
 }

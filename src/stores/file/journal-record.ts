@@ -3,6 +3,7 @@ import { CheckpointCorruptError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json.js';
 import { parseChange } from '../../core/schema.js';
 import { ITEM_STATUSES, type JournalRecord } from './journal-records.js';
+import { isVerbatim } from './json-verbatim.js';
 import { CRC32_START, crc32, crc32OfBytes, finishCrc32, updateCrc32Ascii, updateCrc32Verbatim } from './crc32.js';
 
 export type { JournalRecord } from './journal-records.js';
@@ -70,7 +71,6 @@ export function decodeLine(bytes: Buffer, start: number, end: number, where: str
 
 const SPACE = 0x20;
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 
 /** The 8 lowercase hex digits at `start` (as {@link hex8} writes them), or -1. */
@@ -177,10 +177,7 @@ class LineReader {
     const { bytes, end } = this;
     const start = this.at;
     let i = start;
-    for (; i < end && bytes[i] !== QUOTE; i++) {
-      const unit = bytes[i]!;
-      if (unit < SPACE || unit > 0x7e || unit === BACKSLASH) return undefined;
-    }
+    for (; i < end && bytes[i] !== QUOTE; i++) if (!isVerbatim(bytes[i]!)) return undefined;
     const length = i - start;
     if (i === end || length < min || length > max) return undefined;
     this.at = i;

@@ -63,19 +63,17 @@ export class RecordColumns {
   #room(): number {
     const i = this.length++;
     if (i === this.#sequences.length) {
-      this.#sequences = grown(this.#sequences);
-      this.#ats = grown(this.#ats);
-      this.#attempts = grown(this.#attempts);
-      const statuses = new Uint8Array(this.#statuses.length * 2);
-      statuses.set(this.#statuses);
-      this.#statuses = statuses;
+      this.#sequences = grown(this.#sequences, new Float64Array(i * 2));
+      this.#ats = grown(this.#ats, new Float64Array(i * 2));
+      this.#attempts = grown(this.#attempts, new Float64Array(i * 2));
+      this.#statuses = grown(this.#statuses, new Uint8Array(i * 2));
     }
     return i;
   }
 }
 
-function grown(column: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const bigger = new Float64Array(column.length * 2);
+/** `bigger` holding what `column` holds. */
+function grown<Column extends Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(column: Column, bigger: Column): Column {
   bigger.set(column);
   return bigger;
 }

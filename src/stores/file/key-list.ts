@@ -1,5 +1,6 @@
+import { isVerbatim } from './json-verbatim.js';
+
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /** The parts of a rendered list of keys around the keys themselves. */
 export interface ListLayout {
@@ -39,7 +40,7 @@ export function renderKeyList(keys: readonly string[], layout: ListLayout): Buff
     let i = 0;
     for (; i < key.length; i++) {
       const unit = key.charCodeAt(i);
-      if (unit < 0x20 || unit > 0x7e || unit === QUOTE || unit === BACKSLASH) break;
+      if (!isVerbatim(unit)) break;
       out[at++] = unit;
     }
     if (i === key.length) {
