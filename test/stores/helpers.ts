@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -7,6 +7,7 @@ import { CheckpointManager } from '../../src/manager/checkpoint-manager.js';
 import type { CheckpointOptions } from '../../src/manager/options.js';
 import { CheckpointState } from '../../src/core/state.js';
 import type { CheckpointStore, LoadedCheckpoint } from '../../src/stores/store.js';
+import { encodeRecord } from '../../src/stores/file/journal.js';
 
 const directories: string[] = [];
 const managers: CheckpointManager[] = [];
@@ -92,4 +93,19 @@ export async function twoRuns(path: string): Promise<void> {
   cp = await open({ path });
   await cp.markItemCompleted('s', 'c');
   await cp.close();
+}
+
+/**
+ * A checkpoint at `<a temp directory>/checkpoint.json` of pipeline `pipeline` whose journal holds
+ * `items` completed marks of step `enrich`, keyed `key(i)`, after its snapshot: what a writer
+ * killed before any compaction leaves. @returns its path
+ */
+export async function checkpointWithJournal(pipeline: string, items: number, key: (i: number) => string): Promise<string> {
+  const path = join(tempDir(), 'checkpoint.json');
+  await (await CheckpointManager.open({ path, pipeline })).close();
+  const { sequence } = JSON.parse(readFileSync(path, 'utf8')) as { sequence: number };
+  const lines: string[] = [];
+  for (let i = 0; i < items; i++) lines.push(encodeRecord(sequence + 1 + i, { op: 'item', step: 'enrich', key: key(i), status: 'completed', attempts: 1, at: 1_764_000_000_000 + i }));
+  appendFileSync(`${path}.journal`, lines.join(''));
+  return path;
 }

@@ -1,28 +1,18 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CheckpointManager } from '../../src/index.js';
-import { encodeRecord } from '../../src/stores/file/journal.js';
-import { tempDir } from './helpers.js';
+import { checkpointWithJournal } from './helpers.js';
 
 const child = fileURLToPath(new URL('./children/reopen-heap.ts', import.meta.url));
 const run = promisify(execFile);
 
 describe('reopening a checkpoint whose journal holds every change', () => {
   it('keeps the keys it read, not the text of the journal they were read from', async () => {
-    const path = join(tempDir(), 'checkpoint.json');
-    await (await CheckpointManager.open({ path, pipeline: 'heap' })).close();
-    const { sequence } = JSON.parse(readFileSync(path, 'utf8')) as { sequence: number };
     const items = 150_000;
-    const lines: string[] = [];
-    for (let i = 0; i < items; i++) {
-      // Keys of 16 characters and more: a slice of a bigger string that long would point into it.
-      lines.push(encodeRecord(sequence + 1 + i, { op: 'item', step: 'enrich', key: `doc/${String(i).padStart(7, '0')}.json`, status: 'completed', attempts: 1, at: 1_764_000_000_000 + i }));
-    }
-    appendFileSync(`${path}.journal`, lines.join(''));
+    // Keys of 16 characters and more: a slice of a bigger string that long would point into it.
+    const path = await checkpointWithJournal('heap', items, (i) => `doc/${String(i).padStart(7, '0')}.json`);
     const journalBytes = statSync(`${path}.journal`).size;
 
     const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', child, path, String(items)], { maxBuffer: 1 << 20 });

@@ -1,13 +1,12 @@
 import fc from 'fast-check';
-import { appendFileSync, copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
 import type { CheckpointChange } from '../../src/core/model.js';
 import { validateCheckpoint } from '../../src/cli/validate-command.js';
-import { CheckpointManager } from '../../src/index.js';
 import { encodeRecord, readJournal, sealedJournalName } from '../../src/stores/file/journal.js';
-import { tempDir } from './helpers.js';
+import { checkpointWithJournal, tempDir } from './helpers.js';
 
 // readJournal reads a journal a chunk at a time into one buffer (1 MiB, grown for a longer line),
 // and decodes each line in place: these journals cross chunks mid-line, with characters that are not ASCII.
@@ -81,13 +80,8 @@ describe('reading a journal', () => {
   });
 
   it('validate reads a journal of 200,000 records, with a sealed journal a crash left holding the same ones, each record once', async () => {
-    const path = join(tempDir(), 'checkpoint.json');
-    await (await CheckpointManager.open({ path, pipeline: 'big' })).close();
-    const { sequence } = JSON.parse(readFileSync(path, 'utf8')) as { sequence: number };
     const items = 200_000;
-    const lines: string[] = [];
-    for (let i = 0; i < items; i++) lines.push(encodeRecord(sequence + 1 + i, { op: 'item', step: 'enrich', key: `doc/${i}.json`, status: 'completed', attempts: 1, at: i }));
-    appendFileSync(`${path}.journal`, lines.join(''));
+    const path = await checkpointWithJournal('big', items, (i) => `doc/${i}.json`);
     // A kill between rewriting the journal at open and deleting the sealed journal it replaced.
     copyFileSync(`${path}.journal`, sealedJournalName(`${path}.journal`, 1));
     const report = await validateCheckpoint(path);

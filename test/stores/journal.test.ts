@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError } from '../../src/core/errors.js';
@@ -100,6 +100,27 @@ describe('file store journal', () => {
     expect(error).toBeInstanceOf(CheckpointCorruptError);
     expect((error as Error).message).toContain('cp.json.journal line 1');
     expect((error as CheckpointCorruptError).problems[0]?.path).toBe('status');
+  });
+
+  it('by default, the journal is compacted only once it passes 4 MiB (a small checkpoint is not rewritten every few thousand marks)', async () => {
+    const directory = tempDir();
+    const path = join(directory, 'cp.json');
+    const { cp, events } = await openRecorded({ path, snapshotIntervalMs: 0 });
+    const outgrown = (): number => events.flush.filter((event) => event.reason === 'journal outgrew the snapshot').length;
+    const journalBytes = (): number => statSync(`${path}.journal`).size;
+    let marks = 0;
+    const mark = (): Promise<void> => cp.markItemCompleted('s', `doc/${String(marks++).padStart(7, '0')}.json`);
+    // Up to 64 KiB short of 4 MiB: no compaction, however long the snapshot (a few hundred bytes) has been outgrown.
+    while (journalBytes() < 4 * 1024 * 1024 - 64 * 1024) await mark();
+    await cp.flush();
+    expect(outgrown()).toBe(0);
+    expect(filesIn(directory).filter((name) => /journal\.sealed-\d+$/.test(name))).toEqual([]);
+    expect(readFileSync(path, 'utf8')).not.toContain('doc/0000000.json');
+    // Past 4 MiB the next mark starts one.
+    const compacted = new Promise<void>((resolve) => cp.on('flush', (event) => event.reason === 'journal outgrew the snapshot' && resolve()));
+    while (outgrown() === 0 && journalBytes() < 4 * 1024 * 1024 + 64 * 1024) await mark();
+    await compacted;
+    expect(readFileSync(path, 'utf8')).toContain('doc/0000000.json');
   });
 
   it('compaction (small minCompactBytes) writes a snapshot and removes sealed journals', async () => {
